@@ -1,0 +1,42 @@
+# The two commands a newcomer needs:
+#   make run    the whole simulated office on this machine
+#   make test   installs what the tests need (Debian), then vet and race tests
+
+# A Go found on PATH wins; else Debian's default place; else the one
+# scripts/test-deps.sh fetched into .tools/.
+export PATH := $(PATH):/usr/local/go/bin:$(CURDIR)/.tools/go/bin
+
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+CMDS := kioskd queued kioskctl
+PLATFORMS := linux/amd64 linux/arm64 linux/arm
+
+.PHONY: run test test-deps build host clean
+
+## run: build for this machine and start queued + kioskd with configs/demo.yaml
+run: host
+	@scripts/run-demo.sh
+
+## test: install missing tools (apt-get), then go vet and go test -race
+test: test-deps
+	go vet ./...
+	go test -race ./...
+
+test-deps:
+	@scripts/test-deps.sh
+
+## build: static binaries for the terminals, under bin/<os>-<arch>/
+build:
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; \
+		echo "build $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=7 \
+			go build -trimpath -ldflags "$(LDFLAGS)" -o bin/$$os-$$arch/ $(addprefix ./cmd/,$(CMDS)) || exit 1; \
+	done
+	@ls -l bin/*/
+
+host:
+	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/ $(addprefix ./cmd/,$(CMDS))
+
+clean:
+	rm -rf bin var

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+const defaultAddr = "127.0.0.1:8080"
+
+type healthReply struct {
+	Status  string   `json:"status"`
+	Device  string   `json:"device"`
+	Version string   `json:"version"`
+	Roles   []string `json:"roles"`
+	Devices []struct {
+		Name, Kind, Driver, State, Detail string
+	} `json:"devices"`
+	Link struct {
+		State     string `json:"state"`
+		URL       string `json:"url"`
+		Retries   int    `json:"retries"`
+		LastError string `json:"last_error"`
+	} `json:"link"`
+	BufferedEvents int `json:"buffered_events"`
+}
+
+func health(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", defaultAddr, "kioskd's HTTP `address`")
+	wait := fs.Duration("wait", 0, "keep trying this long until kioskd answers")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	deadline := time.Now().Add(*wait)
+	var h healthReply
+	for {
+		err := getJSON(ctx, "http://"+*addr+"/healthz", &h)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kioskd at %s: %w", *addr, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	fmt.Fprintf(stdout, "%s %s (%s), roles %s: %s\n", h.Device, h.Version, *addr, strings.Join(h.Roles, ", "), h.Status)
+	fmt.Fprintf(stdout, "  link     %-8s %s retries=%d %s\n", h.Link.State, h.Link.URL, h.Link.Retries, h.Link.LastError)
+	fmt.Fprintf(stdout, "  buffered %d events\n", h.BufferedEvents)
+	for _, d := range h.Devices {
+		fmt.Fprintf(stdout, "  %-8s %-8s %-14s %s %s\n", d.Kind, d.State, d.Name, d.Driver, d.Detail)
+	}
+	return nil
+}
+
+func getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", u, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// simPost sends one value to a simulated device's endpoint.
+func simPost(ctx context.Context, args []string, stderr io.Writer, name string, target func(string) (path, body string)) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", defaultAddr, "kioskd's HTTP `address`")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		return errUsage
+	}
+	path, body := target(fs.Arg(0))
+	u := "http://" + *addr + (&url.URL{Path: path}).EscapedPath()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("%s: %s %s", name, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+// Command kioskctl is the technician's tool: it asks a running kioskd how
+// it is, and drives its simulated devices.
+//
+//	kioskctl health [-addr 127.0.0.1:8080] [-wait 10s]
+//	kioskctl scan   [-addr 127.0.0.1:8080] CODE
+//	kioskctl press  [-addr 127.0.0.1:8080] PIN
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage:
+  kioskctl health [-addr HOST:PORT] [-wait DURATION]   show a kioskd's health
+  kioskctl scan   [-addr HOST:PORT] CODE               feed a code to its simulated scanner
+  kioskctl press  [-addr HOST:PORT] PIN                press a simulated GPIO button
+`
+
+var errUsage = errors.New("bad usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, errUsage):
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "kioskctl:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	switch args[0] {
+	case "health":
+		return health(ctx, args[1:], stdout, stderr)
+	case "scan":
+		return simPost(ctx, args[1:], stderr, "scan", func(v string) (string, string) { return "/api/v1/sim/scan", v })
+	case "press":
+		return simPost(ctx, args[1:], stderr, "press", func(v string) (string, string) { return "/api/v1/sim/gpio/" + v, "" })
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return errUsage
+}

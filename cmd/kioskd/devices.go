@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/printer"
+)
+
+// missing stands in for a device this build has no driver for, or that
+// failed to open: kioskd still runs, and /healthz says what is wrong.
+type missing struct {
+	st devices.Status
+}
+
+func newMissing(name, kind, driver string, err error) *missing {
+	return &missing{st: devices.Status{Name: name, Kind: kind, Driver: driver, State: devices.Fault,
+		Detail: err.Error(), Since: time.Now()}}
+}
+
+func (m *missing) Status() devices.Status { return m.st }
+func (m *missing) err() error             { return errors.New(m.st.Detail) }
+
+func (m *missing) Print(context.Context, *printer.Ticket) error { return m.err() }
+func (m *missing) Play(context.Context, *announce.Clip) error   { return m.err() }
+func (m *missing) Scans() <-chan devices.Scan                   { return nil }
+
+var errLaterRelease = errors.New("this kioskd build has no driver for it yet; see the hardware table in README.md")
+
+// notInThisBuild lists the configured drivers that are not implemented
+// yet, for -check.
+func notInThisBuild(c *configs.Terminal) []string {
+	var out []string
+	note := func(key, driver string) {
+		out = append(out, fmt.Sprintf("%s: %s: %v", key, driver, errLaterRelease))
+	}
+	if c.Has(configs.RoleKiosk) {
+		if c.Kiosk.Printer.Driver == configs.PrinterESCPOS {
+			note("kiosk.printer.driver", string(c.Kiosk.Printer.Driver))
+		}
+		if d := c.Kiosk.Scanner.Driver; d == configs.ScannerSerial || d == configs.ScannerEvdev {
+			note("kiosk.scanner.driver", string(d))
+		}
+	}
+	if c.Has(configs.RoleHall) && c.Hall.Audio.Driver == configs.AudioAplay {
+		note("hall.audio.driver", string(c.Hall.Audio.Driver))
+	}
+	return out
+}
+
+// The device constructors below map configuration to drivers.
+
+type kioskPrinter interface {
+	Print(context.Context, *printer.Ticket) error
+	Status() devices.Status
+}
+
+func openPrinter(c *configs.Terminal) (kioskPrinter, *printer.Sim) {
+	p := c.Kiosk.Printer
+	switch p.Driver {
+	case configs.PrinterSim:
+		sim, err := printer.NewSim(filepath.Join(c.DataDir, "tickets"), p.PaperMM)
+		if err != nil {
+			return newMissing("printer", "printer", string(p.Driver), err), nil
+		}
+		return sim, sim
+	default:
+		return newMissing("printer", "printer", string(p.Driver), errLaterRelease), nil
+	}
+}
+
+type kioskScanner interface {
+	Scans() <-chan devices.Scan
+	Status() devices.Status
+}
+
+func openScanner(c *configs.Terminal) (kioskScanner, *devices.SimScanner) {
+	switch d := c.Kiosk.Scanner.Driver; d {
+	case configs.ScannerNone:
+		return nil, nil
+	case configs.ScannerSim:
+		s := devices.NewSimScanner()
+		return s, s
+	default:
+		return newMissing("scanner", "scanner", string(d), errLaterRelease), nil
+	}
+}
+
+func openAudio(c *configs.Terminal) announce.Output {
+	switch d := c.Hall.Audio.Driver; d {
+	case configs.AudioWAV:
+		out, err := announce.NewWAVDir(filepath.Join(c.DataDir, "announcements"))
+		if err != nil {
+			return newMissing("audio", "audio", string(d), err)
+		}
+		return out
+	default:
+		return newMissing("audio", "audio", string(d), errLaterRelease)
+	}
+}
+
+func openPins(c *configs.Terminal) (devices.Pins, *devices.SimPins, error) {
+	switch c.GPIO.Driver {
+	case configs.GPIOHost:
+		p, err := devices.OpenHostPins()
+		return p, nil, err
+	default:
+		s := devices.NewSimPins()
+		return s, s, nil
+	}
+}

@@ -1,0 +1,65 @@
+// Command kioskd is the daemon on every terminal of the office. By its
+// configuration it is a ticket kiosk (touch page, printer, scanner), a hall
+// display (TV pages, LED boards, voice), a window display, or several of
+// these at once.
+//
+//	kioskd -config /etc/kioskd/kioskd.yaml
+//	kioskd -check -config /etc/kioskd/kioskd.yaml
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // local time on pages and tickets without the host's zoneinfo
+
+	"github.com/cherga/kiosk/configs"
+)
+
+var version = "dev"
+
+func main() {
+	configPath := flag.String("config", "/etc/kioskd/kioskd.yaml", "configuration `file`")
+	check := flag.Bool("check", false, "check the configuration and exit: 0 if it is valid")
+	logJSON := flag.Bool("log-json", false, "log one JSON object per line (overrides log.format)")
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+	if *showVersion {
+		fmt.Println("kioskd", version)
+		return
+	}
+
+	cfg, err := configs.LoadTerminal(*configPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if *check {
+		roles := make([]string, len(cfg.Roles))
+		for i, r := range cfg.Roles {
+			roles[i] = string(r)
+		}
+		fmt.Printf("%s: ok (device %s, roles %s)\n", *configPath, cfg.DeviceID, strings.Join(roles, ", "))
+		for _, w := range notInThisBuild(cfg) {
+			fmt.Printf("%s: note: %s\n", *configPath, w)
+		}
+		return
+	}
+
+	log := cfg.Log.NewLogger(os.Stderr, *logJSON)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sys, err := newSystem(cfg, log, version)
+	if err != nil {
+		log.Error("kioskd cannot start", "err", err)
+		os.Exit(1)
+	}
+	if err := sys.run(ctx); err != nil {
+		log.Error("kioskd stopped", "err", err)
+		os.Exit(1)
+	}
+}

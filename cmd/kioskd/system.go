@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/display"
+	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/i18n"
+	"github.com/cherga/kiosk/kiosk"
+	"github.com/cherga/kiosk/link"
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// shutdownBudget is how long kioskd may take to stop after SIGTERM before
+// systemd would kill it; devices and the bbolt file are closed within it.
+const shutdownBudget = 5 * time.Second
+
+// system is every part of one kioskd, built from the configuration.
+type system struct {
+	cfg     *configs.Terminal
+	log     *slog.Logger
+	version string
+	started time.Time
+
+	store  *link.Store
+	link   *link.Client
+	mux    *http.ServeMux
+	kiosk  *kiosk.Kiosk
+	hall   *display.Hall
+	window *display.Window
+	boards *display.BoardsPage
+	voice  *announce.Announcer
+
+	statuses []func() devices.Status // every device, for /healthz
+	closers  []io.Closer             // devices to close at shutdown
+	stdin    *devices.SimScanner     // a simulated scanner reading stdin
+}
+
+func newSystem(cfg *configs.Terminal, log *slog.Logger, version string) (*system, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	store, err := link.OpenStore(filepath.Join(cfg.DataDir, "kioskd.db"))
+	if err != nil {
+		return nil, err
+	}
+	s := &system{cfg: cfg, log: log, version: version, started: time.Now(), store: store, mux: http.NewServeMux()}
+	i18n.Register(s.mux)
+
+	if cfg.Has(configs.RoleHall) || cfg.Has(configs.RoleWindow) {
+		display.RegisterAssets(s.mux)
+		if s.hasSimBoards() {
+			s.boards = display.NewBoardsPage(log)
+			s.boards.Register(s.mux)
+		}
+	}
+	if cfg.Has(configs.RoleHall) {
+		s.buildHall()
+	}
+	if cfg.Has(configs.RoleWindow) {
+		s.buildWindow()
+	}
+	roles := make([]string, len(cfg.Roles))
+	for i, r := range cfg.Roles {
+		roles[i] = string(r)
+	}
+	s.link = link.New(link.Config{
+		URL: cfg.Server.URL, Device: cfg.DeviceID, Roles: roles, Version: version,
+		HandshakeTimeout: cfg.Server.HandshakeTimeout,
+	}, store, pushes{s}, log)
+	if cfg.Has(configs.RoleKiosk) {
+		s.buildKiosk()
+	}
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /{$}", s.handleIndex)
+	return s, nil
+}
+
+func (s *system) hasSimBoards() bool {
+	if s.cfg.Has(configs.RoleWindow) && s.cfg.Window.Board.Driver == configs.BoardSim {
+		return true
+	}
+	if s.cfg.Has(configs.RoleHall) {
+		for _, b := range s.cfg.Hall.Boards {
+			if b.Driver == configs.BoardSim {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// device registers a device for /healthz and, if it has Close, shutdown.
+func (s *system) device(d interface{ Status() devices.Status }) {
+	s.statuses = append(s.statuses, d.Status)
+	if c, ok := d.(io.Closer); ok {
+		s.closers = append(s.closers, c)
+	}
+}
+
+func (s *system) openBoard(b configs.Board) display.Board {
+	if b.Driver != configs.BoardSim {
+		return nil
+	}
+	board := s.boards.New(b.Name)
+	s.device(board)
+	return board
+}
+
+func (s *system) buildHall() {
+	out := openAudio(s.cfg)
+	s.device(out)
+	var boards []display.Board
+	for _, b := range s.cfg.Hall.Boards {
+		if board := s.openBoard(b); board != nil {
+			boards = append(boards, board)
+		}
+	}
+	// The hall is created first so the announcer can report to it.
+	var hall *display.Hall
+	s.voice = announce.NewAnnouncer(out, s.log, func(c proto.Call, err error) { hall.Announced(c, err) })
+	hall = display.NewHall(display.HallConfig{RecentCalls: s.cfg.Hall.RecentCalls, Highlight: s.cfg.Hall.Highlight},
+		s.voice, boards, s.log)
+	s.hall = hall
+	hall.Register(s.mux)
+}
+
+func (s *system) buildWindow() {
+	w := s.cfg.Window
+	if w.Board.Name == "" {
+		w.Board.Name = fmt.Sprintf("window-%d", w.Number)
+	}
+	s.window = display.NewWindow(w.Number, s.openBoard(w.Board), s.log)
+	s.window.Register(s.mux)
+}
+
+func (s *system) buildKiosk() {
+	k := s.cfg.Kiosk
+	prn, simPrinter := openPrinter(s.cfg)
+	s.device(prn)
+	if simPrinter != nil {
+		s.mux.Handle("/api/v1/sim/printer", simPrinter)
+	}
+	scanner, simScanner := openScanner(s.cfg)
+	if scanner != nil {
+		s.device(scanner)
+	}
+	if simScanner != nil {
+		if k.Scanner.Source == "stdin" {
+			s.stdin = simScanner
+		} else {
+			s.mux.Handle("POST /api/v1/sim/scan", simScanner)
+		}
+	}
+	kcfg := kiosk.Config{Tickets: s.link, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: s.log}
+	if k.Button.Pin != "" || k.FaultLight != "" {
+		kcfg.Button, kcfg.FaultLight = s.openPins(k.Button.Pin, k.FaultLight)
+	}
+	s.kiosk = kiosk.New(kcfg)
+	s.kiosk.Register(s.mux)
+}
+
+// openPins finds the kiosk's button and fault light. A missing pin leaves
+// that part out and shows as a gpio fault.
+func (s *system) openPins(button, light string) (gpio.PinIn, gpio.PinOut) {
+	pins, sim, err := openPins(s.cfg)
+	if err != nil {
+		m := newMissing("gpio", "gpio", string(s.cfg.GPIO.Driver), err)
+		s.device(m)
+		s.log.Error("gpio unavailable: button and fault light disabled", "err", err)
+		return nil, nil
+	}
+	s.device(pins)
+	if sim != nil {
+		s.mux.Handle("/api/v1/sim/gpio/{pin}", sim)
+		s.mux.Handle("GET /api/v1/sim/gpio", sim)
+	}
+	var in gpio.PinIn
+	var out gpio.PinOut
+	if button != "" {
+		if p, err := pins.Pin(button); err != nil {
+			s.log.Error("button disabled", "err", err)
+		} else {
+			in = p
+		}
+	}
+	if light != "" {
+		if p, err := pins.Pin(light); err != nil {
+			s.log.Error("fault light disabled", "err", err)
+		} else {
+			out = p
+		}
+	}
+	return in, out
+}
+
+// pushes hands what the server sends to the roles that show it.
+type pushes struct{ s *system }
+
+func (p pushes) Welcome(w *proto.Welcome) {
+	if p.s.hall != nil {
+		p.s.hall.Welcome(w)
+	}
+	if p.s.window != nil {
+		p.s.window.Welcome(w)
+	}
+}
+
+func (p pushes) Call(c proto.Call) {
+	if p.s.hall != nil {
+		p.s.hall.Call(c)
+	}
+	if p.s.window != nil {
+		p.s.window.Call(c)
+	}
+}
+
+func (p pushes) Queues(q []proto.QueueLen) {
+	if p.s.hall != nil {
+		p.s.hall.Queues(q)
+	}
+}
+
+// handleIndex sends a browser to this terminal's main page.
+func (s *system) handleIndex(w http.ResponseWriter, r *http.Request) {
+	page := map[configs.Role]string{configs.RoleKiosk: "/kiosk/", configs.RoleHall: "/hall/", configs.RoleWindow: "/window/"}
+	http.Redirect(w, r, page[s.cfg.Roles[0]], http.StatusFound)
+}
+
+// health is the body of GET /healthz.
+type health struct {
+	Status         string           `json:"status"` // ok | degraded
+	Device         string           `json:"device"`
+	Version        string           `json:"version"`
+	Roles          []configs.Role   `json:"roles"`
+	Devices        []devices.Status `json:"devices"`
+	Link           link.Status      `json:"link"`
+	BufferedEvents int              `json:"buffered_events"`
+	UptimeSeconds  int64            `json:"uptime_seconds"`
+}
+
+func (s *system) handleHealth(w http.ResponseWriter, r *http.Request) {
+	h := health{
+		Status: "ok", Device: s.cfg.DeviceID, Version: s.version, Roles: s.cfg.Roles,
+		Devices: []devices.Status{}, Link: s.link.Status(), BufferedEvents: s.store.Buffered(),
+		UptimeSeconds: int64(time.Since(s.started).Seconds()),
+	}
+	for _, st := range s.statuses {
+		d := st()
+		if d.State == devices.Fault {
+			h.Status = "degraded"
+		}
+		h.Devices = append(h.Devices, d)
+	}
+	if h.Link.State != link.StateUp {
+		h.Status = "degraded"
+	}
+	// 200 whatever the state: the daemon answers, and the body says how
+	// well it works. A monitor alerts on "degraded".
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(h)
+}
+
+// run serves until ctx ends, then stops everything within shutdownBudget.
+func (s *system) run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)
+	if err != nil {
+		s.store.Close()
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.link.Run(workCtx) })
+	if s.voice != nil {
+		wg.Go(func() { s.voice.Run(workCtx) })
+	}
+	if s.kiosk != nil {
+		wg.Go(func() { s.kiosk.Run(workCtx) })
+	}
+	if s.stdin != nil {
+		// Not waited for: a read from stdin cannot be interrupted.
+		go func() {
+			if err := s.stdin.ReadLines(workCtx, os.Stdin); err != nil {
+				s.log.Error("scanner stdin", "err", err)
+			}
+		}()
+	}
+	s.log.Info("kioskd started", "version", s.version, "device", s.cfg.DeviceID, "roles", s.cfg.Roles,
+		"listen", "http://"+ln.Addr().String())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		runErr = fmt.Errorf("http: %w", err)
+	}
+	s.log.Info("kioskd stopping")
+	deadline := time.Now().Add(shutdownBudget)
+	stopWork()
+	if s.hall != nil {
+		s.hall.Close()
+	}
+	if s.window != nil {
+		s.window.Close()
+	}
+	if s.boards != nil {
+		s.boards.Close()
+	}
+	httpCtx, cancel := context.WithDeadline(context.Background(), deadline.Add(-time.Second))
+	defer cancel()
+	if err := hs.Shutdown(httpCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Warn("http shutdown", "err", err)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+		runErr = errors.Join(runErr, fmt.Errorf("shutdown took longer than %s", shutdownBudget))
+	}
+	for _, c := range s.closers {
+		if err := c.Close(); err != nil {
+			s.log.Warn("close device", "err", err)
+		}
+	}
+	if err := s.store.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close store: %w", err))
+	}
+	if runErr == nil {
+		s.log.Info("kioskd stopped")
+	}
+	return runErr
+}

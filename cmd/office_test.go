@@ -1,0 +1,423 @@
+// Package cmd_test runs the real binaries, as `make run` does: queued and
+// kioskd as separate processes over loopback, stopped by signals.
+package cmd_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	bolt "go.etcd.io/bbolt"
+)
+
+var binDir string
+
+// TestMain builds the three commands once, with the race detector when the
+// tests run with it.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cherga-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	args := []string{"build", "-o", dir + "/"}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./kioskd", "./queued", "./kioskctl")...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running binary whose log lines the test reads as they come.
+type proc struct {
+	t     *testing.T
+	name  string
+	cmd   *exec.Cmd
+	lines chan string
+	exit  chan error
+	log   strings.Builder
+}
+
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, name: name, cmd: cmd, lines: make(chan string, 1024), exit: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		p.exit <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // already gone after a clean stop; that error is fine
+		if t.Failed() {
+			t.Logf("%s log:\n%s", name, p.log.String())
+		}
+	})
+	return p
+}
+
+// waitLog reads log lines until one contains s, and returns it.
+func (p *proc) waitLog(s string) string {
+	p.t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				p.t.Fatalf("%s exited before logging %q", p.name, s)
+			}
+			p.log.WriteString(l + "\n")
+			if strings.Contains(l, s) {
+				return l
+			}
+		case <-timeout:
+			p.t.Fatalf("%s did not log %q within 30 s", p.name, s)
+		}
+	}
+}
+
+// stop sends sig and returns the exit code; it fails the test if the
+// process takes longer than kioskd's 5 s shutdown budget (with slack for a
+// loaded machine running the race detector).
+func (p *proc) stop(sig os.Signal) int {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatal(err)
+	}
+	// The log ends when the process has exited.
+	timeout := time.After(15 * time.Second)
+	for done := false; !done; {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				done = true
+				break
+			}
+			p.log.WriteString(l + "\n")
+		case <-timeout:
+			p.t.Fatalf("%s still running 15 s after %v", p.name, sig)
+		}
+	}
+	err := <-p.exit
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return 0
+}
+
+var listenRe = regexp.MustCompile(`listen=(?:http://)?([0-9.]+:[0-9]+)`)
+
+func listenAddr(t *testing.T, line string) string {
+	t.Helper()
+	m := listenRe.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no address in %q", line)
+	}
+	return m[1]
+}
+
+// writeConfig copies a shipped config with some lines replaced.
+func writeConfig(t *testing.T, src, dst string, replace ...string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for i := 0; i < len(replace); i += 2 {
+		if !strings.Contains(s, replace[i]) {
+			t.Fatalf("%s has no %q", src, replace[i])
+		}
+		s = strings.ReplaceAll(s, replace[i], replace[i+1])
+	}
+	if err := os.WriteFile(dst, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// office starts queued and a kioskd with the demo configuration, on free
+// ports and in temporary directories.
+type office struct {
+	queued, kioskd *proc
+	qAddr, kAddr   string
+	dataDir        string
+	kioskConfig    string
+}
+
+func startOffice(t *testing.T) *office {
+	t.Helper()
+	dir := t.TempDir()
+	o := &office{dataDir: filepath.Join(dir, "kiosk"), kioskConfig: filepath.Join(dir, "demo.yaml")}
+	writeConfig(t, "../configs/office.yaml", filepath.Join(dir, "office.yaml"),
+		"listen: 127.0.0.1:8090", "listen: 127.0.0.1:0", "data_dir: var/queued", "data_dir: "+filepath.Join(dir, "queued"))
+	o.queued = start(t, "queued", "-config", filepath.Join(dir, "office.yaml"))
+	o.qAddr = listenAddr(t, o.queued.waitLog("queued started"))
+	writeConfig(t, "../configs/demo.yaml", o.kioskConfig,
+		"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0", "data_dir: var/demo-01", "data_dir: "+o.dataDir,
+		"127.0.0.1:8090", o.qAddr)
+	o.kioskd = start(t, "kioskd", "-config", o.kioskConfig)
+	o.kAddr = listenAddr(t, o.kioskd.waitLog("kioskd started"))
+	o.kioskd.waitLog("link up")
+	return o
+}
+
+func do(t *testing.T, method, url, body string, want int, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %s %s, want %d", method, url, resp.Status, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, url, err, b)
+		}
+	}
+}
+
+// The contract of the foundation issue, end to end: a ticket taken at the
+// kiosk comes from queued; "next" on window 3 shows on the hall page and
+// writes the announcement; SIGINT stops both with status 0.
+func TestWholeOffice(t *testing.T) {
+	o := startOffice(t)
+	k, q := "http://"+o.kAddr, "http://"+o.qAddr
+
+	var health struct {
+		Status  string   `json:"status"`
+		Roles   []string `json:"roles"`
+		Devices []struct {
+			Kind, State string
+		} `json:"devices"`
+		Link struct {
+			State string `json:"state"`
+		} `json:"link"`
+		BufferedEvents *int `json:"buffered_events"`
+	}
+	do(t, "GET", k+"/healthz", "", http.StatusOK, &health)
+	if health.Status != "ok" || health.Link.State != "up" || len(health.Roles) != 3 || len(health.Devices) < 5 || health.BufferedEvents == nil {
+		t.Fatalf("healthz %+v", health)
+	}
+
+	var cat struct {
+		Services []struct {
+			ID string `json:"id"`
+		} `json:"services"`
+	}
+	do(t, "GET", k+"/api/v1/services", "", http.StatusOK, &cat)
+	if len(cat.Services) < 30 {
+		t.Fatalf("catalogue has %d services", len(cat.Services))
+	}
+	var tk struct {
+		Number   string    `json:"number"`
+		Service  string    `json:"service"`
+		Ahead    *int      `json:"ahead"`
+		WaitMin  *int      `json:"wait_min"`
+		Offline  *bool     `json:"offline"`
+		IssuedAt time.Time `json:"issued_at"`
+	}
+	do(t, "POST", k+"/api/v1/tickets", `{"service":"`+cat.Services[0].ID+`"}`, http.StatusCreated, &tk)
+	if !regexp.MustCompile(`^\p{Lu}\d{3}$`).MatchString(tk.Number) || tk.Service != cat.Services[0].ID ||
+		tk.Ahead == nil || tk.WaitMin == nil || tk.Offline == nil || *tk.Offline {
+		t.Fatalf("ticket %+v", tk)
+	}
+
+	hall, _, err := websocket.DefaultDialer.Dial("ws://"+o.kAddr+"/hall/ws", http.Header{"Origin": {k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hall.Close()
+
+	var called struct {
+		Number string `json:"number"`
+		Window int    `json:"window"`
+		State  string `json:"state"`
+	}
+	do(t, "POST", q+"/api/v1/windows/3/next", "", http.StatusOK, &called)
+	if called.Number != tk.Number || called.Window != 3 || called.State != "called" {
+		t.Fatalf("called %+v", called)
+	}
+	var callID string
+	_ = hall.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		var m struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+			Call struct {
+				ID     string `json:"id"`
+				Ticket string `json:"ticket"`
+				Window int    `json:"window"`
+			} `json:"call"`
+		}
+		if err := hall.ReadJSON(&m); err != nil {
+			t.Fatalf("hall page: %v", err)
+		}
+		if m.Type == "call" && m.Call.Ticket == tk.Number && m.Call.Window == 3 {
+			callID = m.Call.ID
+		}
+		if m.Type == "announced" && m.ID == callID && callID != "" {
+			break
+		}
+	}
+	wavs, _ := filepath.Glob(filepath.Join(o.dataDir, "announcements", "*-"+tk.Number+"-w3.wav"))
+	pngs, _ := filepath.Glob(filepath.Join(o.dataDir, "tickets", "*-"+tk.Number+".png"))
+	if len(wavs) != 1 || len(pngs) != 1 {
+		t.Errorf("announcements %v, tickets %v", wavs, pngs)
+	}
+	do(t, "POST", q+"/api/v1/windows/3/next", "", http.StatusNotFound, nil)
+
+	var day struct {
+		Tickets []struct {
+			Number, State string
+		} `json:"tickets"`
+	}
+	kyiv, _ := time.LoadLocation("Europe/Kyiv")
+	do(t, "GET", q+"/api/v1/tickets?date="+tk.IssuedAt.In(kyiv).Format(time.DateOnly), "", http.StatusOK, &day)
+	if len(day.Tickets) != 1 || day.Tickets[0].Number != tk.Number || day.Tickets[0].State != "done" {
+		t.Errorf("tickets of the day %+v", day)
+	}
+
+	// The technician's tool against the running daemon.
+	ctl := func(args ...string) string {
+		out, err := exec.Command(filepath.Join(binDir, "kioskctl"), args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kioskctl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := ctl("health", "-addr", o.kAddr); !strings.Contains(out, "link     up") || !strings.Contains(out, "printer") {
+		t.Errorf("kioskctl health:\n%s", out)
+	}
+	ctl("scan", "-addr", o.kAddr, "BK-7Q4M")
+	o.kioskd.waitLog("code=BK-7Q4M")
+	ctl("press", "-addr", o.kAddr, "BUTTON")
+	o.kioskd.waitLog("number=Г001")
+
+	if code := o.kioskd.stop(os.Interrupt); code != 0 {
+		t.Errorf("kioskd exited %d after SIGINT", code)
+	}
+	o.kioskd.waitLogged("kioskd stopped")
+	if code := o.queued.stop(os.Interrupt); code != 0 {
+		t.Errorf("queued exited %d after SIGINT", code)
+	}
+	// The bbolt file was closed: it opens at once.
+	db, err := bolt.Open(filepath.Join(o.dataDir, "kioskd.db"), 0o600, &bolt.Options{Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("kioskd.db still locked after shutdown: %v", err)
+	}
+	db.Close()
+}
+
+// waitLogged checks the collected log of a stopped process.
+func (p *proc) waitLogged(s string) {
+	p.t.Helper()
+	if !strings.Contains(p.log.String(), s) {
+		p.t.Errorf("%s never logged %q", p.name, s)
+	}
+}
+
+// The terminal keeps serving when the server goes away, and says so.
+func TestKioskdSurvivesServerLoss(t *testing.T) {
+	o := startOffice(t)
+	if code := o.queued.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("queued exited %d", code)
+	}
+	o.kioskd.waitLog("link down")
+	var health struct {
+		Status string `json:"status"`
+		Link   struct {
+			State string `json:"state"`
+		} `json:"link"`
+	}
+	do(t, "GET", "http://"+o.kAddr+"/healthz", "", http.StatusOK, &health)
+	if health.Status != "degraded" || health.Link.State != "down" {
+		t.Errorf("healthz %+v", health)
+	}
+	// The saved catalogue still answers; a ticket needs the server.
+	do(t, "GET", "http://"+o.kAddr+"/api/v1/services", "", http.StatusOK, nil)
+	do(t, "POST", "http://"+o.kAddr+"/api/v1/tickets", `{"service":"pension-age"}`, http.StatusServiceUnavailable, nil)
+	if code := o.kioskd.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("kioskd exited %d after SIGTERM", code)
+	}
+}
+
+// A second kioskd on the same data directory stops at once and says why.
+func TestSecondKioskdRefused(t *testing.T) {
+	o := startOffice(t)
+	second := exec.Command(filepath.Join(binDir, "kioskd"), "-config", o.kioskConfig)
+	out, err := second.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "locked by another process") {
+		t.Errorf("second kioskd: %v\n%s", err, out)
+	}
+	o.kioskd.stop(syscall.SIGTERM)
+}
+
+func TestCheck(t *testing.T) {
+	run := func(bin string, args ...string) (int, string) {
+		out, err := exec.Command(filepath.Join(binDir, bin), args...).CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), string(out)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	for _, f := range []string{"demo.yaml", "reference.yaml", "rpi-kiosk.yaml"} {
+		if code, out := run("kioskd", "-check", "-config", "../configs/"+f); code != 0 {
+			t.Errorf("%s: exit %d\n%s", f, code, out)
+		}
+	}
+	if code, out := run("queued", "-check", "-config", "../configs/office.yaml"); code != 0 {
+		t.Errorf("office.yaml: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	writeConfig(t, "../configs/demo.yaml", bad, "  highlight: 10s", "  highlight: 10s\n  hilight: 5s")
+	code, out := run("kioskd", "-check", "-config", bad)
+	if code == 0 || !strings.Contains(out, bad+":30:3: hall.hilight: unknown key") {
+		t.Errorf("unknown key: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,372 @@
+package configs
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Terminal is the configuration of one kioskd. reference.yaml documents
+// every key with its default; a test keeps the two in step.
+type Terminal struct {
+	DeviceID string    `yaml:"device_id"`
+	DataDir  string    `yaml:"data_dir"`
+	Roles    []Role    `yaml:"roles"`
+	Log      Log       `yaml:"log"`
+	HTTP     HTTP      `yaml:"http"`
+	Server   Server    `yaml:"server"`
+	Kiosk    KioskRole `yaml:"kiosk"`
+	Hall     HallRole  `yaml:"hall"`
+	Window   Window    `yaml:"window"`
+	GPIO     GPIO      `yaml:"gpio"`
+}
+
+// Role is a job a terminal does; one terminal may do several.
+type Role string
+
+const (
+	RoleKiosk  Role = "kiosk"  // touch UI, ticket printer, scanner
+	RoleHall   Role = "hall"   // hall display pages, LED boards, voice
+	RoleWindow Role = "window" // per-window display
+)
+
+func (r *Role) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, string(RoleKiosk), string(RoleHall), string(RoleWindow))
+	*r = Role(s)
+	return err
+}
+
+// Has reports whether the terminal plays role r.
+func (c *Terminal) Has(r Role) bool {
+	for _, x := range c.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+type Log struct {
+	Format LogFormat `yaml:"format"`
+	Level  LogLevel  `yaml:"level"`
+}
+
+type LogFormat string
+
+func (f *LogFormat) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, "text", "json")
+	*f = LogFormat(s)
+	return err
+}
+
+type LogLevel string
+
+func (l *LogLevel) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, "debug", "info", "warn", "error")
+	*l = LogLevel(s)
+	return err
+}
+
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+type Server struct {
+	URL              string        `yaml:"url"`
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+}
+
+type KioskRole struct {
+	Printer    Printer `yaml:"printer"`
+	Scanner    Scanner `yaml:"scanner"`
+	Button     Button  `yaml:"button"`
+	FaultLight string  `yaml:"fault_light"`
+}
+
+type Printer struct {
+	Driver  PrinterDriver `yaml:"driver"`
+	Port    string        `yaml:"port"`
+	PaperMM int           `yaml:"paper_mm"`
+}
+
+type PrinterDriver string
+
+const (
+	PrinterSim    PrinterDriver = "sim"
+	PrinterESCPOS PrinterDriver = "escpos"
+)
+
+func (d *PrinterDriver) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, string(PrinterSim), string(PrinterESCPOS))
+	*d = PrinterDriver(s)
+	return err
+}
+
+type Scanner struct {
+	Driver ScannerDriver `yaml:"driver"`
+	Port   string        `yaml:"port"`
+	Source ScanSource    `yaml:"source"`
+}
+
+type ScannerDriver string
+
+const (
+	ScannerNone   ScannerDriver = "none"
+	ScannerSim    ScannerDriver = "sim"
+	ScannerSerial ScannerDriver = "serial"
+	ScannerEvdev  ScannerDriver = "evdev"
+)
+
+func (d *ScannerDriver) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, string(ScannerNone), string(ScannerSim), string(ScannerSerial), string(ScannerEvdev))
+	*d = ScannerDriver(s)
+	return err
+}
+
+// ScanSource is where the simulated scanner reads codes from.
+type ScanSource string
+
+func (s *ScanSource) UnmarshalText(b []byte) error {
+	v, err := oneOf(b, "http", "stdin")
+	*s = ScanSource(v)
+	return err
+}
+
+// Button is a hardware "take a ticket" button on a GPIO pin.
+type Button struct {
+	Pin     string `yaml:"pin"`
+	Service string `yaml:"service"`
+}
+
+type HallRole struct {
+	RecentCalls int           `yaml:"recent_calls"`
+	Highlight   time.Duration `yaml:"highlight"`
+	Audio       Audio         `yaml:"audio"`
+	Boards      []Board       `yaml:"boards"`
+}
+
+type Audio struct {
+	Driver AudioDriver `yaml:"driver"`
+	Device string      `yaml:"device"`
+}
+
+type AudioDriver string
+
+const (
+	AudioWAV   AudioDriver = "wav"
+	AudioAplay AudioDriver = "aplay"
+)
+
+func (d *AudioDriver) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, string(AudioWAV), string(AudioAplay))
+	*d = AudioDriver(s)
+	return err
+}
+
+type Board struct {
+	Name   string      `yaml:"name"`
+	Driver BoardDriver `yaml:"driver"`
+}
+
+func (b *Board) setDefaults() { b.Driver = BoardSim }
+
+type BoardDriver string
+
+const (
+	BoardNone BoardDriver = "none"
+	BoardSim  BoardDriver = "sim"
+)
+
+func (d *BoardDriver) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, string(BoardNone), string(BoardSim))
+	*d = BoardDriver(s)
+	return err
+}
+
+type Window struct {
+	Number int   `yaml:"number"`
+	Board  Board `yaml:"board"`
+}
+
+type GPIO struct {
+	Driver GPIODriver `yaml:"driver"`
+}
+
+type GPIODriver string
+
+const (
+	GPIOSim  GPIODriver = "sim"
+	GPIOHost GPIODriver = "host"
+)
+
+func (d *GPIODriver) UnmarshalText(b []byte) error {
+	s, err := oneOf(b, string(GPIOSim), string(GPIOHost))
+	*d = GPIODriver(s)
+	return err
+}
+
+// DefaultTerminal is the configuration before the file is laid over it.
+// reference.yaml shows the same values.
+func DefaultTerminal() Terminal {
+	return Terminal{
+		Log:    Log{Format: "text", Level: "info"},
+		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
+		Server: Server{HandshakeTimeout: 10 * time.Second},
+		Kiosk: KioskRole{
+			Printer: Printer{Driver: PrinterSim, PaperMM: 80},
+			Scanner: Scanner{Driver: ScannerNone, Source: "http"},
+		},
+		Hall: HallRole{
+			RecentCalls: 6,
+			Highlight:   10 * time.Second,
+			Audio:       Audio{Driver: AudioWAV},
+		},
+		Window: Window{Board: Board{Driver: BoardNone}},
+		GPIO:   GPIO{Driver: GPIOSim},
+	}
+}
+
+// LoadTerminal reads and checks a kioskd configuration file. The error, if
+// any, is an Errors listing every problem with its file:line.
+func LoadTerminal(path string) (*Terminal, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseTerminal(path, data)
+}
+
+// ParseTerminal is LoadTerminal for bytes already read; name is used in
+// error messages.
+func ParseTerminal(name string, data []byte) (*Terminal, error) {
+	c := DefaultTerminal()
+	d := parseYAML(name, data, &c)
+	c.check(d)
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var deviceIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+func (c *Terminal) check(d *decoder) {
+	if c.DeviceID == "" {
+		d.errorf("device_id", "required: a unique name for this terminal, like kiosk-01")
+	} else if !deviceIDRe.MatchString(c.DeviceID) {
+		d.errorf("device_id", "got %q, expected lowercase letters, digits and dashes, at most 63 characters", c.DeviceID)
+	}
+	if c.DataDir == "" {
+		d.errorf("data_dir", "required: the one directory kioskd may write, like /var/lib/kioskd")
+	}
+	if len(c.Roles) == 0 {
+		d.errorf("roles", "required: a list of at least one of kiosk, hall, window")
+	}
+	seen := map[Role]bool{}
+	for i, r := range c.Roles {
+		if seen[r] {
+			d.errorf(fmt.Sprintf("roles[%d]", i), "role %s is listed twice", r)
+		}
+		seen[r] = true
+	}
+	checkListen(d, "http.listen", c.HTTP.Listen)
+	c.checkServer(d)
+	c.checkKiosk(d)
+	c.checkHall(d)
+	if c.Has(RoleWindow) && (c.Window.Number < 1 || c.Window.Number > 999) {
+		d.errorf("window.number", "got %d, expected the number of this terminal's window, 1 to 999", c.Window.Number)
+	}
+}
+
+func (c *Terminal) checkServer(d *decoder) {
+	if c.Server.URL == "" {
+		d.errorf("server.url", "required: the queue server's link address, like ws://10.0.0.2:8090/api/v1/link")
+	} else if u, err := url.Parse(c.Server.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		d.errorf("server.url", "got %q, expected ws://host:port/path or wss://host:port/path", c.Server.URL)
+	}
+	positive(d, "server.handshake_timeout", c.Server.HandshakeTimeout)
+}
+
+func (c *Terminal) checkKiosk(d *decoder) {
+	k := &c.Kiosk
+	if k.Printer.Driver == PrinterESCPOS {
+		if k.Printer.Port == "" {
+			d.errorf("kiosk.printer.port", "required for the escpos driver: a device path like /dev/usb/lp0 or /dev/ttyUSB0, or host:9100 for a network printer")
+		} else if !isDevicePath(k.Printer.Port) && !isHostPort(k.Printer.Port) {
+			d.errorf("kiosk.printer.port", "got %q, expected a device path like /dev/usb/lp0 or /dev/ttyUSB0, or host:9100 for a network printer", k.Printer.Port)
+		}
+	}
+	if k.Printer.PaperMM != 58 && k.Printer.PaperMM != 80 {
+		d.errorf("kiosk.printer.paper_mm", "got %d, expected 58 or 80", k.Printer.PaperMM)
+	}
+	switch k.Scanner.Driver {
+	case ScannerSerial, ScannerEvdev:
+		if !isDevicePath(k.Scanner.Port) {
+			d.errorf("kiosk.scanner.port", "got %q, expected a device path like /dev/ttyACM0 or /dev/input/by-id/...-event-kbd", k.Scanner.Port)
+		}
+	}
+	if (k.Button.Pin == "") != (k.Button.Service == "") {
+		d.errorf("kiosk.button", "set both pin and service, or neither")
+	}
+	checkPin(d, "kiosk.button.pin", k.Button.Pin)
+	checkPin(d, "kiosk.fault_light", k.FaultLight)
+	if k.Button.Pin != "" && k.Button.Pin == k.FaultLight {
+		d.errorf("kiosk.fault_light", "pin %s is already the button's", k.FaultLight)
+	}
+}
+
+func (c *Terminal) checkHall(d *decoder) {
+	h := &c.Hall
+	if h.RecentCalls < 1 || h.RecentCalls > 20 {
+		d.errorf("hall.recent_calls", "got %d, expected 1 to 20", h.RecentCalls)
+	}
+	positive(d, "hall.highlight", h.Highlight)
+	names := map[string]bool{}
+	for i, b := range h.Boards {
+		p := fmt.Sprintf("hall.boards[%d]", i)
+		if b.Name == "" {
+			d.errorf(p+".name", "required: a name for this board, like hall-entrance")
+		} else if names[b.Name] {
+			d.errorf(p+".name", "board name %q is used twice", b.Name)
+		}
+		names[b.Name] = true
+	}
+}
+
+func positive(d *decoder, path string, v time.Duration) {
+	if v <= 0 {
+		d.errorf(path, "got %s, expected a duration above zero, like 10s", v)
+	}
+}
+
+func checkListen(d *decoder, path, addr string) {
+	if !isHostPort(addr) {
+		d.errorf(path, "got %q, expected host:port, like 127.0.0.1:8080", addr)
+	}
+}
+
+var pinRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
+
+func checkPin(d *decoder, path, pin string) {
+	if pin != "" && !pinRe.MatchString(pin) {
+		d.errorf(path, "got %q, expected a GPIO pin name like GPIO17", pin)
+	}
+}
+
+func isDevicePath(p string) bool {
+	return strings.HasPrefix(p, "/dev/") && len(p) > len("/dev/") && !strings.Contains(p, "..")
+}
+
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}

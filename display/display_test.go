@@ -1,0 +1,189 @@
+package display
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// voice records the calls handed to the announcer.
+type voice chan proto.Call
+
+func (v voice) Announce(c proto.Call) bool { v <- c; return true }
+
+type page struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func openPage(t *testing.T, ts *httptest.Server, path string) *page {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+path,
+		http.Header{"Origin": {ts.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &page{t: t, conn: conn}
+}
+
+// next reads page messages until one of type typ.
+func (p *page) next(typ string) map[string]any {
+	p.t.Helper()
+	_ = p.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m map[string]any
+		if err := p.conn.ReadJSON(&m); err != nil {
+			p.t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		if m["type"] == typ {
+			return m
+		}
+	}
+}
+
+func call(id, ticket string, window int) proto.Call {
+	return proto.Call{ID: id, Ticket: ticket, Window: window, At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+}
+
+func TestHall(t *testing.T) {
+	v := make(voice, 8)
+	boards := NewBoardsPage(quiet)
+	led := boards.New("hall-entrance")
+	h := NewHall(HallConfig{RecentCalls: 2, Highlight: time.Second}, v, []Board{led}, quiet)
+	mux := http.NewServeMux()
+	RegisterAssets(mux)
+	h.Register(mux)
+	boards.Register(mux)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	defer h.Close()
+
+	h.Welcome(&proto.Welcome{Office: proto.Office{ID: "o"}, RecentCalls: []proto.Call{call("1", "А001", 1)}})
+	p := openPage(t, ts, "/hall/ws")
+	snap := p.next("snapshot")
+	if calls := snap["calls"].([]any); len(calls) != 1 {
+		t.Fatalf("snapshot %v", snap)
+	}
+
+	h.Call(call("2", "Б001", 3))
+	got := p.next("call")["call"].(map[string]any)
+	if got["ticket"] != "Б001" || got["window"] != float64(3) {
+		t.Errorf("page got %v", got)
+	}
+	if c := <-v; c.ID != "2" {
+		t.Errorf("announced %+v", c)
+	}
+	h.Call(call("2", "Б001", 3)) // delivered twice: shown and spoken once
+	h.Call(call("3", "В001", 4))
+	h.Call(call("4", "А001", 2)) // a ticket called again moves to the top
+	if c := <-v; c.ID != "3" {
+		t.Errorf("announced %+v, want call 3 (call 2 only once)", c)
+	}
+	var tickets []string
+	for _, c := range h.Calls() {
+		tickets = append(tickets, c.Ticket)
+	}
+	if strings.Join(tickets, " ") != "А001 В001 Б001" {
+		t.Errorf("shown %v, want the newest first, one line per ticket, at most 1+2", tickets)
+	}
+	if lines := led.Lines(); len(lines) != 3 || lines[0] != "А001 → 2" {
+		t.Errorf("board shows %q", lines)
+	}
+	h.Announced(call("4", "А001", 2), nil)
+	if m := p.next("announced"); m["id"] != "4" {
+		t.Errorf("announced message %v", m)
+	}
+	// A page that reconnects starts from the full state.
+	again := openPage(t, ts, "/hall/ws")
+	if calls := again.next("snapshot")["calls"].([]any); len(calls) != 3 {
+		t.Errorf("resync has %d calls", len(calls))
+	}
+	resp, err := http.Get(ts.URL + "/api/v1/calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown []ShownCall
+	_ = json.NewDecoder(resp.Body).Decode(&shown)
+	resp.Body.Close()
+	if len(shown) != 3 || !shown[0].Announced {
+		t.Errorf("api calls %+v", shown)
+	}
+	bp := openPage(t, ts, "/boards/ws")
+	if b := bp.next("boards")["boards"].([]any); len(b) != 1 {
+		t.Errorf("boards page %v", b)
+	}
+}
+
+func TestPagesServedFromBinary(t *testing.T) {
+	mux := http.NewServeMux()
+	RegisterAssets(mux)
+	NewHall(HallConfig{RecentCalls: 6, Highlight: time.Second}, nil, nil, quiet).Register(mux)
+	NewWindow(3, nil, quiet).Register(mux)
+	NewBoardsPage(quiet).Register(mux)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	for _, path := range []string{"/hall/", "/hall/hall.js", "/window/", "/boards/", "/live.js"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(b) == 0 {
+			t.Errorf("%s: %s", path, resp.Status)
+		}
+		// Closed networks: nothing on a page may come from outside.
+		if strings.Contains(string(b), "http://") || strings.Contains(string(b), "https://") {
+			t.Errorf("%s refers to an external address", path)
+		}
+	}
+}
+
+func TestPageFromOtherOriginRefused(t *testing.T) {
+	h := NewHall(HallConfig{RecentCalls: 6, Highlight: time.Second}, nil, nil, quiet)
+	mux := http.NewServeMux()
+	h.Register(mux)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/hall/ws",
+		http.Header{"Origin": {"http://evil.example"}})
+	if err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	boards := NewBoardsPage(quiet)
+	led := boards.New("window-3")
+	w := NewWindow(3, led, quiet)
+	mux := http.NewServeMux()
+	w.Register(mux)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	defer w.Close()
+	w.Welcome(&proto.Welcome{RecentCalls: []proto.Call{call("1", "А001", 3), call("2", "А002", 4)}})
+	p := openPage(t, ts, "/window/ws")
+	if c := p.next("snapshot")["call"].(map[string]any); c["ticket"] != "А001" {
+		t.Errorf("snapshot call %v", c)
+	}
+	w.Call(call("3", "П007", 5)) // another window's call changes nothing
+	w.Call(call("4", "П008", 3))
+	if c := p.next("snapshot")["call"].(map[string]any); c["ticket"] != "П008" {
+		t.Errorf("update %v", c)
+	}
+	if lines := led.Lines(); len(lines) != 1 || lines[0] != "П008" {
+		t.Errorf("window board %q", lines)
+	}
+}

@@ -1,0 +1,194 @@
+package display
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// Announcer is the voice half of a call (announce.Announcer).
+type Announcer interface {
+	Announce(c proto.Call) bool
+}
+
+// HallConfig is the hall role's settings.
+type HallConfig struct {
+	RecentCalls int           // calls listed besides the current one
+	Highlight   time.Duration // how long a new call blinks
+}
+
+// Hall is the hall role: it turns calls into what the hall sees (the page,
+// the LED boards) and hears (the announcer).
+type Hall struct {
+	cfg    HallConfig
+	log    *slog.Logger
+	voice  Announcer
+	boards []Board
+	hub    *Hub
+
+	mu        sync.Mutex
+	office    proto.Office
+	groups    []proto.Group
+	queues    []proto.QueueLen
+	calls     []ShownCall // newest first
+	announced map[string]bool
+}
+
+// ShownCall is a call as the hall shows it.
+type ShownCall struct {
+	proto.Call
+	Announced bool `json:"announced"`
+}
+
+// NewHall makes the hall role. voice may be nil (no audio configured).
+func NewHall(cfg HallConfig, voice Announcer, boards []Board, log *slog.Logger) *Hall {
+	h := &Hall{cfg: cfg, log: log, voice: voice, boards: boards, announced: map[string]bool{}}
+	h.hub = NewHub(log, h.snapshot)
+	return h
+}
+
+// Register adds the hall's pages and API to mux.
+func (h *Hall) Register(mux *http.ServeMux) {
+	mux.Handle("GET /hall/", staticPages)
+	mux.Handle("GET /hall/ws", h.hub)
+	mux.HandleFunc("GET /api/v1/calls", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(h.Calls())
+	})
+}
+
+// Close disconnects the hall pages.
+func (h *Hall) Close() { h.hub.Close() }
+
+type hallSnapshot struct {
+	Type        string           `json:"type"`
+	Office      proto.Office     `json:"office"`
+	Groups      []proto.Group    `json:"groups"`
+	Queues      []proto.QueueLen `json:"queues"`
+	Calls       []ShownCall      `json:"calls"`
+	RecentCalls int              `json:"recent_calls"`
+	HighlightMS int64            `json:"highlight_ms"`
+}
+
+func (h *Hall) snapshot() any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return hallSnapshot{
+		Type: "snapshot", Office: h.office, Groups: h.groups, Queues: h.queues,
+		Calls: append([]ShownCall{}, h.calls...), RecentCalls: h.cfg.RecentCalls,
+		HighlightMS: h.cfg.Highlight.Milliseconds(),
+	}
+}
+
+// Calls returns the calls on show, newest first.
+func (h *Hall) Calls() []ShownCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]ShownCall{}, h.calls...)
+}
+
+// Welcome takes the server's snapshot. Its recent calls are shown but not
+// announced: they were called before this terminal (re)connected.
+func (h *Hall) Welcome(w *proto.Welcome) {
+	h.mu.Lock()
+	h.office = w.Office
+	h.groups = w.Catalogue.Groups
+	h.queues = w.Queues
+	h.calls = nil
+	for _, c := range w.RecentCalls {
+		h.push(ShownCall{Call: c, Announced: true})
+	}
+	h.mu.Unlock()
+	h.hub.Broadcast(h.snapshot())
+	h.updateBoards()
+}
+
+// Call shows and announces a new call. A repeated call moves its ticket
+// back to the top.
+func (h *Hall) Call(c proto.Call) {
+	h.mu.Lock()
+	for _, x := range h.calls {
+		if x.ID == c.ID {
+			h.mu.Unlock()
+			return // the same call delivered twice is shown and spoken once
+		}
+	}
+	h.push(ShownCall{Call: c})
+	h.mu.Unlock()
+	h.log.Info("call shown", "ticket", c.Ticket, "window", c.Window, "recall", c.Recall)
+	h.hub.Broadcast(struct {
+		Type string    `json:"type"`
+		Call ShownCall `json:"call"`
+	}{"call", ShownCall{Call: c}})
+	h.updateBoards()
+	if h.voice != nil {
+		h.voice.Announce(c)
+	}
+}
+
+// push puts c on top, dropping an earlier call of the same ticket and the
+// calls beyond what the page lists. h.mu is held.
+func (h *Hall) push(c ShownCall) {
+	out := []ShownCall{c}
+	for _, x := range h.calls {
+		if x.Ticket != c.Ticket && len(out) <= h.cfg.RecentCalls {
+			out = append(out, x)
+		}
+	}
+	h.calls = out
+}
+
+// Announced marks a call as spoken; the page starts its highlight then.
+func (h *Hall) Announced(c proto.Call, err error) {
+	h.mu.Lock()
+	for i := range h.calls {
+		if h.calls[i].ID == c.ID {
+			h.calls[i].Announced = true
+		}
+	}
+	h.mu.Unlock()
+	msg := struct {
+		Type  string `json:"type"`
+		ID    string `json:"id"`
+		Error string `json:"error,omitempty"`
+	}{Type: "announced", ID: c.ID}
+	if err != nil {
+		msg.Error = err.Error()
+	}
+	h.hub.Broadcast(msg)
+}
+
+// Queues updates the queue lengths shown.
+func (h *Hall) Queues(q []proto.QueueLen) {
+	h.mu.Lock()
+	h.queues = q
+	h.mu.Unlock()
+	h.hub.Broadcast(struct {
+		Type   string           `json:"type"`
+		Queues []proto.QueueLen `json:"queues"`
+	}{"queues", q})
+}
+
+// updateBoards shows the latest calls on the hall's LED boards, one
+// "ticket → window" per line.
+func (h *Hall) updateBoards() {
+	h.mu.Lock()
+	var lines []string
+	for i, c := range h.calls {
+		if i == 3 {
+			break
+		}
+		lines = append(lines, fmt.Sprintf("%s → %d", c.Ticket, c.Window))
+	}
+	h.mu.Unlock()
+	for _, b := range h.boards {
+		if err := b.Show(lines); err != nil {
+			h.log.Error("board update failed", "board", b.Name(), "err", err)
+		}
+	}
+}

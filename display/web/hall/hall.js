@@ -1,0 +1,78 @@
+"use strict";
+// The hall TV page: the current call large, the recent ones below, queue
+// lengths, clock. State comes from kioskd over a websocket.
+const $ = (id) => document.getElementById(id);
+const state = { calls: [], groups: [], queues: [], recent: 6, highlightMS: 10000 };
+const fresh = new Map(); // call id → time its highlight ends
+
+function callRow(c, big) {
+  const el = document.createElement(big ? "div" : "li");
+  el.className = "call" + (big ? " big" : "");
+  for (const [cls, text] of [["ticket", c.ticket], ["arrow", "→"], ["window", String(c.window)]]) {
+    const s = document.createElement("span");
+    s.className = cls;
+    s.textContent = text;
+    el.appendChild(s);
+  }
+  if ((fresh.get(c.id) || 0) > Date.now()) el.classList.add("fresh");
+  return el;
+}
+
+function render() {
+  const [first, ...rest] = state.calls;
+  const cur = first ? callRow(first, true) : callRow({ ticket: "—", window: "—" }, true);
+  cur.id = "current";
+  $("current").replaceWith(cur);
+  $("recent").replaceChildren(...rest.slice(0, state.recent).map((c) => callRow(c, false)));
+  const names = new Map(state.groups.map((g) => [g.id, g.name.uk]));
+  $("queues").replaceChildren(...state.queues.map((q) => {
+    const li = document.createElement("li");
+    const b = document.createElement("b");
+    b.textContent = q.waiting;
+    li.append((names.get(q.group) || q.group) + ": ", b);
+    return li;
+  }));
+}
+
+function highlight(id) {
+  fresh.set(id, Date.now() + state.highlightMS);
+  render();
+  setTimeout(render, state.highlightMS + 50);
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case "snapshot":
+      state.calls = m.calls || [];
+      state.groups = m.groups || [];
+      state.queues = m.queues || [];
+      state.recent = m.recent_calls || 6;
+      state.highlightMS = m.highlight_ms || 10000;
+      if (m.office && m.office.name) $("office").textContent = m.office.name.uk;
+      render();
+      break;
+    case "call":
+      state.calls = [m.call, ...state.calls.filter((c) => c.ticket !== m.call.ticket)].slice(0, state.recent + 1);
+      render();
+      break;
+    case "announced":
+      // The highlight starts with the voice, so eyes and ears meet.
+      highlight(m.id);
+      break;
+    case "queues":
+      state.queues = m.queues || [];
+      render();
+      break;
+  }
+}
+
+async function main() {
+  await I18N.load();
+  I18N.apply();
+  clock($("time"), $("date"));
+  live("/hall/ws", onMessage, (up) => {
+    $("offline").hidden = up;
+    document.body.classList.toggle("stale", !up);
+  });
+}
+main();

@@ -1,0 +1,35 @@
+// live keeps a page connected to kioskd's websocket at path: it calls
+// onMessage for every JSON message and onState(true/false) when the
+// connection comes and goes, and reconnects by itself with a growing pause.
+// A page that lost its connection says so; it never shows stale data as if
+// it were live.
+"use strict";
+function live(path, onMessage, onState) {
+  let delay = 500;
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
+    ws.onopen = () => { delay = 500; onState(true); };
+    ws.onmessage = (ev) => {
+      let m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      onMessage(m);
+    };
+    ws.onclose = () => {
+      onState(false);
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+  }
+  connect();
+}
+
+// clock shows the time (and date) in elements with those ids, every second.
+function clock(timeEl, dateEl) {
+  function tick() {
+    const now = new Date();
+    timeEl.textContent = now.toLocaleTimeString("uk-UA", { hour: "2-digit", minute: "2-digit" });
+    if (dateEl) dateEl.textContent = now.toLocaleDateString("uk-UA", { weekday: "long", day: "numeric", month: "long" });
+  }
+  tick();
+  setInterval(tick, 1000);
+}

@@ -1,0 +1,292 @@
+// Package kiosk is the kiosk role: the touch page a visitor takes a ticket
+// at, the ticket API behind it, and the kiosk's own devices (printer,
+// scanner, hardware button, fault light).
+//
+// The order is fixed: the ticket is issued first, then printed. A ticket
+// that could not be printed is still the visitor's: the page shows its
+// number, and the fault is reported, never hidden.
+package kiosk
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/link"
+	"github.com/cherga/kiosk/link/proto"
+	"github.com/cherga/kiosk/printer"
+)
+
+// Printer puts a ticket on paper.
+type Printer interface {
+	Print(ctx context.Context, t *printer.Ticket) error
+	Status() devices.Status
+}
+
+// Scanner delivers scanned codes.
+type Scanner interface {
+	Scans() <-chan devices.Scan
+	Status() devices.Status
+}
+
+// Tickets is where tickets come from: the server link.
+type Tickets interface {
+	TakeTicket(ctx context.Context, service string) (*proto.Ticket, error)
+	Snapshot() *proto.Welcome
+}
+
+// Config is the kiosk role's wiring; only Tickets and Printer are required.
+type Config struct {
+	Tickets       Tickets
+	Printer       Printer
+	Scanner       Scanner     // nil: none
+	Button        gpio.PinIn  // nil: none
+	ButtonService string      // the service the button issues
+	FaultLight    gpio.PinOut // nil: none
+	Log           *slog.Logger
+}
+
+// Kiosk is the kiosk role.
+type Kiosk struct {
+	cfg Config
+	log *slog.Logger
+
+	// printing serialises tickets: two taps at once give two whole tickets,
+	// one after the other, never interleaved bytes.
+	printing sync.Mutex
+
+	mu       sync.Mutex
+	lastScan devices.Scan
+}
+
+// New makes the kiosk role. The button pin is set up here, so a press
+// made before Run starts is not lost.
+func New(cfg Config) *Kiosk {
+	if cfg.Button != nil {
+		if err := cfg.Button.In(gpio.PullUp, gpio.FallingEdge); err != nil {
+			cfg.Log.Error("button disabled: cannot watch its pin", "pin", cfg.Button.String(), "err", err)
+			cfg.Button = nil
+		}
+	}
+	return &Kiosk{cfg: cfg, log: cfg.Log}
+}
+
+//go:embed web
+var webFS embed.FS
+
+// Register adds the kiosk page and API to mux.
+func (k *Kiosk) Register(mux *http.ServeMux) {
+	sub, err := fs.Sub(webFS, "web")
+	if err != nil {
+		panic(err)
+	}
+	mux.Handle("GET /kiosk/", http.FileServerFS(sub))
+	mux.HandleFunc("GET /api/v1/services", k.handleServices)
+	mux.HandleFunc("POST /api/v1/tickets", k.handleTake)
+}
+
+// Issued is the answer to a ticket request.
+type Issued struct {
+	Number     string    `json:"number"`
+	Service    string    `json:"service"`
+	Ahead      int       `json:"ahead"`
+	WaitMin    int       `json:"wait_min"`
+	Offline    bool      `json:"offline"`
+	IssuedAt   time.Time `json:"issued_at"`
+	Printed    bool      `json:"printed"`
+	PrintError string    `json:"print_error,omitempty"`
+}
+
+// Errors of Take.
+var (
+	ErrNoCatalogue    = errors.New("kiosk: no service catalogue yet: the queue server was never reached")
+	ErrUnknownService = errors.New("kiosk: unknown service")
+)
+
+// Take issues a ticket for service and prints it.
+func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
+	snap := k.cfg.Tickets.Snapshot()
+	if snap == nil {
+		return nil, ErrNoCatalogue
+	}
+	svc, ok := snap.Catalogue.Service(service)
+	if !ok {
+		return nil, ErrUnknownService
+	}
+	k.printing.Lock()
+	defer k.printing.Unlock()
+	t, err := k.cfg.Tickets.TakeTicket(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt}
+	err = k.cfg.Printer.Print(ctx, &printer.Ticket{
+		Centre: snap.Office.Name, Number: t.Number, Service: svc.Name,
+		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
+	})
+	if err != nil {
+		k.log.Error("ticket not printed; the page shows its number", "number", t.Number, "err", err)
+		out.PrintError = err.Error()
+	} else {
+		out.Printed = true
+	}
+	k.refreshFaultLight()
+	k.log.Info("ticket taken", "number", t.Number, "service", service, "printed", out.Printed)
+	return out, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]string{"code": code, "error": msg})
+}
+
+// catalogueView is GET /api/v1/services: the catalogue, and what the page
+// needs beside it.
+type catalogueView struct {
+	Office   proto.Office     `json:"office"`
+	Groups   []proto.Group    `json:"groups"`
+	Services []proto.Service  `json:"services"`
+	Queues   []proto.QueueLen `json:"queues"`
+}
+
+func (k *Kiosk) handleServices(w http.ResponseWriter, r *http.Request) {
+	snap := k.cfg.Tickets.Snapshot()
+	if snap == nil {
+		writeError(w, http.StatusServiceUnavailable, "no_catalogue", ErrNoCatalogue.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, catalogueView{
+		Office: snap.Office, Groups: snap.Catalogue.Groups, Services: snap.Catalogue.Services, Queues: snap.Queues,
+	})
+}
+
+func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
+	var req proto.TakeTicket
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Service == "" {
+		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"service":"<id>"}`)
+		return
+	}
+	issued, err := k.Take(r.Context(), req.Service)
+	var perr *proto.Error
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusCreated, issued)
+	case errors.Is(err, ErrUnknownService):
+		writeError(w, http.StatusNotFound, proto.CodeUnknownService, "no service "+req.Service+" in the catalogue")
+	case errors.Is(err, ErrNoCatalogue), errors.Is(err, link.ErrOffline):
+		writeError(w, http.StatusServiceUnavailable, "offline", err.Error())
+	case errors.As(err, &perr):
+		writeError(w, http.StatusBadGateway, perr.Code, perr.Message)
+	default:
+		k.log.Error("take ticket", "service", req.Service, "err", err)
+		writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
+	}
+}
+
+// Run handles the kiosk's inputs (scanner, button) until ctx ends.
+func (k *Kiosk) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if k.cfg.Scanner != nil {
+		wg.Go(func() { k.scanLoop(ctx) })
+	}
+	if k.cfg.Button != nil {
+		wg.Go(func() { k.buttonLoop(ctx) })
+	}
+	wg.Go(func() { k.lightLoop(ctx) })
+	wg.Wait()
+}
+
+func (k *Kiosk) scanLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-k.cfg.Scanner.Scans():
+			// Booking check-in arrives with its own release; a scan is
+			// recorded so the technician sees the scanner works.
+			k.mu.Lock()
+			k.lastScan = s
+			k.mu.Unlock()
+			k.log.Info("code scanned", "code", s.Code)
+		}
+	}
+}
+
+// buttonDebounce ignores contact bounce and a press held down.
+const buttonDebounce = 300 * time.Millisecond
+
+func (k *Kiosk) buttonLoop(ctx context.Context) {
+	var last time.Time
+	for ctx.Err() == nil {
+		// A bounded wait lets shutdown end the loop on any GPIO driver.
+		if !k.cfg.Button.WaitForEdge(500*time.Millisecond) || k.cfg.Button.Read() != gpio.Low {
+			continue
+		}
+		if time.Since(last) < buttonDebounce {
+			continue
+		}
+		last = time.Now()
+		if _, err := k.Take(ctx, k.cfg.ButtonService); err != nil {
+			k.log.Error("button: ticket not issued", "service", k.cfg.ButtonService, "err", err)
+		}
+	}
+}
+
+// notifier is implemented by printers that say when their status changes.
+type notifier interface{ Changes() <-chan struct{} }
+
+// lightLoop keeps the fault light in step with the printer, which can
+// change state on its own (paper runs out between tickets). Printers that
+// do not announce changes are looked at every few seconds.
+func (k *Kiosk) lightLoop(ctx context.Context) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	var changes <-chan struct{}
+	if n, ok := k.cfg.Printer.(notifier); ok {
+		changes = n.Changes()
+	}
+	for {
+		k.refreshFaultLight()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-changes:
+		}
+	}
+}
+
+// refreshFaultLight lights the fault lamp while the printer cannot print.
+func (k *Kiosk) refreshFaultLight() {
+	if k.cfg.FaultLight == nil {
+		return
+	}
+	level := gpio.Low
+	if k.cfg.Printer.Status().State == devices.Fault {
+		level = gpio.High
+	}
+	if err := k.cfg.FaultLight.Out(level); err != nil {
+		k.log.Error("fault light", "err", err)
+	}
+}
+
+// LastScan is the latest code the scanner read.
+func (k *Kiosk) LastScan() devices.Scan {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lastScan
+}

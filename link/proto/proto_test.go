@@ -1,0 +1,104 @@
+package proto
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 15, 0, 0, time.UTC)
+	msgs := []*Message{
+		{Type: TypeHello, Hello: &Hello{Device: "kiosk-01", Roles: []string{"kiosk"}, Version: "1.0"}},
+		{Type: TypeTakeTicket, ID: "r1", TakeTicket: &TakeTicket{Service: "pension-age"}},
+		{Type: TypeTicket, Re: "r1", Ticket: &Ticket{Number: "П001", Service: "pension-age", IssuedAt: at, State: StateWaiting}},
+		{Type: TypeCall, ID: "2026-11-23/1", Call: &Call{ID: "2026-11-23/1", Ticket: "П001", Window: 3, At: at}},
+		{Type: TypeQueues, Queues: []QueueLen{{Group: "pensions", Waiting: 4, WaitMin: 12}}},
+		{Type: TypeQueues},
+		{Type: TypeError, Re: "r2", Error: &Error{Code: CodeUnknownService, Message: "no such service"}},
+		{Type: TypeWelcome, Welcome: &Welcome{Office: Office{ID: "o", Name: Text{UK: "Офіс", EN: "Office"}}, ServerTime: at}},
+	}
+	for _, m := range msgs {
+		b, err := Encode(m)
+		if err != nil {
+			t.Fatalf("%s: %v", m.Type, err)
+		}
+		got, err := Decode(b)
+		if err != nil {
+			t.Fatalf("%s: decode %s: %v", m.Type, b, err)
+		}
+		b2, _ := Encode(got)
+		if string(b) != string(b2) {
+			t.Errorf("round trip changed %s into %s", b, b2)
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	tests := []struct {
+		in   string
+		want error
+	}{
+		{`not json`, ErrMalformed},
+		{`{"type":"call"}`, ErrMalformed},
+		{`{"type":"call","call":{"id":"x","ticket":"А1","window":0}}`, ErrMalformed},
+		{`{"type":"hello","hello":{}}`, ErrMalformed},
+		{`{"type":"take_ticket","take_ticket":{"service":"x"}}`, ErrMalformed}, // no id to answer
+		{`{"type":"call","call":{"id":"x","ticket":"А1","window":3}} {}`, ErrMalformed},
+		{`{"type":"teleport","id":"t1"}`, ErrUnknownType},
+		{`{"type":"queues","queues":"many"}`, ErrMalformed},
+		{`{"type":"hello","hello":{"device":"k"}}` + strings.Repeat(" ", MaxMessageBytes), ErrTooLarge},
+	}
+	for _, tt := range tests {
+		_, err := Decode([]byte(tt.in))
+		if !errors.Is(err, tt.want) {
+			t.Errorf("Decode(%.60q) = %v, want %v", tt.in, err, tt.want)
+		}
+	}
+}
+
+// An unknown type comes back with its id, so the receiver can answer it.
+func TestUnknownTypeKeepsID(t *testing.T) {
+	m, err := Decode([]byte(`{"type":"teleport","id":"t1","teleport":{"to":"mars"}}`))
+	if !errors.Is(err, ErrUnknownType) || m == nil || m.ID != "t1" {
+		t.Fatalf("got %+v, %v", m, err)
+	}
+}
+
+// Fields added by a newer peer within the same version are ignored.
+func TestUnknownFieldsIgnored(t *testing.T) {
+	m, err := Decode([]byte(`{"type":"call","priority":9,"call":{"id":"x","ticket":"А1","window":3,"colour":"red"}}`))
+	if err != nil || m.Call.Window != 3 {
+		t.Fatalf("got %+v, %v", m, err)
+	}
+}
+
+func TestTextFallsBackToUkrainian(t *testing.T) {
+	if got := (Text{UK: "Пенсії"}).In("en"); got != "Пенсії" {
+		t.Errorf("got %q", got)
+	}
+	if got := (Text{UK: "Пенсії", EN: "Pensions"}).In("en"); got != "Pensions" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"type":"call","id":"1","call":{"id":"1","ticket":"А001","window":3,"at":"2026-11-23T10:00:00Z"}}`))
+	f.Add([]byte(`{"type":"welcome","welcome":{"catalogue":{"groups":[{"id":"g"}],"services":[{"id":"s","group":"g"}]}}}`))
+	f.Add([]byte(`{"type":"ticket","re":"r1","ticket":{"number":"А1","called_at":null}}`))
+	f.Add([]byte(`{"type":"error","error":{"code":"x"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode(b)
+		if err != nil {
+			if m != nil && !errors.Is(err, ErrUnknownType) {
+				t.Fatalf("message returned with error %v", err)
+			}
+			return
+		}
+		// Whatever decodes must encode again: the payload for its type is set.
+		if _, err := Encode(m); err != nil {
+			t.Fatalf("decoded message does not encode: %v", err)
+		}
+	})
+}

@@ -1,0 +1,218 @@
+package queue
+
+import (
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/link/proto"
+)
+
+const testOfficeYAML = `id: test-office
+name: {uk: Тестовий офіс, en: Test office}
+data_dir: unused
+groups:
+  - {id: subsidies, name: {uk: Субсидії, en: Subsidies}, prefix: А, minutes: 12}
+  - {id: pensions, name: {uk: Пенсії, en: Pensions}, prefix: П, minutes: 15}
+services:
+  - {id: subsidy-housing, group: subsidies, name: {uk: Житлова субсидія, en: Housing subsidy}}
+  - {id: pension-age, group: pensions, name: {uk: Пенсія за віком, en: Old-age pension}}
+windows:
+  - {number: 1}
+  - {number: 3}
+  - {number: 9, serves: [pensions]}
+`
+
+func testOffice(t testing.TB) *configs.Office {
+	t.Helper()
+	o, err := configs.ParseOffice("test.yaml", []byte(testOfficeYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// clock is a hand-advanced clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newClock() *clock {
+	kyiv, _ := time.LoadLocation("Europe/Kyiv")
+	return &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv)}
+}
+
+func openTest(t testing.TB, path string, c *clock) *Queue {
+	t.Helper()
+	q, err := Open(path, testOffice(t), c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return q
+}
+
+func mustIssue(t *testing.T, q *Queue, service string) proto.Ticket {
+	t.Helper()
+	tk, err := q.Issue(service, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+func TestIssueNumbersPerPrefix(t *testing.T) {
+	c := newClock()
+	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), c)
+	var got []string
+	for _, s := range []string{"subsidy-housing", "pension-age", "subsidy-housing", "subsidy-housing"} {
+		got = append(got, mustIssue(t, q, s).Number)
+		c.Advance(time.Minute)
+	}
+	want := []string{"А001", "П001", "А002", "А003"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("numbers %v, want %v", got, want)
+		}
+	}
+	// Fourth subsidy ticket: three ahead, 3×12 min shared by windows 1 and 3.
+	tk := mustIssue(t, q, "subsidy-housing")
+	if tk.Ahead != 3 || tk.WaitMin != 18 {
+		t.Errorf("ahead %d wait %d, want 3 and 18", tk.Ahead, tk.WaitMin)
+	}
+	if _, err := q.Issue("nope", "test"); !errors.Is(err, ErrUnknownService) {
+		t.Errorf("unknown service: %v", err)
+	}
+}
+
+func TestNextCallsOldestTheWindowServes(t *testing.T) {
+	c := newClock()
+	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), c)
+	mustIssue(t, q, "subsidy-housing") // А001
+	c.Advance(time.Minute)
+	mustIssue(t, q, "pension-age") // П001
+	c.Advance(time.Minute)
+
+	// Window 9 serves pensions only: it skips the older subsidy ticket.
+	tk, call, err := q.Next(9)
+	if err != nil || tk.Number != "П001" || call.Window != 9 || tk.State != proto.StateCalled {
+		t.Fatalf("window 9 got %+v %+v %v", tk, call, err)
+	}
+	tk, _, err = q.Next(3)
+	if err != nil || tk.Number != "А001" {
+		t.Fatalf("window 3 got %+v %v", tk, err)
+	}
+	// Nobody left: the window's visitor is finished, and the answer says so.
+	if _, _, err := q.Next(3); !errors.Is(err, ErrQueueEmpty) {
+		t.Fatalf("empty queue: %v", err)
+	}
+	if _, busy := q.AtWindow(3); busy {
+		t.Error("window 3 still busy after an empty next")
+	}
+	if _, _, err := q.Next(42); !errors.Is(err, ErrUnknownWindow) {
+		t.Errorf("unknown window: %v", err)
+	}
+	tickets, err := q.Tickets("2026-11-23")
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, tk := range tickets {
+		states[tk.Number] = tk.State
+	}
+	if states["А001"] != proto.StateDone || states["П001"] != proto.StateCalled {
+		t.Errorf("states %v", states)
+	}
+}
+
+func TestRecall(t *testing.T) {
+	c := newClock()
+	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), c)
+	if _, _, err := q.Recall(1); !errors.Is(err, ErrNothingToCall) {
+		t.Fatalf("recall before any call: %v", err)
+	}
+	mustIssue(t, q, "pension-age")
+	_, first, _ := q.Next(1)
+	c.Advance(30 * time.Second)
+	tk, again, err := q.Recall(1)
+	if err != nil || tk.Number != "П001" || !again.Recall || again.ID == first.ID {
+		t.Fatalf("recall got %+v %+v %v", tk, again, err)
+	}
+	if calls := q.RecentCalls(); len(calls) != 2 || calls[1].ID != again.ID {
+		t.Errorf("recent calls %+v", calls)
+	}
+}
+
+// Everything survives a restart: numbers continue, calls keep unique ids.
+func TestReopenKeepsState(t *testing.T) {
+	c := newClock()
+	path := filepath.Join(t.TempDir(), "q.db")
+	q, err := Open(path, testOffice(t), c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustIssue(t, q, "pension-age")
+	mustIssue(t, q, "pension-age")
+	_, call1, _ := q.Next(1)
+	q.Close()
+
+	q = openTest(t, path, c)
+	if tk := mustIssue(t, q, "pension-age"); tk.Number != "П003" {
+		t.Errorf("after restart got %s, want П003", tk.Number)
+	}
+	if tk, ok := q.AtWindow(1); !ok || tk.Number != "П001" {
+		t.Errorf("window 1 after restart: %+v %v", tk, ok)
+	}
+	tk, call2, err := q.Next(1)
+	if err != nil || tk.Number != "П002" || call2.ID == call1.ID {
+		t.Errorf("next after restart: %+v %+v %v", tk, call2, err)
+	}
+}
+
+func TestSecondServerOnSameFileFailsFast(t *testing.T) {
+	c := newClock()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openTest(t, path, c)
+	if _, err := Open(path, testOffice(t), c.Now); err == nil {
+		t.Fatal("second Open succeeded")
+	}
+}
+
+// Numbering starts again at the office's midnight, not UTC's.
+func TestNewDayNewNumbers(t *testing.T) {
+	c := newClock()
+	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), c)
+	mustIssue(t, q, "pension-age")
+	c.Advance(14*time.Hour + 59*time.Minute) // 23:59 in Kyiv, 21:59 UTC
+	if tk := mustIssue(t, q, "pension-age"); tk.Number != "П002" {
+		t.Fatalf("same day got %s", tk.Number)
+	}
+	c.Advance(2 * time.Minute) // 00:01 in Kyiv
+	tk := mustIssue(t, q, "pension-age")
+	if tk.Number != "П001" || tk.Ahead != 0 {
+		t.Fatalf("new day got %s ahead %d", tk.Number, tk.Ahead)
+	}
+	yesterday, err := q.Tickets("2026-11-23")
+	if err != nil || len(yesterday) != 2 {
+		t.Fatalf("yesterday: %v %v", yesterday, err)
+	}
+	if _, err := q.Tickets("23.11.2026"); !errors.Is(err, ErrBadDate) {
+		t.Errorf("bad date: %v", err)
+	}
+}
