@@ -13,12 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
-	"github.com/cherga/kiosk/queue"
+	"github.com/cherga/kiosk/queue/queuetest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -52,25 +51,15 @@ type rig struct {
 	sim     *printer.Sim
 	printed chan error
 	pins    *devices.SimPins
-	office  *httptest.Server
+	office  *queuetest.Office
 	api     *httptest.Server
 }
 
 // newRig wires a kiosk to a real queue server over a real link.
 func newRig(t *testing.T, serverUp bool) *rig {
 	t.Helper()
-	o, err := configs.LoadOffice("../configs/office.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), o, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := queue.NewServer(q, quiet)
-	office := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); office.Close(); q.Close() })
-	url := "ws" + strings.TrimPrefix(office.URL, "http") + "/api/v1/link"
+	office := queuetest.Start(t)
+	url := office.LinkURL()
 	if !serverUp {
 		url = "ws://127.0.0.1:1/api/v1/link"
 	}

@@ -7,36 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/link/proto"
-	"github.com/cherga/kiosk/queue"
+	"github.com/cherga/kiosk/queue/queuetest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// office starts a real queue server on loopback.
-func office(t *testing.T) (*httptest.Server, string) {
-	t.Helper()
-	o, err := configs.LoadOffice("../configs/office.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), o, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := queue.NewServer(q, quiet)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); ts.Close(); q.Close() })
-	return ts, "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/v1/link"
-}
 
 // recorder is a Handler that hands every push to the test over channels.
 type recorder struct {
@@ -106,7 +86,8 @@ func post(t *testing.T, url string) {
 }
 
 func TestTicketAndCall(t *testing.T) {
-	ts, url := office(t)
+	office := queuetest.Start(t)
+	ts, url := office.Server, office.LinkURL()
 	r := start(t, url, t.TempDir())
 	defer r.stop()
 	w := receive(t, r.rec.welcomes, "welcome")
@@ -152,7 +133,7 @@ func waiting(q []proto.QueueLen, group string) int {
 // With no server, requests fail at once and the saved snapshot still
 // serves the catalogue.
 func TestOfflineUsesSavedSnapshot(t *testing.T) {
-	_, url := office(t)
+	url := queuetest.Start(t).LinkURL()
 	dir := t.TempDir()
 	r := start(t, url, dir)
 	receive(t, r.rec.welcomes, "welcome")
@@ -216,7 +197,7 @@ func (c *cutter) cut() {
 }
 
 func TestReconnectsAfterCut(t *testing.T) {
-	ts, _ := office(t)
+	ts := queuetest.Start(t)
 	proxy := newCutter(t, ts.Listener.Addr().String())
 	r := start(t, "ws://"+proxy.ln.Addr().String()+"/api/v1/link", t.TempDir())
 	defer r.stop()

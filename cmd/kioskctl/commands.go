@@ -65,19 +65,31 @@ func health(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func getJSON(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := request(ctx, http.MethodGet, u, "")
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", u, resp.Status)
-	}
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// request does one HTTP request; any answer but 2xx is an error that
+// carries what kioskd said.
+func request(ctx context.Context, method, u, body string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %s %s", method, u, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return resp, nil
 }
 
 // simPost sends one value to a simulated device's endpoint.
@@ -89,19 +101,10 @@ func simPost(ctx context.Context, args []string, stderr io.Writer, name string, 
 		return errUsage
 	}
 	path, body := target(fs.Arg(0))
-	u := "http://" + *addr + (&url.URL{Path: path}).EscapedPath()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
+	resp, err := request(ctx, http.MethodPost, "http://"+*addr+(&url.URL{Path: path}).EscapedPath(), body)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("%s: %s %s", name, resp.Status, strings.TrimSpace(string(msg)))
-	}
+	resp.Body.Close()
 	return nil
 }
