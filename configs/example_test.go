@@ -11,7 +11,7 @@ func ExampleParseTerminal() {
 	_, err := configs.ParseTerminal("kioskd.yaml", []byte(`device_id: kiosk-01
 data_dir: /var/lib/kioskd
 roles: [kiosk]
-server: {url: "ws://10.0.0.2:8090/api/v1/link"}
+server: {url: "wss://10.0.0.2:8443/api/v1/link"}
 kiosk:
   printer: {driver: escpos, port: COM3}
 `))

@@ -3,6 +3,7 @@ package configs
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -12,15 +13,37 @@ import (
 // office, its service catalogue and its windows. office.yaml is both the
 // demo and the documented example.
 type Office struct {
-	ID       string          `yaml:"id"`
-	Name     Text            `yaml:"name"`
-	Timezone string          `yaml:"timezone"`
-	Listen   string          `yaml:"listen"`
-	DataDir  string          `yaml:"data_dir"`
-	Log      Log             `yaml:"log"`
-	Groups   []Group         `yaml:"groups"`
-	Services []OfficeService `yaml:"services"`
-	Windows  []OfficeWindow  `yaml:"windows"`
+	ID       string `yaml:"id"`
+	Name     Text   `yaml:"name"`
+	Timezone string `yaml:"timezone"`
+	Listen   string `yaml:"listen"`
+	DataDir  string `yaml:"data_dir"`
+	Log      Log    `yaml:"log"`
+	// LeaseSize is how many numbers per prefix and day a kiosk may give
+	// out by itself while the server is unreachable.
+	LeaseSize int                  `yaml:"lease_size"`
+	TLS       TLS                  `yaml:"tls"`
+	Terminals []TerminalCredential `yaml:"terminals"`
+	Groups    []Group              `yaml:"groups"`
+	Services  []OfficeService      `yaml:"services"`
+	Windows   []OfficeWindow       `yaml:"windows"`
+}
+
+// TLS makes queued serve https:// and wss://.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ClientCAFile enables client certificates (mTLS): a terminal whose
+	// certificate this CA signed is the device named by its common name.
+	ClientCAFile string `yaml:"client_ca_file"`
+}
+
+// TerminalCredential lets one terminal open the link with a bearer token.
+type TerminalCredential struct {
+	Device string `yaml:"device"`
+	// TokenSHA256 is the hex SHA-256 of the terminal's token (kioskctl
+	// token prints both); the token itself is never stored here.
+	TokenSHA256 string `yaml:"token_sha256"`
 }
 
 // Text is a visitor-facing text in Ukrainian and English.
@@ -56,9 +79,10 @@ type OfficeWindow struct {
 
 func DefaultOffice() Office {
 	return Office{
-		Timezone: "Europe/Kyiv",
-		Listen:   "127.0.0.1:8090",
-		Log:      Log{Format: "text", Level: "info"},
+		Timezone:  "Europe/Kyiv",
+		Listen:    "127.0.0.1:8090",
+		LeaseSize: 20,
+		Log:       Log{Format: "text", Level: "info"},
 	}
 }
 
@@ -100,8 +124,12 @@ func (o *Office) check(d *decoder) {
 		d.errorf("timezone", "got %q, expected an IANA time zone like Europe/Kyiv", o.Timezone)
 	}
 	checkListen(d, "listen", o.Listen)
+	o.checkSecurity(d)
 	if o.DataDir == "" {
 		d.errorf("data_dir", "required: the directory for queued's database, like /var/lib/queued")
+	}
+	if o.LeaseSize < 1 || o.LeaseSize > 200 {
+		d.errorf("lease_size", "got %d, expected 1 to 200 numbers per prefix and kiosk", o.LeaseSize)
 	}
 	if len(o.Groups) == 0 {
 		d.errorf("groups", "required: at least one service group")
@@ -177,4 +205,39 @@ func checkText(d *decoder, path string, t Text) {
 func isPrefix(s string) bool {
 	r, n := utf8.DecodeRuneInString(s)
 	return n == len(s) && n > 0 && unicode.Is(unicode.Cyrillic, r) && unicode.IsUpper(r)
+}
+
+var sha256Re = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// checkSecurity refuses a server reachable from the network without TLS
+// or without a way to tell its terminals apart.
+func (o *Office) checkSecurity(d *decoder) {
+	if (o.TLS.CertFile == "") != (o.TLS.KeyFile == "") {
+		d.errorf("tls", "set both cert_file and key_file, or neither")
+	}
+	if o.TLS.ClientCAFile != "" && o.TLS.CertFile == "" {
+		d.errorf("tls.client_ca_file", "client certificates need TLS: set cert_file and key_file too")
+	}
+	seen := map[string]bool{}
+	for i, t := range o.Terminals {
+		p := fmt.Sprintf("terminals[%d]", i)
+		if !deviceIDRe.MatchString(t.Device) {
+			d.errorf(p+".device", "got %q, expected the terminal's device_id", t.Device)
+		} else if seen[t.Device] {
+			d.errorf(p+".device", "terminal %s is listed twice", t.Device)
+		}
+		seen[t.Device] = true
+		if !sha256Re.MatchString(t.TokenSHA256) {
+			d.errorf(p+".token_sha256", "expected 64 lowercase hex digits, as printed by kioskctl token")
+		}
+	}
+	if isLoopbackAddr(o.Listen) {
+		return
+	}
+	if o.TLS.CertFile == "" {
+		d.errorf("tls.cert_file", "required when listen (%s) is reachable from the network: terminals connect with wss:// only", o.Listen)
+	}
+	if len(o.Terminals) == 0 && o.TLS.ClientCAFile == "" {
+		d.errorf("terminals", "required when listen (%s) is reachable from the network: list each terminal's token (kioskctl token), or set tls.client_ca_file", o.Listen)
+	}
 }

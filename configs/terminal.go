@@ -20,6 +20,7 @@ type Terminal struct {
 	Log      Log       `yaml:"log"`
 	HTTP     HTTP      `yaml:"http"`
 	Server   Server    `yaml:"server"`
+	Buffer   Buffer    `yaml:"buffer"`
 	Kiosk    KioskRole `yaml:"kiosk"`
 	Hall     HallRole  `yaml:"hall"`
 	Window   Window    `yaml:"window"`
@@ -79,6 +80,24 @@ type HTTP struct {
 type Server struct {
 	URL              string        `yaml:"url"`
 	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	// ReconnectMax caps the wait between attempts to reach the server.
+	ReconnectMax time.Duration `yaml:"reconnect_max"`
+	// TokenFile holds this terminal's bearer token (one line, mode 0600).
+	TokenFile string `yaml:"token_file"`
+	// CAFile verifies the server's certificate for wss:// instead of the
+	// system's roots: a closed network's own CA.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a client certificate for mTLS, the
+	// alternative to a token; its common name must be device_id.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Buffer bounds the outbox of events waiting for the server.
+type Buffer struct {
+	AlarmEvents int           `yaml:"alarm_events"`
+	AlarmAge    time.Duration `yaml:"alarm_age"`
+	MaxEvents   int           `yaml:"max_events"`
 }
 
 type KioskRole struct {
@@ -216,7 +235,8 @@ func DefaultTerminal() Terminal {
 	return Terminal{
 		Log:    Log{Format: "text", Level: "info"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
-		Server: Server{HandshakeTimeout: 10 * time.Second},
+		Server: Server{HandshakeTimeout: 10 * time.Second, ReconnectMax: 30 * time.Second},
+		Buffer: Buffer{AlarmEvents: 5000, AlarmAge: 30 * time.Minute, MaxEvents: 200_000},
 		Kiosk: KioskRole{
 			Printer: Printer{Driver: PrinterSim, PaperMM: 80},
 			Scanner: Scanner{Driver: ScannerNone, Source: "http"},
@@ -288,8 +308,19 @@ func (c *Terminal) checkServer(d *decoder) {
 		d.errorf("server.url", "required: the queue server's link address, like ws://10.0.0.2:8090/api/v1/link")
 	} else if u, err := url.Parse(c.Server.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		d.errorf("server.url", "got %q, expected ws://host:port/path or wss://host:port/path", c.Server.URL)
+	} else if u.Scheme == "ws" && !isLoopbackHost(u.Hostname()) {
+		d.errorf("server.url", "got %q: ws:// is only for a server on this machine; use wss:// across the network", c.Server.URL)
 	}
 	positive(d, "server.handshake_timeout", c.Server.HandshakeTimeout)
+	positive(d, "server.reconnect_max", c.Server.ReconnectMax)
+	if (c.Server.CertFile == "") != (c.Server.KeyFile == "") {
+		d.errorf("server.cert_file", "set both cert_file and key_file, or neither")
+	}
+	b := c.Buffer
+	if b.AlarmEvents < 1 || b.MaxEvents < b.AlarmEvents {
+		d.errorf("buffer", "got alarm_events %d and max_events %d, expected 1 <= alarm_events <= max_events", b.AlarmEvents, b.MaxEvents)
+	}
+	positive(d, "buffer.alarm_age", b.AlarmAge)
 }
 
 func (c *Terminal) checkKiosk(d *decoder) {
@@ -369,4 +400,18 @@ func isHostPort(s string) bool {
 	}
 	n, err := strconv.Atoi(port)
 	return err == nil && n >= 0 && n <= 65535
+}
+
+// isLoopbackAddr reports whether a host:port listens only on this machine.
+func isLoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	return err == nil && isLoopbackHost(host)
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

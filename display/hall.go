@@ -31,12 +31,12 @@ type Hall struct {
 	boards []Board
 	hub    *Hub
 
-	mu        sync.Mutex
-	office    proto.Office
-	groups    []proto.Group
-	queues    []proto.QueueLen
-	calls     []ShownCall // newest first
-	announced map[string]bool
+	mu      sync.Mutex
+	office  proto.Office
+	groups  []proto.Group
+	queues  []proto.QueueLen
+	calls   []ShownCall // newest first
+	message *proto.HallMessage
 }
 
 // ShownCall is a call as the hall shows it.
@@ -47,7 +47,7 @@ type ShownCall struct {
 
 // NewHall makes the hall role. voice may be nil (no audio configured).
 func NewHall(cfg HallConfig, voice Announcer, boards []Board, log *slog.Logger) *Hall {
-	h := &Hall{cfg: cfg, log: log, voice: voice, boards: boards, announced: map[string]bool{}}
+	h := &Hall{cfg: cfg, log: log, voice: voice, boards: boards}
 	h.hub = NewHub(log, h.snapshot)
 	return h
 }
@@ -66,13 +66,14 @@ func (h *Hall) Register(mux *http.ServeMux) {
 func (h *Hall) Close() { h.hub.Close() }
 
 type hallSnapshot struct {
-	Type        string           `json:"type"`
-	Office      proto.Office     `json:"office"`
-	Groups      []proto.Group    `json:"groups"`
-	Queues      []proto.QueueLen `json:"queues"`
-	Calls       []ShownCall      `json:"calls"`
-	RecentCalls int              `json:"recent_calls"`
-	HighlightMS int64            `json:"highlight_ms"`
+	Type        string             `json:"type"`
+	Office      proto.Office       `json:"office"`
+	Groups      []proto.Group      `json:"groups"`
+	Queues      []proto.QueueLen   `json:"queues"`
+	Calls       []ShownCall        `json:"calls"`
+	Message     *proto.HallMessage `json:"message,omitempty"`
+	RecentCalls int                `json:"recent_calls"`
+	HighlightMS int64              `json:"highlight_ms"`
 }
 
 func (h *Hall) snapshot() any {
@@ -80,7 +81,7 @@ func (h *Hall) snapshot() any {
 	defer h.mu.Unlock()
 	return hallSnapshot{
 		Type: "snapshot", Office: h.office, Groups: h.groups, Queues: h.queues,
-		Calls: append([]ShownCall{}, h.calls...), RecentCalls: h.cfg.RecentCalls,
+		Calls: append([]ShownCall{}, h.calls...), Message: h.message, RecentCalls: h.cfg.RecentCalls,
 		HighlightMS: h.cfg.Highlight.Milliseconds(),
 	}
 }
@@ -99,10 +100,45 @@ func (h *Hall) Welcome(w *proto.Welcome) {
 	h.office = w.Office
 	h.groups = w.Catalogue.Groups
 	h.queues = w.Queues
+	h.message = w.HallMessage
 	h.calls = nil
 	for _, c := range w.RecentCalls {
 		h.push(ShownCall{Call: c, Announced: true})
 	}
+	h.mu.Unlock()
+	h.hub.Broadcast(h.snapshot())
+	h.updateBoards()
+}
+
+// Update takes a new office name and catalogue.
+func (h *Hall) Update(u *proto.Update) {
+	h.mu.Lock()
+	h.office, h.groups = u.Office, u.Catalogue.Groups
+	h.mu.Unlock()
+	h.hub.Broadcast(h.snapshot())
+}
+
+// HallMessage sets the running line; an empty text clears it.
+func (h *Hall) HallMessage(m *proto.HallMessage) {
+	h.mu.Lock()
+	h.message = m
+	if m.Text.UK == "" && m.Text.EN == "" {
+		h.message = nil
+	}
+	h.mu.Unlock()
+	h.hub.Broadcast(h.snapshot())
+}
+
+// Cancel takes a withdrawn call off the displays.
+func (h *Hall) Cancel(c proto.Cancel) {
+	h.mu.Lock()
+	kept := h.calls[:0]
+	for _, x := range h.calls {
+		if x.ID != c.Call && !(c.Call == "" && x.Ticket == c.Ticket) {
+			kept = append(kept, x)
+		}
+	}
+	h.calls = kept
 	h.mu.Unlock()
 	h.hub.Broadcast(h.snapshot())
 	h.updateBoards()

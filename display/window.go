@@ -71,6 +71,19 @@ func (w *Window) Call(c proto.Call) {
 	w.show()
 }
 
+// Cancel clears the display if its call was withdrawn.
+func (w *Window) Cancel(c proto.Cancel) {
+	w.mu.Lock()
+	hit := w.current != nil && (w.current.ID == c.Call || w.current.Ticket == c.Ticket)
+	if hit {
+		w.current = nil
+	}
+	w.mu.Unlock()
+	if hit {
+		w.show()
+	}
+}
+
 func (w *Window) show() {
 	w.hub.Broadcast(w.snapshot())
 	w.mu.Lock()

@@ -38,9 +38,12 @@ type Scanner interface {
 	Status() devices.Status
 }
 
-// Tickets is where tickets come from: the server link.
+// Tickets is where tickets come from: the server link, which numbers them
+// online or from its leased blocks, and commits each to its outbox before
+// returning it.
 type Tickets interface {
-	TakeTicket(ctx context.Context, service string) (*proto.Ticket, error)
+	IssueTicket(ctx context.Context, service string) (*link.Issued, error)
+	WaitAck(ctx context.Context, seq uint64) error
 	Snapshot() *proto.Welcome
 }
 
@@ -96,15 +99,21 @@ func (k *Kiosk) Register(mux *http.ServeMux) {
 
 // Issued is the answer to a ticket request.
 type Issued struct {
-	Number     string    `json:"number"`
-	Service    string    `json:"service"`
-	Ahead      int       `json:"ahead"`
-	WaitMin    int       `json:"wait_min"`
-	Offline    bool      `json:"offline"`
-	IssuedAt   time.Time `json:"issued_at"`
-	Printed    bool      `json:"printed"`
-	PrintError string    `json:"print_error,omitempty"`
+	Number   string    `json:"number"`
+	Service  string    `json:"service"`
+	Ahead    int       `json:"ahead"`
+	WaitMin  int       `json:"wait_min"`
+	Offline  bool      `json:"offline"`
+	IssuedAt time.Time `json:"issued_at"`
+	// Numbering is online, lease or fallback (see link.Mode*).
+	Numbering  string `json:"numbering"`
+	Printed    bool   `json:"printed"`
+	PrintError string `json:"print_error,omitempty"`
 }
+
+// ackWait bounds how long an answer waits for the server to have the
+// ticket in its queue; past it the outbox delivers the ticket later.
+const ackWait = 2 * time.Second
 
 // Errors of Take.
 var (
@@ -124,11 +133,14 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 	}
 	k.printing.Lock()
 	defer k.printing.Unlock()
-	t, err := k.cfg.Tickets.TakeTicket(ctx, service)
+	// The ticket is in the outbox when IssueTicket returns: only then may
+	// its first byte go to the printer.
+	t, err := k.cfg.Tickets.IssueTicket(ctx, service)
 	if err != nil {
 		return nil, err
 	}
-	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt}
+	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt,
+		Offline: t.Offline, Numbering: t.Mode}
 	err = k.cfg.Printer.Print(ctx, &printer.Ticket{
 		Centre: snap.Office.Name, Number: t.Number, Service: svc.Name,
 		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
@@ -140,7 +152,16 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 		out.Printed = true
 	}
 	k.refreshFaultLight()
-	k.log.Info("ticket taken", "number", t.Number, "service", service, "printed", out.Printed)
+	if !t.Offline {
+		// Answer once the server has the ticket in its queue, so "taken"
+		// means callable; a slow link only delays this answer, not the paper.
+		wctx, cancel := context.WithTimeout(ctx, ackWait)
+		if err := k.cfg.Tickets.WaitAck(wctx, t.Seq); err != nil {
+			k.log.Warn("server has not confirmed the ticket yet; the outbox will deliver it", "number", t.Number)
+		}
+		cancel()
+	}
+	k.log.Info("ticket taken", "number", t.Number, "service", service, "numbering", t.Mode, "printed", out.Printed)
 	return out, nil
 }
 
@@ -175,7 +196,9 @@ func (k *Kiosk) handleServices(w http.ResponseWriter, r *http.Request) {
 }
 
 func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
-	var req proto.TakeTicket
+	var req struct {
+		Service string `json:"service"`
+	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Service == "" {
 		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"service":"<id>"}`)
 		return
@@ -185,10 +208,12 @@ func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusCreated, issued)
-	case errors.Is(err, ErrUnknownService):
+	case errors.Is(err, ErrUnknownService), errors.As(err, &perr) && perr.Code == proto.CodeUnknownService:
 		writeError(w, http.StatusNotFound, proto.CodeUnknownService, "no service "+req.Service+" in the catalogue")
 	case errors.Is(err, ErrNoCatalogue), errors.Is(err, link.ErrOffline):
 		writeError(w, http.StatusServiceUnavailable, "offline", err.Error())
+	case errors.Is(err, link.ErrOutboxFull):
+		writeError(w, http.StatusServiceUnavailable, "buffer_full", err.Error())
 	case errors.As(err, &perr):
 		writeError(w, http.StatusBadGateway, perr.Code, perr.Message)
 	default:

@@ -31,8 +31,11 @@ func (w welcomed) Welcome(*proto.Welcome) {
 	default:
 	}
 }
-func (welcomed) Call(proto.Call)         {}
-func (welcomed) Queues([]proto.QueueLen) {}
+func (welcomed) Call(proto.Call)                {}
+func (welcomed) Queues([]proto.QueueLen)        {}
+func (welcomed) Cancel(proto.Cancel)            {}
+func (welcomed) HallMessage(*proto.HallMessage) {}
+func (welcomed) Update(*proto.Update)           {}
 
 // notifying is the simulated printer, telling the test after each print.
 type notifying struct {
@@ -58,18 +61,19 @@ type rig struct {
 // newRig wires a kiosk to a real queue server over a real link.
 func newRig(t *testing.T, serverUp bool) *rig {
 	t.Helper()
-	office := queuetest.Start(t)
+	office := queuetest.Start(t, nil)
 	url := office.LinkURL()
 	if !serverUp {
 		url = "ws://127.0.0.1:1/api/v1/link"
 	}
 	dir := t.TempDir()
-	store, err := link.OpenStore(filepath.Join(dir, "kioskd.db"))
+	store, err := link.OpenStore(filepath.Join(dir, "kioskd.db"), link.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := make(welcomed, 1)
-	lc := link.New(link.Config{URL: url, Device: "kiosk-01", HandshakeTimeout: 5 * time.Second}, store, w, quiet)
+	lc := link.New(link.Config{URL: url, Device: "kiosk-01", Roles: []string{"kiosk"}, HandshakeTimeout: 5 * time.Second,
+		ReserveTimeout: 300 * time.Millisecond}, store, w, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = lc.Run(ctx); close(done) }()
@@ -115,14 +119,21 @@ func (r *rig) take(t *testing.T, body string, want int) map[string]any {
 func TestTakeTicket(t *testing.T) {
 	r := newRig(t, true)
 	got := r.take(t, `{"service":"pension-age"}`, http.StatusCreated)
-	if got["number"] != "П001" || got["service"] != "pension-age" || got["offline"] != false || got["printed"] != true {
+	if got["number"] != "П001" || got["service"] != "pension-age" || got["offline"] != false || got["printed"] != true ||
+		got["numbering"] != "online" {
 		t.Fatalf("answer %v", got)
 	}
 	if err := <-r.printed; err != nil || !strings.HasSuffix(r.sim.LastPrinted(), "-П001.png") {
 		t.Fatalf("printed %q: %v", r.sim.LastPrinted(), err)
 	}
+	// The answer came after the server queued the ticket: the next one
+	// counts it, and it can be called.
 	if got := r.take(t, `{"service":"pension-age"}`, http.StatusCreated); got["ahead"] != float64(1) {
 		t.Errorf("second ticket %v", got)
+	}
+	<-r.printed
+	if called, _, err := r.office.Queue.Next(9); err != nil || called.Number != "П001" {
+		t.Fatalf("the ticket just taken is not in the queue: %v %v", called, err)
 	}
 	r.take(t, `{"service":"teleport"}`, http.StatusNotFound)
 	r.take(t, `{"servic":"x"}`, http.StatusBadRequest)
@@ -158,6 +169,18 @@ func TestPrinterOutOfPaper(t *testing.T) {
 	if lv := r.pins.Levels(); lv["LED"] != "High" {
 		t.Errorf("fault light %v", lv)
 	}
+}
+
+// With the server gone, the kiosk keeps issuing tickets from its leased
+// numbers, and says they were issued offline.
+func TestServerGone(t *testing.T) {
+	r := newRig(t, true)
+	r.office.Stop()
+	got := r.take(t, `{"service":"pension-age"}`, http.StatusCreated)
+	if got["number"] != "П980" || got["offline"] != true || got["numbering"] != "lease" || got["printed"] != true {
+		t.Fatalf("answer %v", got)
+	}
+	<-r.printed
 }
 
 func TestOfflineWithoutCatalogue(t *testing.T) {

@@ -1,20 +1,30 @@
-// Package link keeps a terminal connected to the queue server: one
-// websocket, redialled with backoff whenever it drops, carrying requests
-// (take a ticket) and the server's pushes (calls, queue lengths). The bbolt
-// Store beside it keeps the last snapshot so the terminal can show the
-// catalogue and recent calls while the server is away.
+// Package link keeps a terminal connected to the queue server and makes
+// sure nothing between them is lost or doubled.
 //
-// The link never blocks the terminal: when the server is unreachable,
-// requests fail at once with ErrOffline and the pages keep working.
+// Every event a terminal reports (a ticket handed out, a call shown or
+// announced, a key pressed) is first committed to the terminal's bbolt
+// outbox, then sent, and removed only when the server acknowledges that it
+// committed it too; after any break the terminal resends from the server's
+// last commit, and the server drops what it already has. Every push from
+// the server (a call, a recall) carries an id the terminal records before
+// acting on it, so a resent call is shown and announced once. While the
+// server is unreachable a kiosk keeps issuing tickets from number blocks
+// the server leased it in advance.
+//
+// The link never blocks the terminal: a dead server costs a kiosk at most
+// one short request timeout, after which tickets are numbered offline.
 package link
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -32,17 +42,73 @@ var ErrOffline = errors.New("link: queue server unreachable")
 // methods are called from the link's reader and must not block for long.
 type Handler interface {
 	Welcome(w *proto.Welcome)
-	Call(c proto.Call)
+	Call(c proto.Call) // a recall is a Call with Recall set
+	Cancel(c proto.Cancel)
 	Queues(q []proto.QueueLen)
+	HallMessage(m *proto.HallMessage)
+	Update(u *proto.Update)
 }
 
-// Config says where and who.
+// Clock is the time the link's timers run on; tests advance it by hand.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Config says where, who, and with which credentials.
 type Config struct {
 	URL              string
 	Device           string
 	Roles            []string
 	Version          string
 	HandshakeTimeout time.Duration
+	// Token is sent as "Authorization: Bearer <token>", never in the URL.
+	Token string
+	// TLS is the client's TLS configuration for wss:// (server CA, and a
+	// client certificate for mTLS); nil means the system's roots.
+	TLS *tls.Config
+	// ReserveTimeout bounds the wait for an online ticket number before a
+	// kiosk numbers the ticket itself. Default 1.5 s.
+	ReserveTimeout time.Duration
+	// Backoff shapes the redial waits; zero values take the defaults.
+	Backoff Backoff
+	Clock   Clock
+}
+
+// Backoff is capped exponential backoff with full jitter: the n-th retry
+// waits a random time up to min(Max, Min·2ⁿ). Only a link that stayed up
+// for HealthyAfter resets n, so a server that accepts and drops at once is
+// not hammered.
+type Backoff struct {
+	Min          time.Duration // default 0.5 s
+	Max          time.Duration // default 30 s
+	HealthyAfter time.Duration // default 30 s
+}
+
+func (b *Backoff) setDefaults() {
+	if b.Min <= 0 {
+		b.Min = 500 * time.Millisecond
+	}
+	if b.Max <= 0 {
+		b.Max = 30 * time.Second
+	}
+	if b.HealthyAfter <= 0 {
+		b.HealthyAfter = 30 * time.Second
+	}
+}
+
+// wait is the n-th retry's wait.
+func (b Backoff) wait(attempt int) time.Duration {
+	ceiling := b.Max
+	if attempt < 30 && b.Min<<attempt > 0 {
+		ceiling = min(b.Max, b.Min<<attempt)
+	}
+	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond
 }
 
 // Link states.
@@ -59,6 +125,9 @@ type Status struct {
 	Since     time.Time `json:"since"`
 	Retries   int       `json:"retries"`
 	LastError string    `json:"last_error,omitempty"`
+	// ClockOffset is how far the server's clock is ahead of this
+	// terminal's, as last measured.
+	ClockOffset string `json:"clock_offset,omitempty"`
 }
 
 // Client is the terminal's side of the link.
@@ -67,12 +136,24 @@ type Client struct {
 	store   *Store
 	handler Handler
 	log     *slog.Logger
+	clock   Clock
 	nextID  atomic.Uint64
 
 	mu       sync.Mutex
 	status   Status
 	sess     *session
 	snapshot *proto.Welcome
+	loc      *time.Location
+	offline  map[string]int // group → offline tickets since the last queue lengths
+
+	upCh chan struct{} // closed while the link is up
+
+	ackMu  sync.Mutex
+	acked  uint64        // highest seq the server acknowledged
+	drain  uint64        // the last event of the backlog found at link up
+	behind int           // how many events that backlog had
+	ackCh  chan struct{} // closed and replaced when acked moves
+	pruneC chan struct{}
 }
 
 // session is one websocket connection. Only writeLoop writes to conn.
@@ -80,19 +161,34 @@ type session struct {
 	conn    *websocket.Conn
 	out     chan []byte
 	done    chan struct{} // closed when the session ends
+	ackMore chan struct{} // an ack arrived: the send window moved
 	mu      sync.Mutex
 	pending map[string]chan *proto.Message
 }
 
 // New makes a client; Run connects it. The snapshot saved in store, if
-// any, is available at once.
+// any, is handed to h at once, so a terminal restarted while the server is
+// away shows the catalogue and the last calls immediately.
 func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
+	}
+	if cfg.ReserveTimeout <= 0 {
+		cfg.ReserveTimeout = 1500 * time.Millisecond
+	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	cfg.Backoff.setDefaults()
 	c := &Client{
-		cfg:     cfg,
-		store:   store,
-		handler: h,
-		log:     log,
-		status:  Status{State: StateConnecting, URL: cfg.URL, Since: time.Now()},
+		cfg: cfg, store: store, handler: h, log: log, clock: cfg.Clock,
+		status:  Status{State: StateConnecting, URL: cfg.URL, Since: cfg.Clock.Now()},
+		loc:     time.Local,
+		offline: map[string]int{},
+		acked:   store.Outbox().Acked,
+		upCh:    make(chan struct{}),
+		ackCh:   make(chan struct{}),
+		pruneC:  make(chan struct{}, 1),
 	}
 	snap, err := store.Snapshot()
 	if err != nil {
@@ -100,7 +196,7 @@ func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
 		log.Warn("saved snapshot unreadable, waiting for the server", "err", err)
 	}
 	if snap != nil {
-		c.snapshot = snap
+		c.setSnapshot(snap)
 		h.Welcome(snap)
 	}
 	return c
@@ -121,30 +217,38 @@ func (c *Client) Snapshot() *proto.Welcome {
 	return c.snapshot
 }
 
+func (c *Client) setSnapshot(w *proto.Welcome) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.snapshot = w
+	c.offline = map[string]int{}
+	if loc, err := time.LoadLocation(w.Office.Timezone); err == nil && w.Office.Timezone != "" {
+		c.loc = loc
+	}
+}
+
 const (
-	backoffMin    = 500 * time.Millisecond
-	backoffMax    = 30 * time.Second
-	healthyAfter  = 30 * time.Second
-	writeTimeout  = 10 * time.Second
-	pingEvery     = 15 * time.Second
-	pongTimeout   = 45 * time.Second
-	outQueue      = 64
-	requestExpiry = 10 * time.Second
+	writeTimeout = 10 * time.Second
+	pingEvery    = 15 * time.Second
+	pongTimeout  = 45 * time.Second
+	outQueue     = 64
+	// sendWindow is how many events may be sent and not yet acknowledged.
+	sendWindow = 2000
+	sendChunk  = 500
 )
 
 // Run keeps the link up until ctx ends, then closes it cleanly.
 func (c *Client) Run(ctx context.Context) error {
+	go c.pruneLoop(ctx)
 	attempt := 0
 	for {
-		start := time.Now()
+		start := c.clock.Now()
 		err := c.session(ctx)
 		if ctx.Err() != nil {
 			c.setState(StateDown, nil)
 			return nil
 		}
-		// Only a link that stayed healthy a while resets the backoff; a
-		// server that accepts and drops at once is not hammered.
-		if time.Since(start) > healthyAfter {
+		if c.clock.Now().Sub(start) > c.cfg.Backoff.HealthyAfter {
 			attempt = 0
 		}
 		attempt++
@@ -152,31 +256,27 @@ func (c *Client) Run(ctx context.Context) error {
 		c.mu.Lock()
 		c.status.Retries = attempt
 		c.mu.Unlock()
-		wait := backoff(attempt)
+		wait := c.cfg.Backoff.wait(attempt)
 		c.log.Warn("link down", "err", err, "retry_in", wait.Round(time.Millisecond), "attempt", attempt)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(wait):
+		case <-c.clock.After(wait):
 		}
 	}
-}
-
-// backoff is capped exponential backoff with full jitter.
-func backoff(attempt int) time.Duration {
-	ceiling := backoffMax
-	if attempt < 16 {
-		ceiling = min(backoffMax, backoffMin<<attempt)
-	}
-	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond
 }
 
 func (c *Client) setState(state string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.status.State != state {
+		if state == StateUp {
+			close(c.upCh)
+		} else if c.status.State == StateUp {
+			c.upCh = make(chan struct{})
+		}
 		c.status.State = state
-		c.status.Since = time.Now()
+		c.status.Since = c.clock.Now()
 	}
 	if err != nil {
 		c.status.LastError = err.Error()
@@ -187,29 +287,74 @@ func (c *Client) setState(state string, err error) {
 	}
 }
 
-func (c *Client) session(ctx context.Context) error {
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// CheckURL enforces the transport rule: wss:// unless the server is on this
+// machine, where plain ws:// crosses no network.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Scheme == "wss":
+		return nil
+	case u.Scheme == "ws" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "ws":
+		return fmt.Errorf("ws:// is allowed only for a server on this machine; use wss:// for %s", u.Host)
+	}
+	return fmt.Errorf("scheme %q: expected ws:// or wss://", u.Scheme)
+}
+
+func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
+	if err := CheckURL(c.cfg.URL); err != nil {
+		return nil, err
+	}
 	dialer := websocket.Dialer{
 		HandshakeTimeout: c.cfg.HandshakeTimeout,
 		Subprotocols:     []string{proto.Subprotocol},
-		Proxy:            http.ProxyFromEnvironment,
+		TLSClientConfig:  c.cfg.TLS,
+	}
+	hdr := http.Header{}
+	if c.cfg.Token != "" {
+		hdr.Set("Authorization", "Bearer "+c.cfg.Token)
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, c.cfg.HandshakeTimeout)
-	conn, resp, err := dialer.DialContext(dialCtx, c.cfg.URL, nil)
-	cancel()
+	defer cancel()
+	conn, resp, err := dialer.DialContext(dialCtx, c.cfg.URL, hdr)
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("dial %s: %w (HTTP %s)", c.cfg.URL, err, resp.Status)
+			return nil, fmt.Errorf("dial %s: %w (HTTP %s)", c.cfg.URL, err, resp.Status)
 		}
-		return fmt.Errorf("dial %s: %w", c.cfg.URL, err)
+		return nil, fmt.Errorf("dial %s: %w", c.cfg.URL, err)
 	}
-	defer conn.Close()
 	if conn.Subprotocol() != proto.Subprotocol {
-		return fmt.Errorf("server does not speak %s", proto.Subprotocol)
+		conn.Close()
+		return nil, fmt.Errorf("server does not speak %s", proto.Subprotocol)
 	}
 	conn.SetReadLimit(proto.MaxMessageBytes)
+	return conn, nil
+}
 
+func (c *Client) session(ctx context.Context) error {
+	conn, err := c.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	sent := c.Acked()
 	hello, err := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{
-		Device: c.cfg.Device, Roles: c.cfg.Roles, Version: c.cfg.Version,
+		Device: c.cfg.Device, Roles: c.cfg.Roles, Version: c.cfg.Version, Time: c.clock.Now(),
+		Epoch: c.store.Epoch(), LastAck: sent, LastPush: c.store.LastPush(),
 	}})
 	if err != nil {
 		return err
@@ -226,14 +371,33 @@ func (c *Client) session(ctx context.Context) error {
 	if m.Type != proto.TypeWelcome {
 		return fmt.Errorf("server answered hello with %q, expected welcome", m.Type)
 	}
-	c.welcome(m.Welcome)
+	w := m.Welcome
+	offset := w.ServerTime.Sub(c.clock.Now())
+	// The server has committed every event up to Resume: those need no
+	// resending, and may leave the outbox.
+	if w.Resume > sent {
+		c.acknowledge(w.Resume)
+		sent = w.Resume
+	} else if w.Resume < sent {
+		c.log.Error("the server has fewer of this terminal's events than it acknowledged; they cannot be resent",
+			"server_has", w.Resume, "acknowledged", sent)
+	}
+	c.welcome(w)
+	if ob := c.store.Outbox(); ob.Events > 0 {
+		c.ackMu.Lock()
+		c.drain, c.behind = ob.NextSeq-1, ob.Events
+		c.ackMu.Unlock()
+	}
 
-	s := &session{conn: conn, out: make(chan []byte, outQueue), done: make(chan struct{}), pending: map[string]chan *proto.Message{}}
+	s := &session{conn: conn, out: make(chan []byte, outQueue), done: make(chan struct{}),
+		ackMore: make(chan struct{}, 1), pending: map[string]chan *proto.Message{}}
 	c.mu.Lock()
 	c.sess = s
+	c.status.ClockOffset = offset.Round(time.Millisecond).String()
 	c.mu.Unlock()
 	c.setState(StateUp, nil)
-	c.log.Info("link up", "url", c.cfg.URL)
+	c.log.Info("link up", "url", c.cfg.URL, "resume_after", w.Resume, "outbox", c.store.Buffered(),
+		"clock_offset", offset.Round(time.Millisecond))
 	defer func() {
 		c.mu.Lock()
 		c.sess = nil
@@ -243,7 +407,7 @@ func (c *Client) session(ctx context.Context) error {
 
 	readerDone := make(chan struct{})
 	writeErr := make(chan error, 1)
-	go func() { writeErr <- s.writeLoop(ctx, readerDone) }()
+	go func() { writeErr <- c.writeLoop(ctx, s, sent, readerDone) }()
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.readLoop(s); close(readerDone) }()
 	select {
@@ -266,17 +430,18 @@ func readMessage(conn *websocket.Conn) (*proto.Message, error) {
 		return nil, err
 	}
 	if typ != websocket.TextMessage {
-		return nil, errors.New("binary message from server")
+		return nil, fmt.Errorf("%w: binary frame", proto.ErrMalformed)
 	}
 	return proto.Decode(b)
 }
 
 func (c *Client) welcome(w *proto.Welcome) {
-	c.mu.Lock()
-	c.snapshot = w
-	c.mu.Unlock()
+	c.setSnapshot(w)
 	if err := c.store.SaveSnapshot(w); err != nil {
 		c.log.Error("save snapshot", "err", err)
+	}
+	if err := c.store.MergeLeases(w.Leases); err != nil {
+		c.log.Error("save leases", "err", err)
 	}
 	c.handler.Welcome(w)
 }
@@ -286,8 +451,7 @@ func (c *Client) readLoop(s *session) error {
 	_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
 	conn.SetPingHandler(func(data string) error {
 		_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
-		// WriteControl may run beside the writer: gorilla allows one
-		// concurrent control-frame writer.
+		// WriteControl may run beside the writer: gorilla allows it.
 		return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
 	})
 	conn.SetPongHandler(func(string) error {
@@ -324,9 +488,45 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 		}
 		return
 	}
+	if m.IsPush() {
+		fresh, err := c.store.Receive(m.Push, m.ID)
+		if err != nil {
+			// Acting twice is better than never: a call must be seen.
+			c.log.Error("inbox: cannot record push, acting on it anyway", "id", m.ID, "err", err)
+		} else if !fresh {
+			return
+		}
+	}
 	switch m.Type {
-	case proto.TypeCall:
-		c.handler.Call(*m.Call)
+	case proto.TypeAck:
+		c.acknowledge(m.Seq)
+		select {
+		case s.ackMore <- struct{}{}:
+		default:
+		}
+	case proto.TypeCall, proto.TypeRecall:
+		call := *m.Call
+		call.Recall = m.Type == proto.TypeRecall
+		c.handler.Call(call)
+	case proto.TypeCancel:
+		c.handler.Cancel(*m.Cancel)
+	case proto.TypeHallMessage:
+		c.handler.HallMessage(m.HallMessage)
+	case proto.TypeUpdate:
+		c.mu.Lock()
+		if c.snapshot != nil {
+			snap := *c.snapshot
+			snap.Office, snap.Catalogue, snap.ConfigVersion = m.Update.Office, m.Update.Catalogue, m.Update.Version
+			c.snapshot = &snap
+		}
+		snap := c.snapshot
+		c.mu.Unlock()
+		if snap != nil {
+			if err := c.store.SaveSnapshot(snap); err != nil {
+				c.log.Error("save snapshot", "err", err)
+			}
+		}
+		c.handler.Update(m.Update)
 	case proto.TypeQueues:
 		c.mu.Lock()
 		if c.snapshot != nil {
@@ -334,8 +534,13 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 			snap.Queues = m.Queues
 			c.snapshot = &snap
 		}
+		c.offline = map[string]int{}
 		c.mu.Unlock()
 		c.handler.Queues(m.Queues)
+	case proto.TypeLease:
+		if err := c.store.MergeLeases(m.Leases); err != nil {
+			c.log.Error("save leases", "err", err)
+		}
 	case proto.TypeWelcome:
 		c.welcome(m.Welcome)
 	default:
@@ -343,28 +548,120 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 	}
 }
 
-// writeLoop is the only writer of the connection. It ends when ctx ends
-// (with a close frame), when a write fails, or when the reader has ended.
-func (s *session) writeLoop(ctx context.Context, readerDone <-chan struct{}) error {
+// writeLoop is the only writer of the connection. It sends requests, and
+// the outbox's events after sent within the send window, and pings. It
+// ends when ctx ends (with a close frame), when a write fails, or when the
+// reader has ended.
+func (c *Client) writeLoop(ctx context.Context, s *session, sent uint64, readerDone <-chan struct{}) error {
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
+	write := func(b []byte) error {
+		_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return s.conn.WriteMessage(websocket.TextMessage, b)
+	}
 	for {
+		if room := sendWindow - int(sent-min(sent, c.Acked())); room > 0 {
+			batch, err := c.store.Pending(sent, min(sendChunk, room))
+			if err != nil {
+				return fmt.Errorf("read outbox: %w", err)
+			}
+			for _, p := range batch {
+				if err := write(p.body); err != nil {
+					return fmt.Errorf("write: %w", err)
+				}
+				sent = p.seq
+			}
+			if len(batch) == min(sendChunk, room) {
+				continue // more may be waiting
+			}
+		}
 		select {
-		case <-readerDone:
-			return nil
 		case b := <-s.out:
-			_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+			if err := write(b); err != nil {
 				return fmt.Errorf("write: %w", err)
 			}
+		case <-c.store.Appended():
+		case <-s.ackMore:
 		case <-ping.C:
 			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
 				return fmt.Errorf("ping: %w", err)
 			}
+		case <-readerDone:
+			return nil
 		case <-ctx.Done():
 			msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "terminal shutting down")
 			_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 			return nil
+		}
+	}
+}
+
+// WaitUp waits until the link is up, or ctx ends.
+func (c *Client) WaitUp(ctx context.Context) error {
+	c.mu.Lock()
+	ch := c.upCh
+	c.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Acked is the highest event seq the server acknowledged.
+func (c *Client) Acked() uint64 {
+	c.ackMu.Lock()
+	defer c.ackMu.Unlock()
+	return c.acked
+}
+
+// acknowledge records that the server committed every event up to seq; the
+// outbox is pruned in the background so the reader never waits on disk.
+func (c *Client) acknowledge(seq uint64) {
+	c.ackMu.Lock()
+	if seq > c.acked {
+		c.acked = seq
+		close(c.ackCh)
+		c.ackCh = make(chan struct{})
+	}
+	if c.drain > 0 && seq >= c.drain {
+		c.log.Info("outbox backlog delivered: the server has every event", "events", c.behind, "last_seq", c.drain)
+		c.drain = 0
+	}
+	c.ackMu.Unlock()
+	select {
+	case c.pruneC <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Client) pruneLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.pruneC:
+			if err := c.store.Ack(c.Acked()); err != nil && !errors.Is(err, ErrClosed) {
+				c.log.Error("prune outbox", "err", err)
+			}
+		}
+	}
+}
+
+// WaitAck waits until the server has committed event seq, or ctx ends.
+func (c *Client) WaitAck(ctx context.Context, seq uint64) error {
+	for {
+		c.ackMu.Lock()
+		acked, ch := c.acked, c.ackCh
+		c.ackMu.Unlock()
+		if acked >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -391,8 +688,6 @@ func (c *Client) request(ctx context.Context, m *proto.Message) (*proto.Message,
 		delete(s.pending, m.ID)
 		s.mu.Unlock()
 	}()
-	ctx, cancel := context.WithTimeout(ctx, requestExpiry)
-	defer cancel()
 	select {
 	case s.out <- b:
 	case <-s.done:
@@ -413,14 +708,11 @@ func (c *Client) request(ctx context.Context, m *proto.Message) (*proto.Message,
 	}
 }
 
-// TakeTicket asks the server for a ticket for service.
-func (c *Client) TakeTicket(ctx context.Context, service string) (*proto.Ticket, error) {
-	r, err := c.request(ctx, &proto.Message{Type: proto.TypeTakeTicket, TakeTicket: &proto.TakeTicket{Service: service}})
-	if err != nil {
-		return nil, err
+// Report commits an event for the server (device status, call shown or
+// announced, keypad, rating) and returns its seq once it is on disk.
+func (c *Client) Report(m *proto.Message) (uint64, error) {
+	if !m.IsEvent() {
+		return 0, fmt.Errorf("link: %s is not an event", m.Type)
 	}
-	if r.Type != proto.TypeTicket {
-		return nil, fmt.Errorf("link: server answered take_ticket with %q", r.Type)
-	}
-	return r.Ticket, nil
+	return c.store.Append(m)
 }

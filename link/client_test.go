@@ -5,9 +5,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,18 +22,34 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 type recorder struct {
 	welcomes chan *proto.Welcome
 	calls    chan proto.Call
+	cancels  chan proto.Cancel
 	queues   chan []proto.QueueLen
+	messages chan *proto.HallMessage
+	updates  chan *proto.Update
 }
 
 func newRecorder() *recorder {
-	return &recorder{make(chan *proto.Welcome, 16), make(chan proto.Call, 16), make(chan []proto.QueueLen, 64)}
+	return &recorder{make(chan *proto.Welcome, 64), make(chan proto.Call, 4096), make(chan proto.Cancel, 16),
+		make(chan []proto.QueueLen, 4096), make(chan *proto.HallMessage, 16), make(chan *proto.Update, 16)}
 }
 
-func (r *recorder) Welcome(w *proto.Welcome)  { r.welcomes <- w }
-func (r *recorder) Call(c proto.Call)         { r.calls <- c }
-func (r *recorder) Queues(q []proto.QueueLen) { r.queues <- q }
+func (r *recorder) Welcome(w *proto.Welcome)         { r.welcomes <- w }
+func (r *recorder) Call(c proto.Call)                { r.calls <- c }
+func (r *recorder) Cancel(c proto.Cancel)            { r.cancels <- c }
+func (r *recorder) Queues(q []proto.QueueLen)        { drop(r.queues, q) }
+func (r *recorder) HallMessage(m *proto.HallMessage) { r.messages <- m }
+func (r *recorder) Update(u *proto.Update)           { r.updates <- u }
 
-func receive[T any](t *testing.T, ch <-chan T, what string) T {
+// drop sends v unless the channel is full: queue lengths are a state, the
+// latest is all that counts.
+func drop[T any](ch chan T, v T) {
+	select {
+	case ch <- v:
+	default:
+	}
+}
+
+func receive[T any](t testing.TB, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -58,179 +74,314 @@ func (r *running) stop() {
 	r.store.Close()
 }
 
-func start(t *testing.T, url, dir string) *running {
+type startOpt func(*Config)
+
+func start(t testing.TB, url, dir string, roles []string, opts ...startOpt) *running {
 	t.Helper()
-	store, err := OpenStore(filepath.Join(dir, "kioskd.db"))
+	store, err := OpenStore(filepath.Join(dir, "kioskd.db"), StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := newRecorder()
-	c := New(Config{URL: url, Device: "kiosk-01", Roles: []string{"kiosk", "hall"}, Version: "test",
-		HandshakeTimeout: 5 * time.Second}, store, rec, quiet)
+	cfg := Config{URL: url, Device: "kiosk-01", Roles: roles, Version: "test", HandshakeTimeout: 5 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c := New(cfg, store, rec, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{c: c, rec: rec, store: store, cancel: cancel, done: make(chan struct{})}
 	go func() { _ = c.Run(ctx); close(r.done) }()
 	return r
 }
 
-func post(t *testing.T, url string) {
+var kioskHall = []string{"kiosk", "hall"}
+
+func post(t testing.TB, url string, want int) {
 	t.Helper()
 	resp, err := http.Post(url, "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s: %s", url, resp.Status)
+	if resp.StatusCode != want {
+		t.Fatalf("POST %s: %s, want %d", url, resp.Status, want)
 	}
 }
 
-func TestTicketAndCall(t *testing.T) {
-	office := queuetest.Start(t)
-	ts, url := office.Server, office.LinkURL()
-	r := start(t, url, t.TempDir())
+func issue(t testing.TB, c *Client, service string) *Issued {
+	t.Helper()
+	is, err := c.IssueTicket(context.Background(), service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return is
+}
+
+func TestOnlineTicketAndCall(t *testing.T) {
+	office := queuetest.Start(t, nil)
+	r := start(t, office.LinkURL(), t.TempDir(), kioskHall)
 	defer r.stop()
 	w := receive(t, r.rec.welcomes, "welcome")
-	if len(w.Catalogue.Groups) != 10 {
-		t.Fatalf("welcome has %d groups", len(w.Catalogue.Groups))
+	if len(w.Catalogue.Groups) != 10 || w.Slot != 1 || len(w.Leases) != 20 {
+		t.Fatalf("welcome: %d groups, slot %d, %d leases", len(w.Catalogue.Groups), w.Slot, len(w.Leases))
 	}
 	if st := r.c.Status(); st.State != StateUp {
 		t.Fatalf("status %+v", st)
 	}
-	tk, err := r.c.TakeTicket(context.Background(), "pension-age")
-	if err != nil || tk.Number != "П001" {
-		t.Fatalf("ticket %+v %v", tk, err)
+	is := issue(t, r.c, "pension-age")
+	if is.Number != "П001" || is.Mode != ModeOnline || is.Offline || is.Seq != 1 {
+		t.Fatalf("ticket %+v", is)
+	}
+	if err := r.c.WaitAck(context.Background(), is.Seq); err != nil {
+		t.Fatal(err)
 	}
 	var perr *proto.Error
-	if _, err := r.c.TakeTicket(context.Background(), "teleport"); !errors.As(err, &perr) || perr.Code != proto.CodeUnknownService {
+	if _, err := r.c.IssueTicket(context.Background(), "teleport"); !errors.As(err, &perr) || perr.Code != proto.CodeUnknownService {
 		t.Fatalf("unknown service: %v", err)
 	}
-	post(t, ts.URL+"/api/v1/windows/3/next")
+	post(t, office.URL()+"/api/v1/windows/3/next", http.StatusOK)
 	c := receive(t, r.rec.calls, "call")
 	if c.Ticket != "П001" || c.Window != 3 {
 		t.Errorf("call %+v", c)
 	}
-	// The queue lengths pushed after the call update the snapshot too.
-	for q := receive(t, r.rec.queues, "queues"); ; q = receive(t, r.rec.queues, "queues") {
-		if waiting(q, "pensions") == 0 {
-			break
-		}
+	seq, err := r.c.Report(&proto.Message{Type: proto.TypeCallShown, Seen: &proto.CallSeen{Call: c.ID, At: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := waiting(r.c.Snapshot().Queues, "pensions"); n != 0 {
-		t.Errorf("snapshot still shows %d waiting", n)
+	if err := r.c.WaitAck(context.Background(), seq); err != nil {
+		t.Fatal(err)
+	}
+	log, _ := office.Queue.CallLog(office.Queue.Today())
+	if len(log) != 1 || len(log[0].ShownBy) != 1 {
+		t.Errorf("call log %+v", log)
+	}
+	if r.store.Buffered() != 0 {
+		// The pruner runs beside the reader; give it the ack it had.
+		if err := r.store.Ack(r.c.Acked()); err != nil || r.store.Buffered() != 0 {
+			t.Errorf("outbox still has %d events", r.store.Buffered())
+		}
 	}
 }
 
-func waiting(q []proto.QueueLen, group string) int {
-	for _, l := range q {
-		if l.Group == group {
-			return l.Waiting
+// With the server gone, tickets come from the leased blocks, then from the
+// fallback series, and when the server is back they all arrive, once, in
+// issue order.
+func TestOfflineTicketsArriveWhenServerReturns(t *testing.T) {
+	office := queuetest.Start(t, nil)
+	r := start(t, office.LinkURL(), t.TempDir(), kioskHall, func(c *Config) { c.ReserveTimeout = 200 * time.Millisecond })
+	defer r.stop()
+	receive(t, r.rec.welcomes, "welcome")
+	online := issue(t, r.c, "subsidy-housing")
+	office.Stop()
+
+	var numbers []string
+	for range 22 { // one more than a block of 20, and one
+		is := issue(t, r.c, "subsidy-housing")
+		if !is.Offline {
+			t.Fatalf("ticket %s issued online with the server stopped", is.Number)
+		}
+		numbers = append(numbers, is.Number)
+	}
+	if numbers[0] != "А980" || numbers[19] != "А999" || numbers[20] != "А1-001" || numbers[21] != "А1-002" {
+		t.Fatalf("offline numbers %v", numbers)
+	}
+	if n := r.c.Numbering(); n.Mode != ModeFallback {
+		t.Errorf("numbering %+v", n)
+	}
+	last := issue(t, r.c, "pension-age")
+
+	office.Restart()
+	receive(t, r.rec.welcomes, "welcome after the restart")
+	if err := r.c.WaitAck(context.Background(), last.Seq); err != nil {
+		t.Fatal(err)
+	}
+	tickets, err := office.Queue.Tickets(office.Queue.Today())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{online.Number}, numbers...)
+	want = append(want, last.Number)
+	var got []string
+	for _, tk := range tickets {
+		if tk.State == proto.StateReserved {
+			// The server numbered it as it stopped, but the answer was lost
+			// and the kiosk numbered that ticket itself: never queued.
+			continue
+		}
+		got = append(got, tk.Number)
+		if tk.State != proto.StateWaiting {
+			t.Errorf("%s is %s", tk.Number, tk.State)
 		}
 	}
-	return -1
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("server has\n%v\nwant\n%v", got, want)
+	}
+	// Having used its block, the kiosk got a new one.
+	left, _ := r.store.Numbers(office.Queue.Today())
+	for _, l := range left {
+		if l.Prefix == "А" && l.Left != 20 {
+			t.Errorf("leases of А after the top-up: %+v", l)
+		}
+	}
 }
 
-// With no server, requests fail at once and the saved snapshot still
-// serves the catalogue.
-func TestOfflineUsesSavedSnapshot(t *testing.T) {
-	url := queuetest.Start(t).LinkURL()
+// A push that arrives twice (resent after a reconnect) reaches the handler
+// once, also after a restart of the terminal.
+func TestPushesActedOnOnce(t *testing.T) {
+	office := queuetest.Start(t, nil)
 	dir := t.TempDir()
-	r := start(t, url, dir)
+	r := start(t, office.LinkURL(), dir, kioskHall)
+	receive(t, r.rec.welcomes, "welcome")
+	m := &proto.Message{Type: proto.TypeCall, ID: "2026-11-23/1", Push: 7,
+		Call: &proto.Call{ID: "2026-11-23/1", Ticket: "А001", Window: 2}}
+	r.c.dispatch(&session{}, m)
+	r.c.dispatch(&session{}, m)
+	receive(t, r.rec.calls, "call")
+	select {
+	case c := <-r.rec.calls:
+		t.Fatalf("call acted on twice: %+v", c)
+	default:
+	}
+	if r.store.LastPush() != 7 {
+		t.Errorf("last push %d", r.store.LastPush())
+	}
+	r.stop()
+	r = start(t, office.LinkURL(), dir, kioskHall)
+	defer r.stop()
+	receive(t, r.rec.welcomes, "saved welcome")
+	if fresh, err := r.store.Receive(7, m.ID); fresh || err != nil {
+		t.Errorf("after a restart the push is fresh again: %v %v", fresh, err)
+	}
+}
+
+// With no server, and a snapshot saved earlier, the catalogue is there at
+// once and tickets are numbered offline.
+func TestOfflineFromTheStart(t *testing.T) {
+	office := queuetest.Start(t, nil)
+	dir := t.TempDir()
+	r := start(t, office.LinkURL(), dir, kioskHall)
 	receive(t, r.rec.welcomes, "welcome")
 	r.stop()
+	office.Stop()
 
-	r = start(t, "ws://127.0.0.1:1/api/v1/link", dir) // nothing listens on port 1
+	r = start(t, office.LinkURL(), dir, kioskHall)
 	defer r.stop()
 	w := receive(t, r.rec.welcomes, "saved welcome")
 	if len(w.Catalogue.Services) == 0 || r.c.Snapshot() == nil {
 		t.Fatal("saved snapshot not loaded")
 	}
-	if _, err := r.c.TakeTicket(context.Background(), "pension-age"); !errors.Is(err, ErrOffline) {
-		t.Fatalf("offline ticket: %v", err)
+	if is := issue(t, r.c, "pension-age"); is.Mode != ModeLease || is.Number != "П980" {
+		t.Fatalf("offline ticket %+v", is)
 	}
 }
 
-// cutter is a TCP proxy on loopback that can cut every connection through
-// it, as a network fault or a server restart would.
-type cutter struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newCutter(t *testing.T, target string) *cutter {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// A terminal that never reached the server has no catalogue and says so.
+func TestNeverConnected(t *testing.T) {
+	r := start(t, "ws://127.0.0.1:1/api/v1/link", t.TempDir(), kioskHall)
+	defer r.stop()
+	if _, err := r.c.IssueTicket(context.Background(), "pension-age"); !errors.Is(err, ErrOffline) {
+		t.Fatalf("got %v", err)
 	}
-	c := &cutter{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); c.cut() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			c.mu.Lock()
-			c.conns = append(c.conns, in, out)
-			c.mu.Unlock()
-			go func() { _, _ = io.Copy(out, in); out.Close() }()
-			go func() { _, _ = io.Copy(in, out); in.Close() }()
-		}
-	}()
-	return c
-}
-
-func (c *cutter) cut() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, conn := range c.conns {
-		conn.Close()
-	}
-	c.conns = nil
 }
 
 func TestReconnectsAfterCut(t *testing.T) {
-	ts := queuetest.Start(t)
-	proxy := newCutter(t, ts.Listener.Addr().String())
-	r := start(t, "ws://"+proxy.ln.Addr().String()+"/api/v1/link", t.TempDir())
+	office := queuetest.Start(t, nil)
+	proxy := newChaosProxy(t, office.Addr(), 1)
+	r := start(t, "ws://"+proxy.Addr()+"/api/v1/link", t.TempDir(), kioskHall)
 	defer r.stop()
 	receive(t, r.rec.welcomes, "welcome")
 	proxy.cut()
 	receive(t, r.rec.welcomes, "welcome after reconnect")
-	if tk, err := r.c.TakeTicket(context.Background(), "pension-age"); err != nil || tk.Number == "" {
-		t.Fatalf("after reconnect: %+v %v", tk, err)
+	if is := issue(t, r.c, "pension-age"); is.Mode != ModeOnline {
+		t.Fatalf("after reconnect: %+v", is)
 	}
 	if st := r.c.Status(); st.State != StateUp || st.Retries != 0 {
 		t.Errorf("status after reconnect %+v", st)
 	}
 }
 
-func TestSecondStoreFailsFast(t *testing.T) {
-	dir := t.TempDir()
-	s, err := OpenStore(filepath.Join(dir, "kioskd.db"))
-	if err != nil {
-		t.Fatal(err)
+func TestCheckURL(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"ws://127.0.0.1:8090/api/v1/link":   true,
+		"ws://[::1]:8090/api/v1/link":       true,
+		"ws://localhost/api/v1/link":        true,
+		"wss://queue.office.local/link":     true,
+		"ws://10.0.0.2:8090/api/v1/link":    false,
+		"http://127.0.0.1:8090/api/v1/link": false,
+	} {
+		if err := CheckURL(url); (err == nil) != ok {
+			t.Errorf("%s: %v", url, err)
+		}
 	}
-	defer s.Close()
-	if _, err := OpenStore(filepath.Join(dir, "kioskd.db")); !errors.Is(err, ErrLocked) {
-		t.Fatalf("second open: %v", err)
+}
+
+// fakeClock is a hand-advanced clock: After fires when the test says.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	waits  chan time.Duration
+	timers []chan time.Time
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	f.mu.Lock()
+	f.timers = append(f.timers, ch)
+	f.mu.Unlock()
+	f.waits <- d
+	return ch
+}
+
+// fire advances the clock by d and fires every timer.
+func (f *fakeClock) fire(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	for _, ch := range f.timers {
+		ch <- f.now
+	}
+	f.timers = nil
+}
+
+// The retry waits grow exponentially, with jitter, up to the cap, on the
+// injected clock: no test waits for real time.
+func TestBackoffOnInjectedClock(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), waits: make(chan time.Duration)}
+	r := start(t, "ws://127.0.0.1:1/api/v1/link", t.TempDir(), kioskHall, func(c *Config) { c.Clock = clock })
+	defer r.stop()
+	for attempt := 1; attempt <= 10; attempt++ {
+		d := receive(t, clock.waits, "a retry wait")
+		ceiling := min(30*time.Second, 500*time.Millisecond<<attempt) + time.Millisecond
+		if d <= 0 || d > ceiling {
+			t.Fatalf("attempt %d waits %s, ceiling %s", attempt, d, ceiling)
+		}
+		if st := r.c.Status(); st.State != StateDown || st.Retries != attempt || st.LastError == "" {
+			t.Fatalf("attempt %d status %+v", attempt, st)
+		}
+		clock.fire(d)
 	}
 }
 
 func TestBackoffIsCappedWithJitter(t *testing.T) {
-	for attempt := 1; attempt < 40; attempt++ {
+	seen := map[time.Duration]bool{}
+	b := Backoff{}
+	b.setDefaults()
+	for attempt := 1; attempt < 70; attempt++ {
 		for range 50 {
-			d := backoff(attempt)
-			if d <= 0 || d > backoffMax+time.Millisecond {
+			d := b.wait(attempt)
+			if d <= 0 || d > b.Max+time.Millisecond {
 				t.Fatalf("attempt %d: %s", attempt, d)
 			}
+			seen[d] = true
 		}
+	}
+	if len(seen) < 1000 {
+		t.Errorf("only %d distinct waits: no jitter?", len(seen))
 	}
 }

@@ -1,9 +1,15 @@
 package link
 
 import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -11,25 +17,107 @@ import (
 	"github.com/cherga/kiosk/link/proto"
 )
 
-// Store is the terminal's bbolt file: the last snapshot the server sent, so
-// a terminal restarted while the server is away shows the catalogue and the
-// last calls at once, and the outbox of events not yet acknowledged.
+// Store is the terminal's bbolt file, kioskd.db:
+//
+//   - outbox: every event for the server, numbered, kept until acknowledged;
+//   - inbox: the server's pushes already acted on, so a resent call is shown
+//     and announced once;
+//   - state: the last snapshot (the catalogue and recent calls while the
+//     server is away), this terminal's slot and outbox epoch;
+//   - numbers: the leased number blocks and counters of offline tickets.
+//
+// Writes are group-committed: callers that arrive while a commit is on disk
+// share the next one, so a burst does not pay one fsync per event, and a
+// lone caller waits for no timer. Durability is never traded away: every
+// write returns only after its fsync.
 type Store struct {
-	db *bolt.DB
+	db   *bolt.DB
+	opts StoreOptions
+	now  func() time.Time
+
+	commits chan *commitReq
+	stop    chan struct{}
+	stopped chan struct{}
+	closing sync.RWMutex // held for reading by writers, for writing by Close
+	closed  bool
+
+	appended chan struct{} // a signal: the outbox has new events
+
+	// outbox bookkeeping, mirrored in memory for /healthz
+	mu        sync.Mutex
+	events    int
+	oldestAt  time.Time
+	alarm     string
+	nextSeq   uint64
+	acked     uint64
+	epoch     string
+	lastPush  atomic.Uint64
+	committed atomic.Int64 // commits, for tests and benchmarks
+
+	inboxMu    sync.Mutex
+	seen       map[string]bool // recent push ids, see Receive
+	seenOrder  []string
+	background sync.WaitGroup // inbox records on their way to disk
+}
+
+// StoreOptions bound the outbox. Zero values take the defaults.
+type StoreOptions struct {
+	// AlarmEvents and AlarmAge raise an alarm in /healthz and the log when
+	// this many events wait, or the oldest has waited this long.
+	AlarmEvents int           // default 5,000
+	AlarmAge    time.Duration // default 30 minutes
+	// MaxEvents is the hard limit: beyond it Append fails, so nothing is
+	// ever dropped silently. About 1 KB each on disk.
+	MaxEvents int // default 200,000
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log gets the outbox alarms; nil discards them.
+	Log *slog.Logger
+}
+
+func (o *StoreOptions) setDefaults() {
+	if o.AlarmEvents <= 0 {
+		o.AlarmEvents = 5000
+	}
+	if o.AlarmAge <= 0 {
+		o.AlarmAge = 30 * time.Minute
+	}
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = 200_000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 }
 
 var (
-	bucketState  = []byte("state")
-	bucketOutbox = []byte("outbox")
-	keyWelcome   = []byte("welcome")
+	bucketState   = []byte("state")
+	bucketOutbox  = []byte("outbox")
+	bucketInbox   = []byte("inbox")
+	bucketNumbers = []byte("numbers")
+
+	keyWelcome  = []byte("welcome")
+	keyEpoch    = []byte("epoch")
+	keyNextSeq  = []byte("next_seq")
+	keyAcked    = []byte("acked")
+	keyLastPush = []byte("last_push")
+	keySlot     = []byte("slot")
 )
 
-// ErrLocked means another process has the file open.
-var ErrLocked = errors.New("link: store is locked by another process")
+// Store errors.
+var (
+	ErrLocked     = errors.New("link: store is locked by another process")
+	ErrClosed     = errors.New("link: store closed")
+	ErrOutboxFull = errors.New("link: outbox full")
+)
 
 // OpenStore opens or creates the store at path. A second kioskd on the same
 // data directory fails within a second instead of waiting forever.
-func OpenStore(path string) (*Store, error) {
+func OpenStore(path string, opts StoreOptions) (*Store, error) {
+	opts.setDefaults()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s (is another kioskd running with this data_dir?)", ErrLocked, path)
@@ -37,32 +125,207 @@ func OpenStore(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("link: open store %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketState, bucketOutbox} {
+	s := &Store{
+		db: db, opts: opts, now: opts.Now,
+		commits: make(chan *commitReq, 1024), stop: make(chan struct{}), stopped: make(chan struct{}),
+		appended: make(chan struct{}, 1),
+		seen:     map[string]bool{},
+	}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("link: init store %s: %w", path, err)
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func (s *Store) load() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketState, bucketOutbox, bucketInbox, bucketNumbers} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
+		st := tx.Bucket(bucketState)
+		if e := st.Get(keyEpoch); e != nil {
+			s.epoch = string(e)
+		} else {
+			// A new outbox: the server restarts this terminal's sequence.
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			s.epoch = hex.EncodeToString(b[:])
+			if err := st.Put(keyEpoch, []byte(s.epoch)); err != nil {
+				return err
+			}
+		}
+		s.nextSeq = getU64(st, keyNextSeq)
+		if s.nextSeq == 0 {
+			s.nextSeq = 1
+		}
+		s.acked = getU64(st, keyAcked)
+		s.lastPush.Store(getU64(st, keyLastPush))
+		ob := tx.Bucket(bucketOutbox)
+		s.events = ob.Stats().KeyN // once, at start
+		if k, v := ob.Cursor().First(); k != nil {
+			s.oldestAt = eventTime(v)
+		}
+		s.checkAlarm()
 		return nil
 	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("link: init store %s: %w", path, err)
-	}
-	return &Store{db: db}, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close waits for the commits under way and closes the file.
+func (s *Store) Close() error {
+	s.background.Wait()
+	s.closing.Lock()
+	if s.closed {
+		s.closing.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.closing.Unlock()
+	close(s.stop)
+	<-s.stopped
+	return s.db.Close()
+}
 
-// SaveSnapshot keeps the server's latest snapshot.
+// Epoch names this outbox; see proto.Hello.
+func (s *Store) Epoch() string { return s.epoch }
+
+type commitReq struct {
+	fn   func(*bolt.Tx) error
+	done chan error
+}
+
+// maxBatch bounds one group commit.
+const maxBatch = 1000
+
+// update runs fn in a write transaction shared with whoever else is
+// waiting, and returns after the commit is on disk.
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	s.closing.RLock()
+	if s.closed {
+		s.closing.RUnlock()
+		return ErrClosed
+	}
+	r := &commitReq{fn: fn, done: make(chan error, 1)}
+	s.commits <- r
+	s.closing.RUnlock()
+	return <-r.done
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	last := 0
+	for {
+		var batch []*commitReq
+		select {
+		case r := <-s.commits:
+			batch = append(batch, r)
+		case <-s.stop:
+			// Writers hold the read lock while queueing, so after Close
+			// took the write lock nothing more arrives; finish what came.
+			for {
+				select {
+				case r := <-s.commits:
+					s.commitBatch([]*commitReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch = s.drain(batch, last)
+		last = len(batch)
+		s.commitBatch(batch)
+	}
+}
+
+// linger bounds how long a commit may wait for more writers, see drain.
+const linger = 300 * time.Microsecond
+
+// drain adds the writers already waiting to batch. Under load (the last
+// batch had several writers) it lingers briefly until as many as last time
+// have arrived, because the writers released by the previous commit need a
+// moment of CPU to come back; a lone writer never waits.
+func (s *Store) drain(batch []*commitReq, last int) []*commitReq {
+	var deadline <-chan time.Time
+	for len(batch) < maxBatch {
+		select {
+		case r := <-s.commits:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		if last <= 1 || len(batch) >= last {
+			return batch
+		}
+		if deadline == nil {
+			deadline = time.After(linger)
+		}
+		select {
+		case r := <-s.commits:
+			batch = append(batch, r)
+		case <-deadline:
+			return batch
+		}
+	}
+	return batch
+}
+
+// errFnFailed marks a rollback caused by one caller's function.
+var errFnFailed = errors.New("link: batched function failed")
+
+func (s *Store) commitBatch(batch []*commitReq) {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, r := range batch {
+			if err := r.fn(tx); err != nil {
+				return errFnFailed
+			}
+		}
+		return nil
+	})
+	s.committed.Add(1)
+	if errors.Is(err, errFnFailed) && len(batch) > 1 {
+		// One caller's failure must not fail the others: run each alone.
+		for _, r := range batch {
+			r.done <- s.db.Update(r.fn)
+		}
+		return
+	}
+	if errors.Is(err, errFnFailed) {
+		err = s.db.Update(batch[0].fn) // report the function's own error
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+func getU64(b *bolt.Bucket, key []byte) uint64 {
+	v := b.Get(key)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func u64(n uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	return b[:]
+}
+
+// SaveSnapshot keeps the server's latest snapshot, and the slot it gave.
 func (s *Store) SaveSnapshot(w *proto.Welcome) error {
 	b, err := json.Marshal(w)
 	if err != nil {
 		return fmt.Errorf("link: encode snapshot: %w", err)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketState).Put(keyWelcome, b)
+	return s.update(func(tx *bolt.Tx) error {
+		st := tx.Bucket(bucketState)
+		if err := st.Put(keySlot, u64(uint64(w.Slot))); err != nil {
+			return err
+		}
+		return st.Put(keyWelcome, b)
 	})
 }
 
@@ -82,15 +345,4 @@ func (s *Store) Snapshot() (*proto.Welcome, error) {
 		return nil, fmt.Errorf("link: read snapshot: %w", err)
 	}
 	return w, nil
-}
-
-// Buffered is the number of events waiting for the server's
-// acknowledgement.
-func (s *Store) Buffered() int {
-	n := 0
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketOutbox).Stats().KeyN
-		return nil
-	})
-	return n
 }

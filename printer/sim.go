@@ -85,7 +85,9 @@ func (s *Sim) Print(ctx context.Context, t *Ticket) error {
 	if err != nil {
 		return fmt.Errorf("printer: sim: %w", err)
 	}
-	if err := png.Encode(f, img); err != nil {
+	// Fastest compression: the image is a preview, and a kiosk waits for it.
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(f, img); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("printer: sim: encode %s: %w", name, err)

@@ -14,7 +14,7 @@ func BenchmarkIssue(b *testing.B) {
 	q := openTest(b, filepath.Join(b.TempDir(), "q.db"), c)
 	services := []string{"subsidy-housing", "pension-age"}
 	for i := 0; b.Loop(); i++ {
-		if _, err := q.Issue(services[i%2], "bench"); err != nil {
+		if _, _, err := q.Issue(services[i%2], "bench"); err != nil {
 			b.Fatal(err)
 		}
 		c.Advance(time.Millisecond)

@@ -1,11 +1,14 @@
 // Package queue is the reference central queue server behind cmd/queued:
-// it issues ticket numbers, keeps who waits for which service, answers a
-// window's "call next", and pushes every call to the office's terminals.
+// it numbers tickets, keeps who waits for which service, answers a window's
+// "call next", takes the terminals' events, and pushes every call to the
+// office's hall and window terminals.
 //
-// Every change is committed to bbolt before anyone is told about it, so a
-// ticket a kiosk printed or a call a hall announced survives a crash of the
-// server. The queue keeps the current day in memory (a busy centre issues
-// about a thousand tickets a day) and reads past days from disk.
+// Every change is committed to bbolt before anyone is told about it: a
+// terminal's event is acknowledged, and a call is pushed, only after the
+// commit. Events are deduplicated by (device, sequence) inside the same
+// transaction that applies them, so a resent event changes nothing. The
+// current day is also kept in memory (a busy centre issues about a
+// thousand tickets a day); other days are read from disk.
 package queue
 
 import (
@@ -13,6 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -31,38 +36,85 @@ var (
 	ErrBadDate        = errors.New("queue: date must be YYYY-MM-DD")
 )
 
+// StateCancelled is a ticket whose call the operator withdrew (the visitor
+// did not come).
+const StateCancelled = "cancelled"
+
+// office is the configuration the queue runs on; Reload swaps it whole.
+type office struct {
+	cfg      *configs.Office
+	loc      *time.Location
+	version  string
+	groups   map[string]configs.Group
+	services map[string]configs.OfficeService
+	windows  map[int]configs.OfficeWindow
+	prefixes []string
+}
+
+func newOffice(cfg *configs.Office, version string) *office {
+	o := &office{cfg: cfg, loc: cfg.Location(), version: version,
+		groups: map[string]configs.Group{}, services: map[string]configs.OfficeService{}, windows: map[int]configs.OfficeWindow{}}
+	for _, g := range cfg.Groups {
+		o.groups[g.ID] = g
+		o.prefixes = append(o.prefixes, g.Prefix)
+	}
+	for _, s := range cfg.Services {
+		o.services[s.ID] = s
+	}
+	for _, w := range cfg.Windows {
+		o.windows[w.Number] = w
+	}
+	return o
+}
+
 // Queue is the state of one office. It is safe for concurrent use.
 type Queue struct {
-	office  *configs.Office
-	loc     *time.Location
-	db      *bolt.DB
-	now     func() time.Time
-	groups  map[string]configs.Group
-	service map[string]configs.OfficeService
-	windows map[int]configs.OfficeWindow
+	db  *bolt.DB
+	now func() time.Time
+	log *slog.Logger
 
 	mu       sync.Mutex
-	day      string          // office-local date of the tickets in memory
-	tickets  []*proto.Ticket // today's, in issue order
-	counters map[string]int  // prefix → last number issued today
+	o        *office
+	day      string                   // office-local date of the tickets in memory
+	tickets  []*proto.Ticket          // today's, by issue time
+	byNumber map[string]*proto.Ticket // today's, by storage key
 	atWindow map[int]*proto.Ticket
 	recent   []proto.Call // newest last, at most recentCalls
+	hallMsg  *proto.HallMessage
+	devices  map[string]*Device
 }
 
 const recentCalls = 20
 
 var (
-	bucketDays = []byte("days")
-	bucketTix  = []byte("tickets")
-	bucketCnt  = []byte("counters")
-	bucketCall = []byte("calls")
+	bucketDays    = []byte("days")
+	bucketTix     = []byte("tickets")
+	bucketCnt     = []byte("counters")
+	bucketCall    = []byte("calls")
+	bucketLeases  = []byte("leases")
+	bucketRatings = []byte("ratings")
+	bucketDevices = []byte("devices")
+	bucketPushes  = []byte("pushes")
+	bucketMeta    = []byte("meta")
+
+	keyHallMessage = []byte("hall_message")
+	keyNextSlot    = []byte("next_slot")
 )
 
-// Open opens (or creates) the queue's database at path. now is the clock;
-// nil means time.Now.
-func Open(path string, office *configs.Office, now func() time.Time) (*Queue, error) {
-	if now == nil {
-		now = time.Now
+// Options are the queue's settings besides the office.
+type Options struct {
+	Now     func() time.Time // nil: time.Now
+	Log     *slog.Logger     // nil: discard
+	Version string           // the office configuration's version, sent to terminals
+}
+
+// Open opens (or creates) the queue's database at path.
+func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -71,29 +123,36 @@ func Open(path string, office *configs.Office, now func() time.Time) (*Queue, er
 		}
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
-	q := &Queue{
-		office:  office,
-		loc:     office.Location(),
-		db:      db,
-		now:     now,
-		groups:  map[string]configs.Group{},
-		service: map[string]configs.OfficeService{},
-		windows: map[int]configs.OfficeWindow{},
-	}
-	for _, g := range office.Groups {
-		q.groups[g.ID] = g
-	}
-	for _, s := range office.Services {
-		q.service[s.ID] = s
-	}
-	for _, w := range office.Windows {
-		q.windows[w.Number] = w
-	}
+	q := &Queue{db: db, now: opts.Now, log: opts.Log, o: newOffice(cfg, opts.Version), devices: map[string]*Device{}}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if err := q.loadDay(q.today()); err != nil {
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketDays, bucketDevices, bucketPushes, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		if v := tx.Bucket(bucketMeta).Get(keyHallMessage); v != nil {
+			q.hallMsg = new(proto.HallMessage)
+			if err := json.Unmarshal(v, q.hallMsg); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
+			d := new(Device)
+			if err := json.Unmarshal(v, d); err != nil {
+				return err
+			}
+			q.devices[string(k)] = d
+			return nil
+		})
+	})
+	if err == nil {
+		err = q.loadDay(q.today())
+	}
+	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("queue: %s: %w", path, err)
 	}
 	return q, nil
 }
@@ -101,13 +160,15 @@ func Open(path string, office *configs.Office, now func() time.Time) (*Queue, er
 // Close closes the database.
 func (q *Queue) Close() error { return q.db.Close() }
 
-func (q *Queue) today() string { return q.now().In(q.loc).Format(time.DateOnly) }
+func (q *Queue) today() string { return q.dayOf(q.now()) }
+
+func (q *Queue) dayOf(t time.Time) string { return t.In(q.o.loc).Format(time.DateOnly) }
 
 // loadDay replaces the in-memory state with day's, read from disk.
 func (q *Queue) loadDay(day string) error {
 	q.day = day
 	q.tickets = nil
-	q.counters = map[string]int{}
+	q.byNumber = map[string]*proto.Ticket{}
 	q.atWindow = map[int]*proto.Ticket{}
 	q.recent = nil
 	err := q.db.View(func(tx *bolt.Tx) error {
@@ -115,12 +176,12 @@ func (q *Queue) loadDay(day string) error {
 		if b == nil {
 			return nil
 		}
-		if err := b.Bucket(bucketTix).ForEach(func(_, v []byte) error {
+		if err := b.Bucket(bucketTix).ForEach(func(k, v []byte) error {
 			var t proto.Ticket
 			if err := json.Unmarshal(v, &t); err != nil {
 				return err
 			}
-			q.tickets = append(q.tickets, &t)
+			q.remember(string(k), &t)
 			if t.State == proto.StateCalled {
 				q.atWindow[t.Window] = &t
 			}
@@ -128,18 +189,12 @@ func (q *Queue) loadDay(day string) error {
 		}); err != nil {
 			return err
 		}
-		if err := b.Bucket(bucketCnt).ForEach(func(k, v []byte) error {
-			q.counters[string(k)] = int(binary.BigEndian.Uint64(v))
-			return nil
-		}); err != nil {
-			return err
-		}
 		return b.Bucket(bucketCall).ForEach(func(_, v []byte) error {
-			var c proto.Call
+			var c callRecord
 			if err := json.Unmarshal(v, &c); err != nil {
 				return err
 			}
-			q.remember(c)
+			q.recentCall(c.Call)
 			return nil
 		})
 	})
@@ -157,24 +212,32 @@ func (q *Queue) rollDay() error {
 	return nil
 }
 
-func dayBucket(tx *bolt.Tx, day string) *bolt.Bucket {
-	days := tx.Bucket(bucketDays)
-	if days == nil {
-		return nil
+// remember adds t to today's memory in issue-time order. q.mu is held.
+func (q *Queue) remember(key string, t *proto.Ticket) {
+	q.byNumber[key] = t
+	i := sort.Search(len(q.tickets), func(i int) bool { return q.tickets[i].IssuedAt.After(t.IssuedAt) })
+	q.tickets = append(q.tickets, nil)
+	copy(q.tickets[i+1:], q.tickets[i:])
+	q.tickets[i] = t
+}
+
+func (q *Queue) recentCall(c proto.Call) {
+	q.recent = append(q.recent, c)
+	if len(q.recent) > recentCalls {
+		q.recent = q.recent[len(q.recent)-recentCalls:]
 	}
-	return days.Bucket([]byte(day))
+}
+
+func dayBucket(tx *bolt.Tx, day string) *bolt.Bucket {
+	return tx.Bucket(bucketDays).Bucket([]byte(day))
 }
 
 func createDayBucket(tx *bolt.Tx, day string) (*bolt.Bucket, error) {
-	days, err := tx.CreateBucketIfNotExists(bucketDays)
+	b, err := tx.Bucket(bucketDays).CreateBucketIfNotExists([]byte(day))
 	if err != nil {
 		return nil, err
 	}
-	b, err := days.CreateBucketIfNotExists([]byte(day))
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range [][]byte{bucketTix, bucketCnt, bucketCall} {
+	for _, name := range [][]byte{bucketTix, bucketCnt, bucketCall, bucketLeases, bucketRatings} {
 		if _, err := b.CreateBucketIfNotExists(name); err != nil {
 			return nil, err
 		}
@@ -188,196 +251,327 @@ func u64(n uint64) []byte {
 	return b
 }
 
-// Issue gives a new ticket for service, taken at device.
-func (q *Queue) Issue(service, device string) (proto.Ticket, error) {
+func getU64(b *bolt.Bucket, key []byte) uint64 {
+	v := b.Get(key)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+// work is what one transaction did, to be made visible after it commits:
+// memory changes, and pushes to send.
+type work struct {
+	after  []func()
+	pushes []*proto.Message
+	leases map[string]bool // devices whose leases changed
+	queues bool            // queue lengths changed
+}
+
+func (w *work) then(f func()) { w.after = append(w.after, f) }
+
+// update runs fn in a write transaction and, once it committed, applies
+// the memory changes fn recorded. q.mu is held.
+func (q *Queue) update(fn func(tx *bolt.Tx, w *work) error) (*work, error) {
+	var w *work
+	err := q.db.Update(func(tx *bolt.Tx) error {
+		w = &work{leases: map[string]bool{}}
+		return fn(tx, w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range w.after {
+		f()
+	}
+	return w, nil
+}
+
+// Effects is what a change means for the terminals.
+type Effects struct {
+	Pushes []*proto.Message // calls, recalls, cancels, messages, updates
+	Leases []string         // devices to send their leases again
+	Queues bool
+}
+
+func (w *work) effects() Effects {
+	e := Effects{Pushes: w.pushes, Queues: w.queues}
+	for d := range w.leases {
+		e.Leases = append(e.Leases, d)
+	}
+	sort.Strings(e.Leases)
+	return e
+}
+
+// putTicket stores t under key in its day and, for today, in memory.
+func (q *Queue) putTicket(tx *bolt.Tx, w *work, day, key string, t *proto.Ticket) error {
+	b, err := createDayBucket(tx, day)
+	if err != nil {
+		return err
+	}
+	if err := putJSON(b.Bucket(bucketTix), []byte(key), t); err != nil {
+		return err
+	}
+	w.queues = true
+	if day == q.day {
+		cp := *t
+		w.then(func() {
+			if old := q.byNumber[key]; old != nil {
+				*old = cp
+				if cp.State == proto.StateCalled {
+					q.atWindow[cp.Window] = old
+				}
+				return
+			}
+			q.remember(key, &cp)
+		})
+	}
+	return nil
+}
+
+// groupOf is the service's group; ok is false for an unknown service.
+func (q *Queue) groupOf(service string) (configs.Group, bool) {
+	s, ok := q.o.services[service]
+	if !ok {
+		return configs.Group{}, false
+	}
+	return q.o.groups[s.Group], true
+}
+
+// Reserve numbers a ticket for a kiosk. The ticket joins the queue when the
+// kiosk's ticket_issued event confirms it was handed out (Confirm), so a
+// kiosk that dies before printing leaves no visitor-less ticket behind.
+func (q *Queue) Reserve(service, device string) (proto.Ticket, error) {
+	return q.issue(service, device, proto.StateReserved)
+}
+
+// Issue gives a ticket that joins the queue at once (reception desk, API).
+func (q *Queue) Issue(service, device string) (proto.Ticket, Effects, error) {
+	q.mu.Lock()
+	w, t, err := q.issueLocked(service, device, proto.StateWaiting)
+	q.mu.Unlock()
+	if err != nil {
+		return t, Effects{}, err
+	}
+	return t, w.effects(), nil
+}
+
+func (q *Queue) issue(service, device, state string) (proto.Ticket, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	s, ok := q.service[service]
+	_, t, err := q.issueLocked(service, device, state)
+	return t, err
+}
+
+func (q *Queue) issueLocked(service, device, state string) (*work, proto.Ticket, error) {
+	g, ok := q.groupOf(service)
 	if !ok {
-		return proto.Ticket{}, fmt.Errorf("%w %q", ErrUnknownService, service)
+		return nil, proto.Ticket{}, fmt.Errorf("%w %q", ErrUnknownService, service)
 	}
 	if err := q.rollDay(); err != nil {
-		return proto.Ticket{}, err
+		return nil, proto.Ticket{}, err
 	}
-	g := q.groups[s.Group]
-	n := q.counters[g.Prefix] + 1
-	ahead := q.waiting(g.ID)
-	t := &proto.Ticket{
-		Number:   fmt.Sprintf("%s%03d", g.Prefix, n),
-		Service:  s.ID,
-		Group:    g.ID,
-		IssuedAt: q.now().In(q.loc),
-		Ahead:    ahead,
-		WaitMin:  q.estimate(g.ID, ahead),
-		State:    proto.StateWaiting,
-		Device:   device,
-	}
-	seq := len(q.tickets) + 1
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	var t proto.Ticket
+	w, err := q.update(func(tx *bolt.Tx, w *work) error {
 		b, err := createDayBucket(tx, q.day)
 		if err != nil {
 			return err
 		}
-		if err := putJSON(b.Bucket(bucketTix), u64(uint64(seq)), t); err != nil {
+		n, err := nextOnline(b, g.Prefix)
+		if err != nil {
 			return err
 		}
-		return b.Bucket(bucketCnt).Put([]byte(g.Prefix), u64(uint64(n)))
+		ahead := q.waiting(g.ID)
+		t = proto.Ticket{
+			Number: fmt.Sprintf("%s%03d", g.Prefix, n), Service: service, Group: g.ID,
+			IssuedAt: q.now().In(q.o.loc), Ahead: ahead, WaitMin: q.estimate(g.ID, ahead),
+			State: state, Device: device,
+		}
+		if err := b.Bucket(bucketCnt).Put([]byte(g.Prefix), u64(uint64(n))); err != nil {
+			return err
+		}
+		return q.putTicket(tx, w, q.day, t.Number, &t)
 	})
 	if err != nil {
-		return proto.Ticket{}, fmt.Errorf("queue: save ticket: %w", err)
+		return nil, proto.Ticket{}, fmt.Errorf("queue: save ticket: %w", err)
 	}
-	q.counters[g.Prefix] = n
-	q.tickets = append(q.tickets, t)
-	return *t, nil
+	return w, t, nil
 }
 
 // Next finishes the visitor at window and calls the longest-waiting ticket
 // the window serves.
-func (q *Queue) Next(window int) (proto.Ticket, proto.Call, error) {
+func (q *Queue) Next(window int) (proto.Ticket, Effects, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	w, ok := q.windows[window]
+	var t proto.Ticket
+	var found bool
+	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+		var err error
+		t, found, err = q.nextTx(tx, w, window)
+		return err
+	})
+	if err != nil {
+		return proto.Ticket{}, Effects{}, err
+	}
+	if !found {
+		// The finished visitor is recorded all the same.
+		return proto.Ticket{}, w.effects(), fmt.Errorf("%w: window %d", ErrQueueEmpty, window)
+	}
+	return t, w.effects(), nil
+}
+
+// nextTx finishes the window's visitor and calls the next one; found is
+// false when nobody waits for the window.
+func (q *Queue) nextTx(tx *bolt.Tx, w *work, window int) (called proto.Ticket, found bool, err error) {
+	win, ok := q.o.windows[window]
 	if !ok {
-		return proto.Ticket{}, proto.Call{}, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
+		return proto.Ticket{}, false, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
 	}
 	if err := q.rollDay(); err != nil {
-		return proto.Ticket{}, proto.Call{}, err
+		return proto.Ticket{}, false, err
+	}
+	if prev := q.atWindow[window]; prev != nil {
+		done := *prev
+		done.State = proto.StateDone
+		if err := q.putTicket(tx, w, q.day, q.keyOf(prev), &done); err != nil {
+			return proto.Ticket{}, false, err
+		}
+		w.then(func() { delete(q.atWindow, window) })
 	}
 	var next *proto.Ticket
-	var seq int
-	for i, t := range q.tickets {
-		if t.State == proto.StateWaiting && serves(w, t.Group) {
-			next, seq = t, i+1
+	for _, t := range q.tickets {
+		if t.State == proto.StateWaiting && serves(win, t.Group) {
+			next = t
 			break
 		}
 	}
-	prev := q.atWindow[window]
 	if next == nil {
-		if prev != nil {
-			if err := q.finish(prev); err != nil {
-				return proto.Ticket{}, proto.Call{}, err
-			}
-		}
-		return proto.Ticket{}, proto.Call{}, fmt.Errorf("%w: window %d", ErrQueueEmpty, window)
+		return proto.Ticket{}, false, nil
 	}
-	at := q.now().In(q.loc)
-	called := *next
-	called.State = proto.StateCalled
-	called.Window = window
-	called.CalledAt = &at
-	var call proto.Call
-	err := q.db.Update(func(tx *bolt.Tx) error {
-		b, err := createDayBucket(tx, q.day)
-		if err != nil {
-			return err
+	at := q.now().In(q.o.loc)
+	called = *next
+	called.State, called.Window, called.CalledAt = proto.StateCalled, window, &at
+	if err := q.putTicket(tx, w, q.day, q.keyOf(next), &called); err != nil {
+		return proto.Ticket{}, false, err
+	}
+	if err := q.call(tx, w, called, proto.TypeCall); err != nil {
+		return proto.Ticket{}, false, err
+	}
+	return called, true, nil
+}
+
+// keyOf is the storage key of a ticket in today's memory.
+func (q *Queue) keyOf(t *proto.Ticket) string {
+	for k, x := range q.byNumber {
+		if x == t {
+			return k
 		}
-		if prev != nil {
-			done := *prev
-			done.State = proto.StateDone
-			if err := putJSON(b.Bucket(bucketTix), u64(uint64(q.seqOf(prev))), &done); err != nil {
-				return err
-			}
-		}
-		if err := putJSON(b.Bucket(bucketTix), u64(uint64(seq)), &called); err != nil {
-			return err
-		}
-		call, err = q.newCall(b, called, false)
+	}
+	return t.Number
+}
+
+// callRecord is a call as stored, with who showed and announced it.
+type callRecord struct {
+	proto.Call
+	ShownBy     []string `json:"shown_by,omitempty"`
+	AnnouncedBy []string `json:"announced_by,omitempty"`
+}
+
+// call records a call (or recall) of t and queues its push.
+func (q *Queue) call(tx *bolt.Tx, w *work, t proto.Ticket, typ string) error {
+	b, err := createDayBucket(tx, q.day)
+	if err != nil {
 		return err
-	})
-	if err != nil {
-		return proto.Ticket{}, proto.Call{}, fmt.Errorf("queue: save call: %w", err)
 	}
-	if prev != nil {
-		prev.State = proto.StateDone
-	}
-	*next = called
-	q.atWindow[window] = next
-	q.remember(call)
-	return called, call, nil
-}
-
-// Recall calls the window's current ticket again.
-func (q *Queue) Recall(window int) (proto.Ticket, proto.Call, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, ok := q.windows[window]; !ok {
-		return proto.Ticket{}, proto.Call{}, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
-	}
-	if err := q.rollDay(); err != nil {
-		return proto.Ticket{}, proto.Call{}, err
-	}
-	t := q.atWindow[window]
-	if t == nil {
-		return proto.Ticket{}, proto.Call{}, fmt.Errorf("%w: window %d", ErrNothingToCall, window)
-	}
-	var call proto.Call
-	err := q.db.Update(func(tx *bolt.Tx) error {
-		b, err := createDayBucket(tx, q.day)
-		if err != nil {
-			return err
-		}
-		call, err = q.newCall(b, *t, true)
-		return err
-	})
-	if err != nil {
-		return proto.Ticket{}, proto.Call{}, fmt.Errorf("queue: save call: %w", err)
-	}
-	q.remember(call)
-	return *t, call, nil
-}
-
-// finish marks the window's visitor done when nobody else waits.
-func (q *Queue) finish(t *proto.Ticket) error {
-	done := *t
-	done.State = proto.StateDone
-	err := q.db.Update(func(tx *bolt.Tx) error {
-		b, err := createDayBucket(tx, q.day)
-		if err != nil {
-			return err
-		}
-		return putJSON(b.Bucket(bucketTix), u64(uint64(q.seqOf(t))), &done)
-	})
-	if err != nil {
-		return fmt.Errorf("queue: save ticket: %w", err)
-	}
-	t.State = proto.StateDone
-	delete(q.atWindow, t.Window)
-	return nil
-}
-
-// newCall records a call in the day's bucket; its id stays unique across
-// restarts because it comes from the bucket's sequence.
-func (q *Queue) newCall(b *bolt.Bucket, t proto.Ticket, recall bool) (proto.Call, error) {
 	calls := b.Bucket(bucketCall)
 	n, err := calls.NextSequence()
 	if err != nil {
-		return proto.Call{}, err
+		return err
 	}
 	c := proto.Call{
-		ID:      fmt.Sprintf("%s/%d", q.day, n),
-		Ticket:  t.Number,
-		Service: t.Service,
-		Window:  t.Window,
-		At:      q.now().In(q.loc),
-		Recall:  recall,
+		ID: fmt.Sprintf("%s/%d", q.day, n), Ticket: t.Number, Service: t.Service, Window: t.Window,
+		At: q.now().In(q.o.loc), Recall: typ == proto.TypeRecall,
 	}
-	return c, putJSON(calls, u64(n), &c)
+	if err := putJSON(calls, u64(n), callRecord{Call: c}); err != nil {
+		return err
+	}
+	w.then(func() { q.recentCall(c) })
+	return q.push(tx, w, &proto.Message{Type: typ, ID: c.ID, Call: &c})
 }
 
-func (q *Queue) seqOf(t *proto.Ticket) int {
-	for i, x := range q.tickets {
-		if x == t {
-			return i + 1
+// Recall calls the window's current ticket again.
+func (q *Queue) Recall(window int) (proto.Ticket, Effects, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var t proto.Ticket
+	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+		var err error
+		t, err = q.recallTx(tx, w, window)
+		return err
+	})
+	if err != nil {
+		return proto.Ticket{}, Effects{}, err
+	}
+	return t, w.effects(), nil
+}
+
+func (q *Queue) recallTx(tx *bolt.Tx, w *work, window int) (proto.Ticket, error) {
+	if _, ok := q.o.windows[window]; !ok {
+		return proto.Ticket{}, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
+	}
+	if err := q.rollDay(); err != nil {
+		return proto.Ticket{}, err
+	}
+	t := q.atWindow[window]
+	if t == nil {
+		return proto.Ticket{}, fmt.Errorf("%w: window %d", ErrNothingToCall, window)
+	}
+	return *t, q.call(tx, w, *t, proto.TypeRecall)
+}
+
+// Cancel withdraws the window's current call: the visitor did not come.
+func (q *Queue) Cancel(window int) (proto.Ticket, Effects, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out proto.Ticket
+	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+		if _, ok := q.o.windows[window]; !ok {
+			return fmt.Errorf("%w: %d", ErrUnknownWindow, window)
 		}
+		if err := q.rollDay(); err != nil {
+			return err
+		}
+		t := q.atWindow[window]
+		if t == nil {
+			return fmt.Errorf("%w: window %d", ErrNothingToCall, window)
+		}
+		out = *t
+		out.State = StateCancelled
+		if err := q.putTicket(tx, w, q.day, q.keyOf(t), &out); err != nil {
+			return err
+		}
+		w.then(func() { delete(q.atWindow, window) })
+		var callID string
+		for _, c := range q.recent {
+			if c.Ticket == t.Number && c.Window == window {
+				callID = c.ID
+			}
+		}
+		return q.push(tx, w, &proto.Message{Type: proto.TypeCancel, ID: "cancel/" + callID,
+			Cancel: &proto.Cancel{Call: callID, Ticket: t.Number}})
+	})
+	if err != nil {
+		return proto.Ticket{}, Effects{}, err
 	}
-	panic("queue: ticket not in today's list")
-}
-
-func (q *Queue) remember(c proto.Call) {
-	q.recent = append(q.recent, c)
-	if len(q.recent) > recentCalls {
-		q.recent = q.recent[len(q.recent)-recentCalls:]
-	}
+	return out, w.effects(), nil
 }
 
 func serves(w configs.OfficeWindow, group string) bool {
@@ -402,20 +596,25 @@ func (q *Queue) waiting(group string) int {
 	return n
 }
 
-// estimate is the minutes until the visitor after `ahead` others is called:
-// their service time shared among the windows that serve the group.
-func (q *Queue) estimate(group string, ahead int) int {
+// perVisitor is the minutes each visitor ahead adds: their service time
+// shared among the windows that serve the group.
+func (q *Queue) perVisitor(group string) float64 {
 	windows := 0
-	for _, w := range q.windows {
+	for _, w := range q.o.windows {
 		if serves(w, group) {
 			windows++
 		}
 	}
-	if windows == 0 || ahead == 0 {
+	if windows == 0 {
 		return 0
 	}
-	minutes := ahead * q.groups[group].Minutes
-	return (minutes + windows - 1) / windows
+	return float64(q.o.groups[group].Minutes) / float64(windows)
+}
+
+// estimate is the minutes until the visitor after `ahead` others is called.
+func (q *Queue) estimate(group string, ahead int) int {
+	minutes := float64(ahead) * q.perVisitor(group)
+	return int(minutes + 0.999)
 }
 
 // Lengths is the queue of every group, in catalogue order.
@@ -423,10 +622,10 @@ func (q *Queue) Lengths() []proto.QueueLen {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	_ = q.rollDay()
-	out := make([]proto.QueueLen, 0, len(q.office.Groups))
-	for _, g := range q.office.Groups {
+	out := make([]proto.QueueLen, 0, len(q.o.cfg.Groups))
+	for _, g := range q.o.cfg.Groups {
 		n := q.waiting(g.ID)
-		out = append(out, proto.QueueLen{Group: g.ID, Waiting: n, WaitMin: q.estimate(g.ID, n)})
+		out = append(out, proto.QueueLen{Group: g.ID, Waiting: n, WaitMin: q.estimate(g.ID, n), MinPerVisitor: q.perVisitor(g.ID)})
 	}
 	return out
 }
@@ -475,19 +674,53 @@ func (q *Queue) Tickets(date string) ([]proto.Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: read %s: %w", date, err)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) })
 	return out, nil
 }
 
+// CallLog returns every call of date with who showed and announced it.
+func (q *Queue) CallLog(date string) ([]callRecord, error) {
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return nil, fmt.Errorf("%w, got %q", ErrBadDate, date)
+	}
+	out := []callRecord{}
+	err := q.db.View(func(tx *bolt.Tx) error {
+		b := dayBucket(tx, date)
+		if b == nil {
+			return nil
+		}
+		return b.Bucket(bucketCall).ForEach(func(_, v []byte) error {
+			var c callRecord
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
+
 // Today is the office-local date now.
-func (q *Queue) Today() string { return q.today() }
+func (q *Queue) Today() string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.today()
+}
 
 // Catalogue is the office's service catalogue in protocol form.
 func (q *Queue) Catalogue() proto.Catalogue {
-	c := proto.Catalogue{}
-	for _, g := range q.office.Groups {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.o.catalogue()
+}
+
+func (o *office) catalogue() proto.Catalogue {
+	c := proto.Catalogue{Groups: []proto.Group{}, Services: []proto.Service{}}
+	for _, g := range o.cfg.Groups {
 		c.Groups = append(c.Groups, proto.Group{ID: g.ID, Name: proto.Text(g.Name), Prefix: g.Prefix})
 	}
-	for _, s := range q.office.Services {
+	for _, s := range o.cfg.Services {
 		c.Services = append(c.Services, proto.Service{ID: s.ID, Group: s.Group, Name: proto.Text(s.Name)})
 	}
 	return c
@@ -495,22 +728,78 @@ func (q *Queue) Catalogue() proto.Catalogue {
 
 // Office is the office's identity in protocol form.
 func (q *Queue) Office() proto.Office {
-	return proto.Office{ID: q.office.ID, Name: proto.Text(q.office.Name)}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.o.info()
+}
+
+func (o *office) info() proto.Office {
+	return proto.Office{ID: o.cfg.ID, Name: proto.Text(o.cfg.Name), Timezone: o.cfg.Timezone}
 }
 
 // Windows lists the configured window numbers.
 func (q *Queue) Windows() []int {
-	out := make([]int, 0, len(q.office.Windows))
-	for _, w := range q.office.Windows {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]int, 0, len(q.o.cfg.Windows))
+	for _, w := range q.o.cfg.Windows {
 		out = append(out, w.Number)
 	}
 	return out
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
-	data, err := json.Marshal(v)
+// Reload swaps in a new office configuration: catalogue, windows, names.
+// Tickets and calls stay. The terminals get the update as a push.
+func (q *Queue) Reload(cfg *configs.Office, version string) (Effects, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+		next := newOffice(cfg, version)
+		w.then(func() { q.o = next })
+		w.queues = true
+		return q.push(tx, w, &proto.Message{Type: proto.TypeUpdate, ID: "update/" + version, Update: &proto.Update{
+			Version: version, Office: next.info(), Catalogue: next.catalogue(),
+		}})
+	})
 	if err != nil {
-		return err
+		return Effects{}, err
 	}
-	return b.Put(key, data)
+	return w.effects(), nil
+}
+
+// SetHallMessage sets (or, with empty text, clears) the hall displays'
+// running line.
+func (q *Queue) SetHallMessage(m proto.HallMessage) (Effects, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+		meta := tx.Bucket(bucketMeta)
+		var err error
+		if m.Text.UK == "" && m.Text.EN == "" {
+			err = meta.Delete(keyHallMessage)
+			w.then(func() { q.hallMsg = nil })
+		} else {
+			err = putJSON(meta, keyHallMessage, m)
+			w.then(func() { q.hallMsg = &m })
+		}
+		if err != nil {
+			return err
+		}
+		n, err := tx.Bucket(bucketPushes).NextSequence()
+		if err != nil {
+			return err
+		}
+		return q.pushAs(tx, w, n, &proto.Message{Type: proto.TypeHallMessage, ID: fmt.Sprintf("hall/%d", n), HallMessage: &m})
+	})
+	if err != nil {
+		return Effects{}, err
+	}
+	return w.effects(), nil
+}
+
+// HallMessage is the current running line, nil if none.
+func (q *Queue) HallMessage() *proto.HallMessage {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.hallMsg
 }

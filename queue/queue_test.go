@@ -60,7 +60,7 @@ func newClock() *clock {
 
 func openTest(t testing.TB, path string, c *clock) *Queue {
 	t.Helper()
-	q, err := Open(path, testOffice(t), c.Now)
+	q, err := Open(path, testOffice(t), Options{Now: c.Now, Version: "v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +70,23 @@ func openTest(t testing.TB, path string, c *clock) *Queue {
 
 func mustIssue(t *testing.T, q *Queue, service string) proto.Ticket {
 	t.Helper()
-	tk, err := q.Issue(service, "test")
+	tk, _, err := q.Issue(service, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tk
+}
+
+// callOf is the call a change pushed.
+func callOf(t *testing.T, eff Effects) proto.Call {
+	t.Helper()
+	for _, m := range eff.Pushes {
+		if m.Call != nil {
+			return *m.Call
+		}
+	}
+	t.Fatalf("no call in %+v", eff)
+	return proto.Call{}
 }
 
 func TestIssueNumbersPerPrefix(t *testing.T) {
@@ -96,7 +108,7 @@ func TestIssueNumbersPerPrefix(t *testing.T) {
 	if tk.Ahead != 3 || tk.WaitMin != 18 {
 		t.Errorf("ahead %d wait %d, want 3 and 18", tk.Ahead, tk.WaitMin)
 	}
-	if _, err := q.Issue("nope", "test"); !errors.Is(err, ErrUnknownService) {
+	if _, _, err := q.Issue("nope", "test"); !errors.Is(err, ErrUnknownService) {
 		t.Errorf("unknown service: %v", err)
 	}
 }
@@ -110,9 +122,12 @@ func TestNextCallsOldestTheWindowServes(t *testing.T) {
 	c.Advance(time.Minute)
 
 	// Window 9 serves pensions only: it skips the older subsidy ticket.
-	tk, call, err := q.Next(9)
-	if err != nil || tk.Number != "П001" || call.Window != 9 || tk.State != proto.StateCalled {
-		t.Fatalf("window 9 got %+v %+v %v", tk, call, err)
+	tk, eff, err := q.Next(9)
+	if err != nil || tk.Number != "П001" || callOf(t, eff).Window != 9 || tk.State != proto.StateCalled {
+		t.Fatalf("window 9 got %+v %+v %v", tk, eff, err)
+	}
+	if eff.Pushes[0].Push == 0 || eff.Pushes[0].ID != callOf(t, eff).ID {
+		t.Errorf("call push not numbered: %+v", eff.Pushes[0])
 	}
 	tk, _, err = q.Next(3)
 	if err != nil || tk.Number != "А001" {
@@ -141,21 +156,30 @@ func TestNextCallsOldestTheWindowServes(t *testing.T) {
 	}
 }
 
-func TestRecall(t *testing.T) {
+func TestRecallAndCancel(t *testing.T) {
 	c := newClock()
 	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), c)
 	if _, _, err := q.Recall(1); !errors.Is(err, ErrNothingToCall) {
 		t.Fatalf("recall before any call: %v", err)
 	}
 	mustIssue(t, q, "pension-age")
-	_, first, _ := q.Next(1)
+	_, eff, _ := q.Next(1)
+	first := callOf(t, eff)
 	c.Advance(30 * time.Second)
-	tk, again, err := q.Recall(1)
-	if err != nil || tk.Number != "П001" || !again.Recall || again.ID == first.ID {
+	tk, eff, err := q.Recall(1)
+	again := callOf(t, eff)
+	if err != nil || tk.Number != "П001" || !again.Recall || again.ID == first.ID || eff.Pushes[0].Type != proto.TypeRecall {
 		t.Fatalf("recall got %+v %+v %v", tk, again, err)
 	}
 	if calls := q.RecentCalls(); len(calls) != 2 || calls[1].ID != again.ID {
 		t.Errorf("recent calls %+v", calls)
+	}
+	tk, eff, err = q.Cancel(1)
+	if err != nil || tk.State != StateCancelled || eff.Pushes[0].Cancel.Ticket != "П001" || eff.Pushes[0].Cancel.Call != again.ID {
+		t.Fatalf("cancel got %+v %+v %v", tk, eff, err)
+	}
+	if _, busy := q.AtWindow(1); busy {
+		t.Error("window still busy after cancel")
 	}
 }
 
@@ -163,13 +187,13 @@ func TestRecall(t *testing.T) {
 func TestReopenKeepsState(t *testing.T) {
 	c := newClock()
 	path := filepath.Join(t.TempDir(), "q.db")
-	q, err := Open(path, testOffice(t), c.Now)
+	q, err := Open(path, testOffice(t), Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustIssue(t, q, "pension-age")
 	mustIssue(t, q, "pension-age")
-	_, call1, _ := q.Next(1)
+	_, eff1, _ := q.Next(1)
 	q.Close()
 
 	q = openTest(t, path, c)
@@ -179,9 +203,9 @@ func TestReopenKeepsState(t *testing.T) {
 	if tk, ok := q.AtWindow(1); !ok || tk.Number != "П001" {
 		t.Errorf("window 1 after restart: %+v %v", tk, ok)
 	}
-	tk, call2, err := q.Next(1)
-	if err != nil || tk.Number != "П002" || call2.ID == call1.ID {
-		t.Errorf("next after restart: %+v %+v %v", tk, call2, err)
+	tk, eff2, err := q.Next(1)
+	if err != nil || tk.Number != "П002" || callOf(t, eff2).ID == callOf(t, eff1).ID || eff2.Pushes[0].Push <= eff1.Pushes[0].Push {
+		t.Errorf("next after restart: %+v %+v %v", tk, eff2, err)
 	}
 }
 
@@ -189,7 +213,7 @@ func TestSecondServerOnSameFileFailsFast(t *testing.T) {
 	c := newClock()
 	path := filepath.Join(t.TempDir(), "q.db")
 	openTest(t, path, c)
-	if _, err := Open(path, testOffice(t), c.Now); err == nil {
+	if _, err := Open(path, testOffice(t), Options{Now: c.Now}); err == nil {
 		t.Fatal("second Open succeeded")
 	}
 }

@@ -4,17 +4,12 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/cherga/kiosk/i18n"
 	"github.com/cherga/kiosk/link/proto"
@@ -23,12 +18,34 @@ import (
 //go:embed web
 var webFS embed.FS
 
+// Auth says which terminals may open the link. With no tokens and no
+// client CA, any terminal may (a server on loopback, the demo).
+type Auth struct {
+	// Tokens maps the hex SHA-256 of a terminal's bearer token to its
+	// device id; the server never stores the token itself.
+	Tokens map[string]string
+	// ClientCerts means terminals may present a TLS client certificate
+	// (verified by the http.Server's ClientCAs) whose common name is their
+	// device id.
+	ClientCerts bool
+}
+
+func (a Auth) required() bool { return len(a.Tokens) > 0 || a.ClientCerts }
+
+// SetAuth replaces the credentials, for a reloaded configuration.
+func (s *Server) SetAuth(a Auth) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.auth = a
+}
+
 // Server is queued's HTTP side: the JSON API, the operator page and the
 // link websocket that terminals keep open.
 type Server struct {
-	q   *Queue
-	log *slog.Logger
-	mux *http.ServeMux
+	q    *Queue
+	log  *slog.Logger
+	auth Auth
+	mux  *http.ServeMux
 
 	mu    sync.Mutex
 	terms map[*terminal]struct{}
@@ -37,18 +54,23 @@ type Server struct {
 }
 
 // NewServer serves q.
-func NewServer(q *Queue, log *slog.Logger) *Server {
-	s := &Server{q: q, log: log, mux: http.NewServeMux(), terms: map[*terminal]struct{}{}}
+func NewServer(q *Queue, log *slog.Logger, auth Auth) *Server {
+	s := &Server{q: q, log: log, auth: auth, mux: http.NewServeMux(), terms: map[*terminal]struct{}{}}
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /api/v1/services", s.handleServices)
 	s.mux.HandleFunc("GET /api/v1/queues", s.handleQueues)
 	s.mux.HandleFunc("GET /api/v1/tickets", s.handleTickets)
 	s.mux.HandleFunc("POST /api/v1/tickets", s.handleIssue)
+	s.mux.HandleFunc("GET /api/v1/calls", s.handleCalls)
+	s.mux.HandleFunc("GET /api/v1/terminals", s.handleTerminals)
+	s.mux.HandleFunc("GET /api/v1/windows", s.handleWindows)
 	s.mux.HandleFunc("GET /api/v1/windows/{n}", s.handleWindow)
 	s.mux.HandleFunc("POST /api/v1/windows/{n}/next", s.handleNext)
 	s.mux.HandleFunc("POST /api/v1/windows/{n}/recall", s.handleRecall)
+	s.mux.HandleFunc("POST /api/v1/windows/{n}/cancel", s.handleCancel)
+	s.mux.HandleFunc("PUT /api/v1/hall-message", s.handleHallMessage)
+	s.mux.HandleFunc("DELETE /api/v1/hall-message", s.handleHallMessage)
 	s.mux.HandleFunc("GET /api/v1/link", s.handleLink)
-	s.mux.HandleFunc("GET /api/v1/windows", s.handleWindows)
 	i18n.Register(s.mux)
 	s.mux.Handle("GET /operator/", http.FileServerFS(mustSub(webFS, "web")))
 	s.mux.Handle("GET /{$}", http.RedirectHandler("/operator/", http.StatusFound))
@@ -87,7 +109,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status":       "ok",
-		"office":       s.q.office.ID,
+		"office":       s.q.Office().ID,
 		"terminals":    terms,
 		"bad_messages": s.badMessages.Load(),
 	})
@@ -101,11 +123,16 @@ func (s *Server) handleQueues(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.q.Lengths())
 }
 
-func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
-	date := r.URL.Query().Get("date")
-	if date == "" {
-		date = s.q.Today()
+// date is the ?date= of a request, today's by default.
+func (s *Server) date(r *http.Request) string {
+	if date := r.URL.Query().Get("date"); date != "" {
+		return date
 	}
+	return s.q.Today()
+}
+
+func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
+	date := s.date(r)
 	tickets, err := s.q.Tickets(date)
 	if errors.Is(err, ErrBadDate) {
 		writeError(w, http.StatusBadRequest, "bad_date", err.Error())
@@ -117,14 +144,49 @@ func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"date": date, "tickets": tickets})
 }
 
+func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
+	date := s.date(r)
+	calls, err := s.q.CallLog(date)
+	if errors.Is(err, ErrBadDate) {
+		writeError(w, http.StatusBadRequest, "bad_date", err.Error())
+		return
+	} else if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"date": date, "calls": calls})
+}
+
+// terminalView is a terminal in GET /api/v1/terminals.
+type terminalView struct {
+	Device
+	Connected bool `json:"connected"`
+}
+
+func (s *Server) handleTerminals(w http.ResponseWriter, r *http.Request) {
+	connected := map[string]bool{}
+	s.mu.Lock()
+	for t := range s.terms {
+		connected[t.device] = true
+	}
+	s.mu.Unlock()
+	out := []terminalView{}
+	for _, d := range s.q.Devices() {
+		out = append(out, terminalView{Device: d, Connected: connected[d.ID]})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
-	var req proto.TakeTicket
+	var req struct {
+		Service string `json:"service"`
+	}
 	body := http.MaxBytesReader(w, r.Body, 4096)
 	if err := json.NewDecoder(body).Decode(&req); err != nil || req.Service == "" {
 		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"service":"<id>"}`)
 		return
 	}
-	t, err := s.issue(req.Service, "api")
+	t, eff, err := s.q.Issue(req.Service, "api")
 	if errors.Is(err, ErrUnknownService) {
 		writeError(w, http.StatusNotFound, proto.CodeUnknownService, err.Error())
 		return
@@ -132,6 +194,8 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
+	s.log.Info("ticket issued", "number", t.Number, "service", t.Service, "device", "api")
+	s.publish(eff)
 	writeJSON(w, http.StatusCreated, t)
 }
 
@@ -161,39 +225,50 @@ func (s *Server) handleWindow(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
-	s.callHandler(w, r, s.q.Next)
-}
-
+func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) { s.windowAction(w, r, s.q.Next) }
 func (s *Server) handleRecall(w http.ResponseWriter, r *http.Request) {
-	s.callHandler(w, r, s.q.Recall)
+	s.windowAction(w, r, s.q.Recall)
+}
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
+	s.windowAction(w, r, s.q.Cancel)
 }
 
-func (s *Server) callHandler(w http.ResponseWriter, r *http.Request, call func(int) (proto.Ticket, proto.Call, error)) {
+func (s *Server) windowAction(w http.ResponseWriter, r *http.Request, act func(int) (proto.Ticket, Effects, error)) {
 	n, ok := s.window(w, r)
 	if !ok {
 		return
 	}
-	t, c, err := call(n)
+	t, eff, err := act(n)
+	s.publish(eff) // an empty queue still finished the window's visitor
 	switch {
 	case errors.Is(err, ErrUnknownWindow):
 		writeError(w, http.StatusNotFound, "unknown_window", err.Error())
-		return
 	case errors.Is(err, ErrQueueEmpty):
-		s.broadcastQueues()
 		writeError(w, http.StatusNotFound, "queue_empty", err.Error())
-		return
 	case errors.Is(err, ErrNothingToCall):
 		writeError(w, http.StatusNotFound, "nothing_to_recall", err.Error())
-		return
 	case err != nil:
+		s.internal(w, err)
+	default:
+		writeJSON(w, http.StatusOK, t)
+	}
+}
+
+func (s *Server) handleHallMessage(w http.ResponseWriter, r *http.Request) {
+	var m proto.HallMessage
+	if r.Method == http.MethodPut {
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8192)).Decode(&m); err != nil || m.Text.UK == "" {
+			writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"text":{"uk":"...","en":"..."},"until":"RFC 3339 time, optional"}`)
+			return
+		}
+	}
+	eff, err := s.q.SetHallMessage(m)
+	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	s.log.Info("call", "ticket", c.Ticket, "window", c.Window, "recall", c.Recall, "id", c.ID)
-	s.broadcast(&proto.Message{Type: proto.TypeCall, ID: c.ID, Call: &c})
-	s.broadcastQueues()
-	writeJSON(w, http.StatusOK, t)
+	s.publish(eff)
+	writeJSON(w, http.StatusOK, m)
 }
 
 func (s *Server) internal(w http.ResponseWriter, err error) {
@@ -201,267 +276,5 @@ func (s *Server) internal(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
 }
 
-// issue is the one path by which tickets are made, from the API or a kiosk.
-func (s *Server) issue(service, device string) (proto.Ticket, error) {
-	t, err := s.q.Issue(service, device)
-	if err != nil {
-		return t, err
-	}
-	s.log.Info("ticket issued", "number", t.Number, "service", t.Service, "device", device, "ahead", t.Ahead)
-	s.broadcastQueues()
-	return t, nil
-}
-
-func (s *Server) broadcastQueues() {
-	s.broadcast(&proto.Message{Type: proto.TypeQueues, Queues: s.q.Lengths()})
-}
-
-// broadcast sends m to every connected terminal. A terminal too slow to
-// take it is disconnected: it resynchronises from a fresh snapshot when it
-// reconnects, which is better than holding up everyone else.
-func (s *Server) broadcast(m *proto.Message) {
-	b, err := proto.Encode(m)
-	if err != nil {
-		s.log.Error("encode broadcast", "type", m.Type, "err", err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for t := range s.terms {
-		if !t.enqueue(b) {
-			s.log.Warn("terminal too slow, disconnecting", "device", t.device)
-			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
-		}
-	}
-}
-
-// Close disconnects every terminal with a going-away close frame.
-func (s *Server) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for t := range s.terms {
-		t.close(websocket.CloseGoingAway, "server shutting down")
-	}
-}
-
-const (
-	helloTimeout = 10 * time.Second
-	writeTimeout = 10 * time.Second
-	pingEvery    = 15 * time.Second
-	pongTimeout  = 45 * time.Second
-	sendQueue    = 256
-)
-
-var upgrader = websocket.Upgrader{
-	Subprotocols:     []string{proto.Subprotocol},
-	HandshakeTimeout: helloTimeout,
-	// Terminals are not browsers and send no Origin. A request that has one
-	// comes from a web page, which must not drive the link.
-	CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "" },
-}
-
-// terminal is one connected kioskd. Only its writer goroutine writes to
-// conn.
-type terminal struct {
-	conn   *websocket.Conn
-	device string
-	send   chan []byte
-	quit   chan struct{}
-	once   sync.Once
-	reason []byte
-}
-
-func (t *terminal) enqueue(b []byte) bool {
-	select {
-	case t.send <- b:
-		return true
-	case <-t.quit:
-		return true
-	default:
-		return false
-	}
-}
-
-// close asks the writer to send a close frame and stop.
-func (t *terminal) close(code int, text string) {
-	t.once.Do(func() {
-		t.reason = websocket.FormatCloseMessage(code, text)
-		close(t.quit)
-	})
-}
-
-func (t *terminal) writeLoop() {
-	ping := time.NewTicker(pingEvery)
-	defer ping.Stop()
-	defer t.conn.Close()
-	for {
-		select {
-		case b := <-t.send:
-			_ = t.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-			if err := t.conn.WriteMessage(websocket.TextMessage, b); err != nil {
-				return
-			}
-		case <-ping.C:
-			if err := t.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				return
-			}
-		case <-t.quit:
-			_ = t.conn.WriteControl(websocket.CloseMessage, t.reason, time.Now().Add(time.Second))
-			return
-		}
-	}
-}
-
-func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
-	conn, err := upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		s.badMessages.Add(1)
-		s.log.Warn("link handshake refused", "remote", r.RemoteAddr, "err", err)
-		return
-	}
-	t := &terminal{conn: conn, send: make(chan []byte, sendQueue), quit: make(chan struct{})}
-	go t.writeLoop()
-	defer t.close(websocket.CloseNormalClosure, "")
-	if conn.Subprotocol() != proto.Subprotocol {
-		s.violation(t, r, "subprotocol "+proto.Subprotocol+" required")
-		return
-	}
-	conn.SetReadLimit(proto.MaxMessageBytes)
-	_ = conn.SetReadDeadline(time.Now().Add(helloTimeout))
-	hello, err := s.readMessage(t)
-	if err != nil {
-		s.readFailed(t, r, err)
-		return
-	}
-	if hello.Type != proto.TypeHello {
-		s.violation(t, r, "the first message must be hello")
-		return
-	}
-	t.device = hello.Hello.Device
-	welcome := &proto.Message{Type: proto.TypeWelcome, Welcome: &proto.Welcome{
-		Office:      s.q.Office(),
-		Catalogue:   s.q.Catalogue(),
-		Queues:      s.q.Lengths(),
-		RecentCalls: s.q.RecentCalls(),
-		ServerTime:  s.q.now(),
-	}}
-	b, err := proto.Encode(welcome)
-	if err != nil {
-		s.log.Error("encode welcome", "err", err)
-		return
-	}
-	// Registering under the lock and queueing the welcome first keeps the
-	// welcome ahead of any broadcast this terminal receives.
-	s.mu.Lock()
-	t.enqueue(b)
-	s.terms[t] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.terms, t)
-		s.mu.Unlock()
-	}()
-	s.log.Info("terminal connected", "device", t.device, "roles", hello.Hello.Roles, "version", hello.Hello.Version, "remote", r.RemoteAddr)
-	defer s.log.Info("terminal disconnected", "device", t.device)
-
-	_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
-	conn.SetPongHandler(func(string) error {
-		return conn.SetReadDeadline(time.Now().Add(pongTimeout))
-	})
-	for {
-		m, err := s.readMessage(t)
-		if err != nil {
-			s.readFailed(t, r, err)
-			return
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
-		s.handleMessage(t, m)
-	}
-}
-
-// readMessage reads and decodes one message. Transport and decoding errors
-// come back as they are; an unknown type is counted and passed on to be
-// answered.
-func (s *Server) readMessage(t *terminal) (*proto.Message, error) {
-	typ, b, err := t.conn.ReadMessage()
-	if err != nil {
-		return nil, err
-	}
-	if typ != websocket.TextMessage {
-		return nil, errBinary
-	}
-	m, err := proto.Decode(b)
-	if err != nil {
-		if errors.Is(err, proto.ErrUnknownType) {
-			s.badMessages.Add(1)
-			// A newer terminal may know more types: answer, don't hang up.
-			return m, nil
-		}
-		return nil, err
-	}
-	return m, nil
-}
-
-// readFailed sorts out why a terminal's connection ended: only breaking the
-// protocol is a violation; a closed or lost connection is not.
-func (s *Server) readFailed(t *terminal, r *http.Request, err error) {
-	var ce *websocket.CloseError
-	var ne net.Error
-	select {
-	case <-t.quit:
-		return // we are closing it
-	default:
-	}
-	switch {
-	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
-	case errors.As(err, &ne) && ne.Timeout():
-		s.log.Warn("terminal silent too long, disconnecting", "device", t.device, "remote", r.RemoteAddr)
-		t.close(websocket.CloseGoingAway, "no pong")
-	case errors.Is(err, websocket.ErrReadLimit), errors.Is(err, proto.ErrMalformed), errors.Is(err, proto.ErrTooLarge),
-		errors.Is(err, errBinary):
-		s.violation(t, r, err.Error())
-	default:
-		s.log.Info("terminal connection lost", "device", t.device, "err", err)
-	}
-}
-
-var errBinary = errors.New("binary messages are not part of the protocol")
-
-// violation counts, logs and disconnects a peer that broke the protocol.
-func (s *Server) violation(t *terminal, r *http.Request, reason string) {
-	s.badMessages.Add(1)
-	s.log.Warn("link protocol violation, disconnecting", "device", t.device, "remote", r.RemoteAddr, "reason", reason)
-	if len(reason) > 120 { // a close reason must fit a control frame
-		reason = reason[:120]
-	}
-	t.close(websocket.ClosePolicyViolation, reason)
-}
-
-func (s *Server) handleMessage(t *terminal, m *proto.Message) {
-	reply := func(r *proto.Message) {
-		r.Re = m.ID
-		b, err := proto.Encode(r)
-		if err == nil && !t.enqueue(b) {
-			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
-		}
-	}
-	switch m.Type {
-	case proto.TypeTakeTicket:
-		tk, err := s.issue(m.TakeTicket.Service, t.device)
-		if err != nil {
-			code := proto.CodeInternal
-			if errors.Is(err, ErrUnknownService) {
-				code = proto.CodeUnknownService
-			}
-			reply(&proto.Message{Type: proto.TypeError, Error: &proto.Error{Code: code, Message: err.Error()}})
-			return
-		}
-		reply(&proto.Message{Type: proto.TypeTicket, Ticket: &tk})
-	default:
-		s.log.Warn("link message not understood", "device", t.device, "type", m.Type)
-		reply(&proto.Message{Type: proto.TypeError, Error: &proto.Error{
-			Code:    proto.CodeBadRequest,
-			Message: "message type " + m.Type + " is not accepted from terminals",
-		}})
-	}
-}
+// Reload applies a new office configuration and tells the terminals.
+func (s *Server) Reload(eff Effects) { s.publish(eff) }

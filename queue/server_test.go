@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,9 +19,13 @@ import (
 )
 
 func newTestServer(t *testing.T) (*httptest.Server, *Server) {
+	return newAuthServer(t, Auth{})
+}
+
+func newAuthServer(t *testing.T, auth Auth) (*httptest.Server, *Server) {
 	t.Helper()
 	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), newClock())
-	s := NewServer(q, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s := NewServer(q, slog.New(slog.NewTextHandler(io.Discard, nil)), auth)
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.Close(); ts.Close() })
 	return ts, s
@@ -100,9 +106,13 @@ type peer struct {
 }
 
 func dialPeer(t *testing.T, ts *httptest.Server) *peer {
+	return dialPeerWith(t, ts, nil)
+}
+
+func dialPeerWith(t *testing.T, ts *httptest.Server, hdr http.Header) *peer {
 	t.Helper()
 	d := websocket.Dialer{Subprotocols: []string{proto.Subprotocol}}
-	conn, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/api/v1/link", nil)
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/api/v1/link", hdr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +131,7 @@ func (p *peer) send(m *proto.Message) {
 	}
 }
 
-// next reads messages until one of type typ, skipping queue updates.
+// next reads messages until one of type typ, skipping the others.
 func (p *peer) next(typ string) *proto.Message {
 	p.t.Helper()
 	_ = p.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -140,8 +150,8 @@ func (p *peer) next(typ string) *proto.Message {
 	}
 }
 
-func (p *peer) hello() *proto.Welcome {
-	p.send(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{Device: "kiosk-01", Roles: []string{"kiosk"}}})
+func (p *peer) hello(device string, roles ...string) *proto.Welcome {
+	p.send(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{Device: device, Roles: roles, Epoch: "e1", Time: time.Now()}})
 	return p.next(proto.TypeWelcome).Welcome
 }
 
@@ -155,6 +165,9 @@ func (p *peer) expectClose() *websocket.CloseError {
 			if !ok {
 				p.t.Fatalf("connection ended without a close frame: %v", err)
 			}
+			// The server hangs up after it has dealt with the peer (counted
+			// it, logged it): wait for that, so counts are settled.
+			_, _ = io.Copy(io.Discard, p.conn.UnderlyingConn())
 			return ce
 		}
 	}
@@ -164,33 +177,71 @@ func TestLinkTicketsAndCalls(t *testing.T) {
 	ts, _ := newTestServer(t)
 	kiosk := dialPeer(t, ts)
 	hall := dialPeer(t, ts)
-	w := kiosk.hello()
-	if w.Office.ID != "test-office" || len(w.Catalogue.Services) != 2 || len(w.Queues) != 2 {
+	w := kiosk.hello("kiosk-01", "kiosk")
+	if w.Office.ID != "test-office" || len(w.Catalogue.Services) != 2 || len(w.Queues) != 2 || w.Slot != 1 || len(w.Leases) != 4 {
 		t.Fatalf("welcome %+v", w)
 	}
-	hall.hello()
+	hall.hello("hall-01", "hall")
 
-	kiosk.send(&proto.Message{Type: proto.TypeTakeTicket, ID: "r1", TakeTicket: &proto.TakeTicket{Service: "subsidy-housing"}})
-	reply := kiosk.next(proto.TypeTicket)
-	if reply.Re != "r1" || reply.Ticket.Number != "А001" || reply.Ticket.Device != "kiosk-01" {
+	kiosk.send(&proto.Message{Type: proto.TypeReserve, ID: "r1", Reserve: &proto.Reserve{Service: "subsidy-housing"}})
+	reply := kiosk.next(proto.TypeReserved)
+	if reply.Re != "r1" || reply.Ticket.Number != "А001" || reply.Ticket.State != proto.StateReserved {
 		t.Fatalf("reply %+v", reply)
 	}
-	kiosk.send(&proto.Message{Type: proto.TypeTakeTicket, ID: "r2", TakeTicket: &proto.TakeTicket{Service: "nope"}})
+	kiosk.send(&proto.Message{Type: proto.TypeReserve, ID: "r2", Reserve: &proto.Reserve{Service: "nope"}})
 	if e := kiosk.next(proto.TypeError); e.Re != "r2" || e.Error.Code != proto.CodeUnknownService {
 		t.Fatalf("error reply %+v", e)
 	}
+	// Not in the queue until the kiosk confirms it handed the ticket out.
+	call(t, "POST", ts.URL+"/api/v1/windows/3/next", "", http.StatusNotFound, nil)
+	tk := *reply.Ticket
+	kiosk.send(&proto.Message{Type: proto.TypeTicketIssued, Seq: 1, Ticket: &tk})
+	if ack := kiosk.next(proto.TypeAck); ack.Seq != 1 {
+		t.Fatalf("ack %+v", ack)
+	}
+	kiosk.send(&proto.Message{Type: proto.TypeTicketIssued, Seq: 1, Ticket: &tk}) // resent
+	if ack := kiosk.next(proto.TypeAck); ack.Seq != 1 {
+		t.Fatalf("ack of a resend %+v", ack)
+	}
 
 	call(t, "POST", ts.URL+"/api/v1/windows/3/next", "", http.StatusOK, nil)
-	for _, p := range []*peer{kiosk, hall} {
-		c := p.next(proto.TypeCall).Call
-		if c.Ticket != "А001" || c.Window != 3 || c.ID == "" {
-			t.Errorf("call %+v", c)
+	m := hall.next(proto.TypeCall)
+	if c := m.Call; c.Ticket != "А001" || c.Window != 3 || c.ID == "" || m.Push == 0 || m.ID != c.ID {
+		t.Errorf("call %+v", m)
+	}
+	// Calls go to halls and windows, not to kiosks: the kiosk's next
+	// message is the queue lengths after the call.
+	if m := kiosk.next(proto.TypeQueues); m.Type != proto.TypeQueues {
+		t.Errorf("kiosk got %+v", m)
+	}
+	// A terminal that connects later sees the call in its snapshot.
+	late := dialPeer(t, ts)
+	if w := late.hello("hall-02", "hall"); len(w.RecentCalls) != 1 || w.RecentCalls[0].Ticket != "А001" {
+		t.Errorf("late welcome calls %+v", w.RecentCalls)
+	}
+	var terms []terminalView
+	call(t, "GET", ts.URL+"/api/v1/terminals", "", http.StatusOK, &terms)
+	if len(terms) != 3 || !terms[0].Connected || terms[2].LastSeq != 1 {
+		t.Errorf("terminals %+v", terms)
+	}
+}
+
+func TestLinkAuth(t *testing.T) {
+	sum := sha256.Sum256([]byte("s3cret"))
+	ts, _ := newAuthServer(t, Auth{Tokens: map[string]string{hex.EncodeToString(sum[:]): "kiosk-01"}})
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/v1/link"
+	d := websocket.Dialer{Subprotocols: []string{proto.Subprotocol}}
+	for _, hdr := range []http.Header{nil, {"Authorization": {"Bearer wrong"}}} {
+		if _, resp, err := d.Dial(url, hdr); err == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%v: got %v", hdr, err)
 		}
 	}
-	// A peer that connects later sees the call in its snapshot.
-	late := dialPeer(t, ts)
-	if w := late.hello(); len(w.RecentCalls) != 1 || w.RecentCalls[0].Ticket != "А001" {
-		t.Errorf("late welcome calls %+v", w.RecentCalls)
+	good := http.Header{"Authorization": {"Bearer s3cret"}}
+	dialPeerWith(t, ts, good).hello("kiosk-01", "kiosk")
+	p := dialPeerWith(t, ts, good)
+	p.send(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{Device: "kiosk-02"}})
+	if ce := p.expectClose(); ce.Code != websocket.ClosePolicyViolation {
+		t.Errorf("someone else's token: %v", ce)
 	}
 }
 
@@ -200,7 +251,7 @@ func TestLinkBadPeers(t *testing.T) {
 
 	t.Run("unknown type is answered, not fatal", func(t *testing.T) {
 		p := dialPeer(t, ts)
-		p.hello()
+		p.hello("k1", "kiosk")
 		if err := p.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"teleport","id":"x9"}`)); err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +261,7 @@ func TestLinkBadPeers(t *testing.T) {
 	})
 	t.Run("garbage disconnects with a reason", func(t *testing.T) {
 		p := dialPeer(t, ts)
-		p.hello()
+		p.hello("k2", "kiosk")
 		_ = p.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":`))
 		if ce := p.expectClose(); ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "malformed") {
 			t.Errorf("close %v", ce)
@@ -218,14 +269,14 @@ func TestLinkBadPeers(t *testing.T) {
 	})
 	t.Run("first message must be hello", func(t *testing.T) {
 		p := dialPeer(t, ts)
-		p.send(&proto.Message{Type: proto.TypeTakeTicket, ID: "r1", TakeTicket: &proto.TakeTicket{Service: "pension-age"}})
+		p.send(&proto.Message{Type: proto.TypeReserve, ID: "r1", Reserve: &proto.Reserve{Service: "pension-age"}})
 		if ce := p.expectClose(); ce.Code != websocket.ClosePolicyViolation || !strings.Contains(ce.Text, "hello") {
 			t.Errorf("close %v", ce)
 		}
 	})
 	t.Run("oversized message", func(t *testing.T) {
 		p := dialPeer(t, ts)
-		p.hello()
+		p.hello("k3", "kiosk")
 		_ = p.conn.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("x", proto.MaxMessageBytes+1)))
 		if ce := p.expectClose(); ce.Code != websocket.CloseMessageTooBig {
 			t.Errorf("close %v", ce)
@@ -249,9 +300,9 @@ func TestLinkBadPeers(t *testing.T) {
 			t.Errorf("got %v %v", resp, err)
 		}
 	})
-	if n := s.badMessages.Load(); n < 4 {
-		t.Errorf("bad messages counted %d, want at least 4", n)
+	if n := s.badMessages.Load(); n < 6 {
+		t.Errorf("bad messages counted %d, want at least 6", n)
 	}
 	// The server still works for good peers.
-	dialPeer(t, ts).hello()
+	dialPeer(t, ts).hello("k4", "kiosk")
 }

@@ -4,6 +4,7 @@
 //	kioskctl health [-addr 127.0.0.1:8080] [-wait 10s]
 //	kioskctl scan   [-addr 127.0.0.1:8080] CODE
 //	kioskctl press  [-addr 127.0.0.1:8080] PIN
+//	kioskctl token  -device ID
 package main
 
 import (
@@ -20,6 +21,7 @@ const usage = `usage:
   kioskctl health [-addr HOST:PORT] [-wait DURATION]   show a kioskd's health
   kioskctl scan   [-addr HOST:PORT] CODE               feed a code to its simulated scanner
   kioskctl press  [-addr HOST:PORT] PIN                press a simulated GPIO button
+  kioskctl token  -device ID                           make a terminal's link token
 `
 
 var errUsage = errors.New("bad usage")
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simPost(ctx, args[1:], stderr, "scan", func(v string) (string, string) { return "/api/v1/sim/scan", v })
 	case "press":
 		return simPost(ctx, args[1:], stderr, "press", func(v string) (string, string) { return "/api/v1/sim/gpio/" + v, "" })
+	case "token":
+		return token(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -55,8 +55,15 @@ func newSystem(cfg *configs.Terminal, log *slog.Logger, version string) (*system
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
-	store, err := link.OpenStore(filepath.Join(cfg.DataDir, "kioskd.db"))
+	store, err := link.OpenStore(filepath.Join(cfg.DataDir, "kioskd.db"), link.StoreOptions{
+		AlarmEvents: cfg.Buffer.AlarmEvents, AlarmAge: cfg.Buffer.AlarmAge, MaxEvents: cfg.Buffer.MaxEvents, Log: log,
+	})
 	if err != nil {
+		return nil, err
+	}
+	creds, err := credentials(cfg)
+	if err != nil {
+		store.Close()
 		return nil, err
 	}
 	s := &system{cfg: cfg, log: log, version: version, started: time.Now(), store: store, mux: http.NewServeMux()}
@@ -79,10 +86,10 @@ func newSystem(cfg *configs.Terminal, log *slog.Logger, version string) (*system
 	for i, r := range cfg.Roles {
 		roles[i] = string(r)
 	}
-	s.link = link.New(link.Config{
-		URL: cfg.Server.URL, Device: cfg.DeviceID, Roles: roles, Version: version,
-		HandshakeTimeout: cfg.Server.HandshakeTimeout,
-	}, store, pushes{s}, log)
+	lc := creds
+	lc.URL, lc.Device, lc.Roles, lc.Version, lc.HandshakeTimeout = cfg.Server.URL, cfg.DeviceID, roles, version, cfg.Server.HandshakeTimeout
+	lc.Backoff.Max = cfg.Server.ReconnectMax
+	s.link = link.New(lc, store, pushes{s}, log)
 	if cfg.Has(configs.RoleKiosk) {
 		s.buildKiosk()
 	}
@@ -131,9 +138,15 @@ func (s *system) buildHall() {
 			boards = append(boards, board)
 		}
 	}
-	// The hall is created first so the announcer can report to it.
+	// The announcer reports to the hall page and, once the call was
+	// heard, to the server.
 	var hall *display.Hall
-	s.voice = announce.NewAnnouncer(out, s.log, func(c proto.Call, err error) { hall.Announced(c, err) })
+	s.voice = announce.NewAnnouncer(out, s.log, func(c proto.Call, err error) {
+		hall.Announced(c, err)
+		if err == nil {
+			s.report(&proto.Message{Type: proto.TypeCallAnnounced, Seen: &proto.CallSeen{Call: c.ID, At: time.Now()}})
+		}
+	})
 	hall = display.NewHall(display.HallConfig{RecentCalls: s.cfg.Hall.RecentCalls, Highlight: s.cfg.Hall.Highlight},
 		s.voice, boards, s.log)
 	s.hall = hall
@@ -209,7 +222,15 @@ func (s *system) openPins(button, light string) (gpio.PinIn, gpio.PinOut) {
 	return in, out
 }
 
-// pushes hands what the server sends to the roles that show it.
+// report commits an event for the server; failing that, it is logged.
+func (s *system) report(m *proto.Message) {
+	if _, err := s.link.Report(m); err != nil {
+		s.log.Error("event not recorded", "type", m.Type, "err", err)
+	}
+}
+
+// pushes hands what the server sends to the roles that show it, and tells
+// the server a call was shown.
 type pushes struct{ s *system }
 
 func (p pushes) Welcome(w *proto.Welcome) {
@@ -222,17 +243,44 @@ func (p pushes) Welcome(w *proto.Welcome) {
 }
 
 func (p pushes) Call(c proto.Call) {
+	shown := false
 	if p.s.hall != nil {
 		p.s.hall.Call(c)
+		shown = true
+	}
+	if p.s.window != nil && c.Window == p.s.cfg.Window.Number {
+		p.s.window.Call(c)
+		shown = true
+	}
+	if shown {
+		p.s.report(&proto.Message{Type: proto.TypeCallShown, Seen: &proto.CallSeen{Call: c.ID, At: time.Now()}})
+	}
+}
+
+func (p pushes) Cancel(c proto.Cancel) {
+	if p.s.hall != nil {
+		p.s.hall.Cancel(c)
 	}
 	if p.s.window != nil {
-		p.s.window.Call(c)
+		p.s.window.Cancel(c)
 	}
 }
 
 func (p pushes) Queues(q []proto.QueueLen) {
 	if p.s.hall != nil {
 		p.s.hall.Queues(q)
+	}
+}
+
+func (p pushes) HallMessage(m *proto.HallMessage) {
+	if p.s.hall != nil {
+		p.s.hall.HallMessage(m)
+	}
+}
+
+func (p pushes) Update(u *proto.Update) {
+	if p.s.hall != nil {
+		p.s.hall.Update(u)
 	}
 }
 
@@ -251,24 +299,37 @@ type health struct {
 	Devices        []devices.Status `json:"devices"`
 	Link           link.Status      `json:"link"`
 	BufferedEvents int              `json:"buffered_events"`
+	Outbox         link.OutboxStats `json:"outbox"`
+	Numbering      *link.Numbering  `json:"numbering,omitempty"` // kiosk role
+	Alarms         []string         `json:"alarms,omitempty"`
 	UptimeSeconds  int64            `json:"uptime_seconds"`
 }
 
 func (s *system) handleHealth(w http.ResponseWriter, r *http.Request) {
 	h := health{
 		Status: "ok", Device: s.cfg.DeviceID, Version: s.version, Roles: s.cfg.Roles,
-		Devices: []devices.Status{}, Link: s.link.Status(), BufferedEvents: s.store.Buffered(),
+		Devices: s.deviceStates(), Link: s.link.Status(), Outbox: s.store.Outbox(),
 		UptimeSeconds: int64(time.Since(s.started).Seconds()),
 	}
-	for _, st := range s.statuses {
-		d := st()
+	h.BufferedEvents = h.Outbox.Events
+	for _, d := range h.Devices {
 		if d.State == devices.Fault {
 			h.Status = "degraded"
 		}
-		h.Devices = append(h.Devices, d)
 	}
 	if h.Link.State != link.StateUp {
 		h.Status = "degraded"
+	}
+	if h.Outbox.Alarm != "" {
+		h.Status = "degraded"
+		h.Alarms = append(h.Alarms, "outbox: "+h.Outbox.Alarm)
+	}
+	if s.kiosk != nil {
+		n := s.link.Numbering()
+		h.Numbering = &n
+		if n.Mode == link.ModeFallback {
+			h.Alarms = append(h.Alarms, "numbering: leased numbers used up, offline tickets use the fallback series")
+		}
 	}
 	// 200 whatever the state: the daemon answers, and the body says how
 	// well it works. A monitor alerts on "degraded".
@@ -293,6 +354,7 @@ func (s *system) run(ctx context.Context) error {
 	defer stopWork()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = s.link.Run(workCtx) })
+	wg.Go(func() { s.reportDevices(workCtx) })
 	if s.voice != nil {
 		wg.Go(func() { s.voice.Run(workCtx) })
 	}
@@ -352,4 +414,38 @@ func (s *system) run(ctx context.Context) error {
 		s.log.Info("kioskd stopped")
 	}
 	return runErr
+}
+
+func (s *system) deviceStates() []devices.Status {
+	out := []devices.Status{}
+	for _, st := range s.statuses {
+		out = append(out, st())
+	}
+	return out
+}
+
+// reportDevices tells the server whenever a device's state changes, through
+// the outbox like every other event.
+func (s *system) reportDevices(ctx context.Context) {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	last := ""
+	for {
+		var states []proto.DeviceState
+		key := ""
+		for _, d := range s.deviceStates() {
+			states = append(states, proto.DeviceState{Name: d.Name, Kind: d.Kind, Driver: d.Driver,
+				State: string(d.State), Detail: d.Detail, Since: d.Since})
+			key += d.Name + "=" + string(d.State) + ";"
+		}
+		if key != last {
+			last = key
+			s.report(&proto.Message{Type: proto.TypeDeviceStatus, Status: &proto.DeviceStatus{At: time.Now(), Devices: states}})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

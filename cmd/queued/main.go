@@ -1,13 +1,20 @@
-// Command queued is the reference central queue server: it issues tickets,
-// answers the operators' "call next" and pushes calls to the office's
-// terminals over the link websocket.
+// Command queued is the reference central queue server: it numbers
+// tickets, answers the operators' "call next", takes the terminals' events
+// and pushes calls to the office's terminals over the link websocket.
 //
 //	queued -config configs/office.yaml
 //	queued -check -config configs/office.yaml
+//
+// SIGHUP reloads the configuration (catalogue, windows, names); terminals
+// get the update at once. SIGINT and SIGTERM stop it.
 package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,36 +52,102 @@ func main() {
 	log := cfg.Log.NewLogger(os.Stderr, *logJSON)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
+	if err := run(ctx, *configPath, cfg, log); err != nil {
 		log.Error("queued stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cfg *configs.Office, log *slog.Logger) error {
+// configVersion names a configuration by its content, so terminals can
+// tell which one they run on.
+func configVersion(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6])
+}
+
+func auth(cfg *configs.Office) queue.Auth {
+	a := queue.Auth{Tokens: map[string]string{}, ClientCerts: cfg.TLS.ClientCAFile != ""}
+	for _, t := range cfg.Terminals {
+		a.Tokens[t.TokenSHA256] = t.Device
+	}
+	return a
+}
+
+func tlsConfig(cfg *configs.Office) (*tls.Config, error) {
+	if cfg.TLS.CertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLS.ClientCAFile != "" {
+		pem, err := os.ReadFile(cfg.TLS.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.client_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.client_ca_file: %s has no PEM certificate", cfg.TLS.ClientCAFile)
+		}
+		// Browsers (the operator page) have no certificate; terminals
+		// without one must then bring a token.
+		tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
+}
+
+func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	q, err := queue.Open(filepath.Join(cfg.DataDir, "queued.db"), cfg, nil)
+	tc, err := tlsConfig(cfg)
+	if err != nil {
+		return err
+	}
+	q, err := queue.Open(filepath.Join(cfg.DataDir, "queued.db"), cfg, queue.Options{Log: log, Version: configVersion(path)})
 	if err != nil {
 		return err
 	}
 	defer q.Close()
-	srv := queue.NewServer(q, log)
+	srv := queue.NewServer(q, log, auth(cfg))
+	if len(cfg.Terminals) == 0 && cfg.TLS.ClientCAFile == "" {
+		log.Warn("terminals are not authenticated: any program that reaches " + cfg.Listen + " may connect")
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tc}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	scheme := "http"
+	if tc != nil {
+		scheme = "https"
+		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
 	log.Info("queued started", "version", version, "office", cfg.ID, "listen", ln.Addr().String(),
-		"operator", "http://"+ln.Addr().String()+"/operator/")
+		"operator", scheme+"://"+ln.Addr().String()+"/operator/")
 
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http: %w", err)
-	case <-ctx.Done():
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case err := <-errc:
+			return fmt.Errorf("http: %w", err)
+		case <-hup:
+			reload(path, q, srv, log)
+			continue
+		case <-ctx.Done():
+		}
+		break
 	}
 	log.Info("queued stopping")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
@@ -86,4 +159,23 @@ func run(ctx context.Context, cfg *configs.Office, log *slog.Logger) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// reload applies a changed office.yaml; a broken one is refused and the
+// running configuration stays. Listen, data_dir and TLS need a restart.
+func reload(path string, q *queue.Queue, srv *queue.Server, log *slog.Logger) {
+	cfg, err := configs.LoadOffice(path)
+	if err != nil {
+		log.Error("reload refused: the running configuration stays", "err", err)
+		return
+	}
+	v := configVersion(path)
+	eff, err := q.Reload(cfg, v)
+	if err != nil {
+		log.Error("reload failed", "err", err)
+		return
+	}
+	srv.SetAuth(auth(cfg))
+	srv.Reload(eff)
+	log.Info("configuration reloaded", "version", v)
 }

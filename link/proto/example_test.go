@@ -7,7 +7,7 @@ import (
 )
 
 func ExampleDecode() {
-	m, err := proto.Decode([]byte(`{"type":"call","id":"2026-11-23/7","call":{"id":"2026-11-23/7","ticket":"А012","window":3,"at":"2026-11-23T10:15:00+02:00"}}`))
+	m, err := proto.Decode([]byte(`{"type":"call","id":"2026-11-23/7","push":41,"call":{"id":"2026-11-23/7","ticket":"А012","window":3,"at":"2026-11-23T10:15:00+02:00"}}`))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -23,32 +23,86 @@ const Subprotocol = "cherga.v1"
 // of 400 services in two languages is about 80 KB.
 const MaxMessageBytes = 1 << 20
 
-// Message types.
+// Message types. docs/protocol.md has an example of each.
 const (
-	TypeHello      = "hello"       // terminal → server, first message
-	TypeWelcome    = "welcome"     // server → terminal, answer to hello
-	TypeTakeTicket = "take_ticket" // terminal → server, request
-	TypeTicket     = "ticket"      // server → terminal, answer to take_ticket
-	TypeCall       = "call"        // server → terminal, push
-	TypeQueues     = "queues"      // server → terminal, push
-	TypeError      = "error"       // either way, answer to a request that failed
+	// Terminal → server.
+	TypeHello   = "hello"   // first message of a connection
+	TypeReserve = "reserve" // request: a ticket number for a kiosk, now
+	TypeCheckin = "checkin" // request: a visitor with a booking arrived
+
+	// Terminal → server events: durable in the terminal's outbox, numbered
+	// by Seq, resent until acknowledged.
+	TypeTicketIssued  = "ticket_issued"  // a kiosk handed out a ticket
+	TypeDeviceStatus  = "device_status"  // the terminal's devices changed
+	TypeCallShown     = "call_shown"     // a display showed a call
+	TypeCallAnnounced = "call_announced" // a hall announced a call
+	TypeKeypad        = "keypad"         // an operator pressed a window keypad key
+	TypeRating        = "rating"         // a visitor rated the service
+
+	// Server → terminal.
+	TypeWelcome  = "welcome"  // answer to hello: the full snapshot
+	TypeAck      = "ack"      // every event up to Seq is committed
+	TypeReserved = "reserved" // answer to reserve
+	TypeLease    = "lease"    // number blocks for offline tickets
+	TypeQueues   = "queues"   // queue lengths changed
+
+	// Server → terminal pushes: numbered by Push, kept and resent to a
+	// terminal that missed them; a terminal acts on each ID once.
+	TypeCall        = "call"
+	TypeRecall      = "recall"
+	TypeCancel      = "cancel"
+	TypeHallMessage = "hall_message"
+	TypeUpdate      = "update"
+
+	// Either way: the answer to a request that failed.
+	TypeError = "error"
 )
 
-// Message is the envelope of every message. Exactly the payload field named
-// by Type is set. ID names a request or a push; Re names the request a reply
-// answers.
+// Message is the envelope of every message. Exactly the payload field the
+// Type needs is set. ID names a request or a push; Re names the request a
+// reply answers; Seq numbers a terminal's events (and, in an ack, the last
+// one committed); Push numbers the server's pushes.
 type Message struct {
 	Type string `json:"type"`
 	ID   string `json:"id,omitempty"`
 	Re   string `json:"re,omitempty"`
+	Seq  uint64 `json:"seq,omitempty"`
+	Push uint64 `json:"push,omitempty"`
 
-	Hello      *Hello      `json:"hello,omitempty"`
-	Welcome    *Welcome    `json:"welcome,omitempty"`
-	TakeTicket *TakeTicket `json:"take_ticket,omitempty"`
-	Ticket     *Ticket     `json:"ticket,omitempty"`
-	Call       *Call       `json:"call,omitempty"`
-	Queues     []QueueLen  `json:"queues,omitempty"`
-	Error      *Error      `json:"error,omitempty"`
+	Hello       *Hello        `json:"hello,omitempty"`
+	Welcome     *Welcome      `json:"welcome,omitempty"`
+	Reserve     *Reserve      `json:"reserve,omitempty"`
+	Ticket      *Ticket       `json:"ticket,omitempty"`
+	Call        *Call         `json:"call,omitempty"`
+	Cancel      *Cancel       `json:"cancel,omitempty"`
+	Queues      []QueueLen    `json:"queues,omitempty"`
+	Leases      []Lease       `json:"leases,omitempty"`
+	HallMessage *HallMessage  `json:"hall_message,omitempty"`
+	Update      *Update       `json:"update,omitempty"`
+	Status      *DeviceStatus `json:"status,omitempty"`
+	Seen        *CallSeen     `json:"seen,omitempty"`
+	Keypad      *Keypad       `json:"keypad,omitempty"`
+	Rating      *Rating       `json:"rating,omitempty"`
+	Checkin     *Checkin      `json:"checkin,omitempty"`
+	Error       *Error        `json:"error,omitempty"`
+}
+
+// IsEvent reports whether m is a terminal event (sequenced and acked).
+func (m *Message) IsEvent() bool {
+	switch m.Type {
+	case TypeTicketIssued, TypeDeviceStatus, TypeCallShown, TypeCallAnnounced, TypeKeypad, TypeRating:
+		return true
+	}
+	return false
+}
+
+// IsPush reports whether m is a server push (numbered, resent, deduplicated).
+func (m *Message) IsPush() bool {
+	switch m.Type {
+	case TypeCall, TypeRecall, TypeCancel, TypeHallMessage, TypeUpdate:
+		return true
+	}
+	return false
 }
 
 // Hello introduces a terminal.
@@ -56,122 +110,51 @@ type Hello struct {
 	Device  string   `json:"device"`
 	Roles   []string `json:"roles"`
 	Version string   `json:"version"`
+	// Time is the terminal's clock when it sent hello; the server measures
+	// the terminal's clock offset from it.
+	Time time.Time `json:"time"`
+	// Epoch names the terminal's outbox. A new epoch (a wiped data
+	// directory) restarts the event sequence at 1.
+	Epoch string `json:"epoch"`
+	// LastAck is the highest event seq the terminal saw acknowledged.
+	LastAck uint64 `json:"last_ack"`
+	// LastPush is the highest push the terminal has acted on; the server
+	// resends the ones after it.
+	LastPush uint64 `json:"last_push"`
 }
 
 // Welcome is the server's snapshot for a terminal that just connected:
 // everything it needs to show without waiting for the next change.
 type Welcome struct {
-	Office      Office     `json:"office"`
-	Catalogue   Catalogue  `json:"catalogue"`
-	Queues      []QueueLen `json:"queues"`
-	RecentCalls []Call     `json:"recent_calls"`
-	ServerTime  time.Time  `json:"server_time"`
+	Office        Office       `json:"office"`
+	Catalogue     Catalogue    `json:"catalogue"`
+	ConfigVersion string       `json:"config_version"`
+	Queues        []QueueLen   `json:"queues"`
+	RecentCalls   []Call       `json:"recent_calls"`
+	HallMessage   *HallMessage `json:"hall_message,omitempty"`
+	ServerTime    time.Time    `json:"server_time"`
+	// Resume is the last event seq of this terminal the server committed;
+	// the terminal resends the events after it.
+	Resume uint64 `json:"resume"`
+	// Slot is this terminal's number in the office, used in fallback
+	// ticket numbers.
+	Slot   int     `json:"slot"`
+	Leases []Lease `json:"leases,omitempty"`
+	// LastPush is the highest push number so far. A terminal that never
+	// acted on a push starts counting from it.
+	LastPush uint64 `json:"last_push"`
 }
 
-type Office struct {
-	ID   string `json:"id"`
-	Name Text   `json:"name"`
-}
-
-// Text is a visitor-facing text in Ukrainian and English.
-type Text struct {
-	UK string `json:"uk"`
-	EN string `json:"en"`
-}
-
-// In returns the text in lang ("uk" or "en"), falling back to Ukrainian
-// when the translation is missing.
-func (t Text) In(lang string) string {
-	if lang == "en" && t.EN != "" {
-		return t.EN
-	}
-	return t.UK
-}
-
-type Catalogue struct {
-	Groups   []Group   `json:"groups"`
-	Services []Service `json:"services"`
-}
-
-type Group struct {
-	ID     string `json:"id"`
-	Name   Text   `json:"name"`
-	Prefix string `json:"prefix"`
-}
-
-type Service struct {
-	ID    string `json:"id"`
-	Group string `json:"group"`
-	Name  Text   `json:"name"`
-}
-
-// Service returns the service with id, if the catalogue has it.
-func (c *Catalogue) Service(id string) (Service, bool) {
-	for _, s := range c.Services {
-		if s.ID == id {
-			return s, true
-		}
-	}
-	return Service{}, false
-}
-
-// Group returns the group with id, if the catalogue has it.
-func (c *Catalogue) Group(id string) (Group, bool) {
-	for _, g := range c.Groups {
-		if g.ID == id {
-			return g, true
-		}
-	}
-	return Group{}, false
-}
-
-// TakeTicket asks the server for a new ticket.
-type TakeTicket struct {
+// Reserve asks the server for a ticket number.
+type Reserve struct {
 	Service string `json:"service"`
-}
-
-// Ticket states.
-const (
-	StateWaiting = "waiting"
-	StateCalled  = "called"
-	StateDone    = "done"
-)
-
-type Ticket struct {
-	Number   string     `json:"number"`
-	Service  string     `json:"service"`
-	Group    string     `json:"group"`
-	IssuedAt time.Time  `json:"issued_at"`
-	Ahead    int        `json:"ahead"`
-	WaitMin  int        `json:"wait_min"`
-	State    string     `json:"state"`
-	Window   int        `json:"window,omitempty"`
-	CalledAt *time.Time `json:"called_at,omitempty"`
-	Device   string     `json:"device,omitempty"`
-}
-
-// Call asks the visitor holding Ticket to come to Window.
-type Call struct {
-	ID      string    `json:"id"`
-	Ticket  string    `json:"ticket"`
-	Service string    `json:"service"`
-	Window  int       `json:"window"`
-	At      time.Time `json:"at"`
-	Recall  bool      `json:"recall,omitempty"`
-}
-
-// QueueLen is how many visitors of a group wait, and the estimated wait of
-// the next one to take a ticket.
-type QueueLen struct {
-	Group   string `json:"group"`
-	Waiting int    `json:"waiting"`
-	WaitMin int    `json:"wait_min"`
 }
 
 // Error codes.
 const (
 	CodeBadRequest     = "bad_request"
 	CodeUnknownService = "unknown_service"
+	CodeUnsupported    = "unsupported"
 	CodeInternal       = "internal"
 )
 
@@ -237,20 +220,62 @@ func (m *Message) validate() error {
 		if m.Welcome == nil {
 			return missing("welcome")
 		}
-	case TypeTakeTicket:
-		if m.TakeTicket == nil || m.ID == "" {
-			return missing("take_ticket and id")
+	case TypeReserve:
+		if m.Reserve == nil || m.ID == "" {
+			return missing("reserve and id")
 		}
-	case TypeTicket:
-		if m.Ticket == nil || m.Ticket.Number == "" {
-			return missing("ticket.number")
+	case TypeCheckin:
+		if m.Checkin == nil || m.ID == "" {
+			return missing("checkin and id")
 		}
-	case TypeCall:
-		if m.Call == nil || m.Call.ID == "" || m.Call.Ticket == "" || m.Call.Window <= 0 {
-			return missing("call.id, call.ticket and call.window")
+	case TypeReserved:
+		if m.Ticket == nil || m.Ticket.Number == "" || m.Re == "" {
+			return missing("ticket.number and re")
 		}
+	case TypeTicketIssued:
+		if m.Ticket == nil || m.Ticket.Number == "" || m.Ticket.Service == "" || m.Seq == 0 {
+			return missing("ticket.number, ticket.service and seq")
+		}
+	case TypeDeviceStatus:
+		if m.Status == nil || m.Seq == 0 {
+			return missing("status and seq")
+		}
+	case TypeCallShown, TypeCallAnnounced:
+		if m.Seen == nil || m.Seen.Call == "" || m.Seq == 0 {
+			return missing("seen.call and seq")
+		}
+	case TypeKeypad:
+		if m.Keypad == nil || m.Keypad.Window <= 0 || m.Keypad.Key == "" || m.Seq == 0 {
+			return missing("keypad.window, keypad.key and seq")
+		}
+	case TypeRating:
+		if m.Rating == nil || m.Rating.Score < 1 || m.Rating.Score > 5 || m.Seq == 0 {
+			return missing("rating.score 1 to 5 and seq")
+		}
+	case TypeAck:
+		if m.Seq == 0 {
+			return missing("seq")
+		}
+	case TypeLease:
+		// An empty list is a valid "no blocks".
 	case TypeQueues:
 		// An empty list is a valid "nobody waits".
+	case TypeCall, TypeRecall:
+		if m.Call == nil || m.Call.ID == "" || m.Call.Ticket == "" || m.Call.Window <= 0 || m.ID == "" {
+			return missing("id, call.id, call.ticket and call.window")
+		}
+	case TypeCancel:
+		if m.Cancel == nil || m.Cancel.Call == "" || m.ID == "" {
+			return missing("id and cancel.call")
+		}
+	case TypeHallMessage:
+		if m.HallMessage == nil || m.ID == "" {
+			return missing("id and hall_message")
+		}
+	case TypeUpdate:
+		if m.Update == nil || m.ID == "" {
+			return missing("id and update")
+		}
 	case TypeError:
 		if m.Error == nil {
 			return missing("error")

@@ -10,14 +10,27 @@ import (
 func TestRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 15, 0, 0, time.UTC)
 	msgs := []*Message{
-		{Type: TypeHello, Hello: &Hello{Device: "kiosk-01", Roles: []string{"kiosk"}, Version: "1.0"}},
-		{Type: TypeTakeTicket, ID: "r1", TakeTicket: &TakeTicket{Service: "pension-age"}},
-		{Type: TypeTicket, Re: "r1", Ticket: &Ticket{Number: "П001", Service: "pension-age", IssuedAt: at, State: StateWaiting}},
-		{Type: TypeCall, ID: "2026-11-23/1", Call: &Call{ID: "2026-11-23/1", Ticket: "П001", Window: 3, At: at}},
-		{Type: TypeQueues, Queues: []QueueLen{{Group: "pensions", Waiting: 4, WaitMin: 12}}},
+		{Type: TypeHello, Hello: &Hello{Device: "kiosk-01", Roles: []string{"kiosk"}, Version: "1.0", Time: at, Epoch: "e1", LastAck: 4, LastPush: 9}},
+		{Type: TypeReserve, ID: "r1", Reserve: &Reserve{Service: "pension-age"}},
+		{Type: TypeReserved, Re: "r1", Ticket: &Ticket{Number: "П001", Service: "pension-age", IssuedAt: at, State: StateReserved}},
+		{Type: TypeTicketIssued, Seq: 5, Ticket: &Ticket{Number: "П980", Service: "pension-age", IssuedAt: at, TerminalAt: &at, Offline: true}},
+		{Type: TypeDeviceStatus, Seq: 6, Status: &DeviceStatus{At: at, Devices: []DeviceState{{Name: "printer", State: "fault", Detail: "paper_out"}}}},
+		{Type: TypeCallShown, Seq: 7, Seen: &CallSeen{Call: "2026-11-23/1", At: at}},
+		{Type: TypeCallAnnounced, Seq: 8, Seen: &CallSeen{Call: "2026-11-23/1", At: at}},
+		{Type: TypeKeypad, Seq: 9, Keypad: &Keypad{Window: 3, Key: KeyNext, At: at}},
+		{Type: TypeRating, Seq: 10, Rating: &Rating{Ticket: "П001", Window: 3, Score: 5, At: at}},
+		{Type: TypeCheckin, ID: "r2", Checkin: &Checkin{Code: "4821-7730", At: at}},
+		{Type: TypeAck, Seq: 10},
+		{Type: TypeLease, Leases: []Lease{{Day: "2026-11-23", Prefix: "П", From: 980, To: 999}}},
+		{Type: TypeCall, ID: "2026-11-23/1", Push: 11, Call: &Call{ID: "2026-11-23/1", Ticket: "П001", Window: 3, At: at}},
+		{Type: TypeRecall, ID: "2026-11-23/2", Push: 12, Call: &Call{ID: "2026-11-23/2", Ticket: "П001", Window: 3, At: at, Recall: true}},
+		{Type: TypeCancel, ID: "cancel/2026-11-23/2", Push: 13, Cancel: &Cancel{Call: "2026-11-23/2", Ticket: "П001"}},
+		{Type: TypeHallMessage, ID: "hall/14", Push: 14, HallMessage: &HallMessage{Text: Text{UK: "Центр працює до 20:00", EN: "Open until 20:00"}}},
+		{Type: TypeUpdate, ID: "update/v2", Push: 15, Update: &Update{Version: "v2"}},
+		{Type: TypeQueues, Queues: []QueueLen{{Group: "pensions", Waiting: 4, WaitMin: 12, MinPerVisitor: 3}}},
 		{Type: TypeQueues},
-		{Type: TypeError, Re: "r2", Error: &Error{Code: CodeUnknownService, Message: "no such service"}},
-		{Type: TypeWelcome, Welcome: &Welcome{Office: Office{ID: "o", Name: Text{UK: "Офіс", EN: "Office"}}, ServerTime: at}},
+		{Type: TypeError, Re: "r2", Error: &Error{Code: CodeUnsupported, Message: "no bookings"}},
+		{Type: TypeWelcome, Welcome: &Welcome{Office: Office{ID: "o", Name: Text{UK: "Офіс", EN: "Office"}}, ServerTime: at, Resume: 4, Slot: 2}},
 	}
 	for _, m := range msgs {
 		b, err := Encode(m)
@@ -44,7 +57,11 @@ func TestDecodeRejects(t *testing.T) {
 		{`{"type":"call"}`, ErrMalformed},
 		{`{"type":"call","call":{"id":"x","ticket":"А1","window":0}}`, ErrMalformed},
 		{`{"type":"hello","hello":{}}`, ErrMalformed},
-		{`{"type":"take_ticket","take_ticket":{"service":"x"}}`, ErrMalformed}, // no id to answer
+		{`{"type":"reserve","reserve":{"service":"x"}}`, ErrMalformed},                    // no id to answer
+		{`{"type":"ticket_issued","ticket":{"number":"А1","service":"x"}}`, ErrMalformed}, // an event without seq
+		{`{"type":"rating","seq":3,"rating":{"score":9}}`, ErrMalformed},
+		{`{"type":"ack"}`, ErrMalformed},
+		{`{"type":"call","call":{"id":"x","ticket":"А1","window":3}}`, ErrMalformed}, // a push without id
 		{`{"type":"call","call":{"id":"x","ticket":"А1","window":3}} {}`, ErrMalformed},
 		{`{"type":"teleport","id":"t1"}`, ErrUnknownType},
 		{`{"type":"queues","queues":"many"}`, ErrMalformed},
@@ -68,7 +85,7 @@ func TestUnknownTypeKeepsID(t *testing.T) {
 
 // Fields added by a newer peer within the same version are ignored.
 func TestUnknownFieldsIgnored(t *testing.T) {
-	m, err := Decode([]byte(`{"type":"call","priority":9,"call":{"id":"x","ticket":"А1","window":3,"colour":"red"}}`))
+	m, err := Decode([]byte(`{"type":"call","id":"x","priority":9,"call":{"id":"x","ticket":"А1","window":3,"colour":"red"}}`))
 	if err != nil || m.Call.Window != 3 {
 		t.Fatalf("got %+v, %v", m, err)
 	}
@@ -84,9 +101,12 @@ func TestTextFallsBackToUkrainian(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add([]byte(`{"type":"call","id":"1","call":{"id":"1","ticket":"А001","window":3,"at":"2026-11-23T10:00:00Z"}}`))
+	f.Add([]byte(`{"type":"call","id":"1","push":4,"call":{"id":"1","ticket":"А001","window":3,"at":"2026-11-23T10:00:00Z"}}`))
+	f.Add([]byte(`{"type":"ticket_issued","seq":7,"ticket":{"number":"А980","service":"s","offline":true,"terminal_at":"2026-11-23T10:00:00Z"}}`))
+	f.Add([]byte(`{"type":"hello","hello":{"device":"k","epoch":"e","last_ack":3,"last_push":18446744073709551615}}`))
+	f.Add([]byte(`{"type":"lease","leases":[{"day":"2026-11-23","prefix":"А","from":980,"to":999}]}`))
 	f.Add([]byte(`{"type":"welcome","welcome":{"catalogue":{"groups":[{"id":"g"}],"services":[{"id":"s","group":"g"}]}}}`))
-	f.Add([]byte(`{"type":"ticket","re":"r1","ticket":{"number":"А1","called_at":null}}`))
+	f.Add([]byte(`{"type":"reserved","re":"r1","ticket":{"number":"А1","called_at":null}}`))
 	f.Add([]byte(`{"type":"error","error":{"code":"x"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)

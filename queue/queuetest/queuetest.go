@@ -1,46 +1,102 @@
 // Package queuetest runs a real queue server on loopback for other
 // packages' tests: the demo office of configs/office.yaml, its database in
-// the test's temporary directory. It is the peer of link tests, not a mock.
+// the test's temporary directory. It is the peer of link tests, not a mock,
+// and it can be stopped and started again on the same address, as a
+// server restart or outage would.
 package queuetest
 
 import (
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/queue"
 )
 
-// Office is a running queue server.
+// Office is a queue server that can be stopped and started again.
 type Office struct {
-	*httptest.Server
+	t     testing.TB
 	Queue *queue.Queue
+	addr  string
+
+	mu  sync.Mutex
+	ts  *httptest.Server
+	API *queue.Server
 }
 
-// LinkURL is the terminals' websocket address.
-func (o *Office) LinkURL() string {
-	return "ws" + strings.TrimPrefix(o.URL, "http") + "/api/v1/link"
-}
-
-// Start serves the demo office until the test ends.
-func Start(t testing.TB) *Office {
+// Config is the demo office's configuration.
+func Config(t testing.TB) *configs.Office {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	cfg, err := configs.LoadOffice(filepath.Join(filepath.Dir(file), "../../configs/office.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), cfg, nil)
+	return cfg
+}
+
+// Start serves the demo office until the test ends. now is its clock; nil
+// means time.Now.
+func Start(t testing.TB, now func() time.Time) *Office {
+	t.Helper()
+	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), Config(t), queue.Options{Now: now, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := queue.NewServer(q, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { srv.Close(); ts.Close(); q.Close() })
-	return &Office{Server: ts, Queue: q}
+	o := &Office{t: t, Queue: q, addr: "127.0.0.1:0"}
+	o.Restart()
+	t.Cleanup(func() { o.Stop(); q.Close() })
+	return o
+}
+
+// Stop closes the server and every connection, like a crash of queued
+// that keeps its database.
+func (o *Office) Stop() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ts == nil {
+		return
+	}
+	o.API.Close()
+	o.ts.CloseClientConnections()
+	o.ts.Close()
+	o.ts = nil
+}
+
+// Restart serves again on the same address.
+func (o *Office) Restart() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ts != nil {
+		return
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		o.t.Fatalf("queuetest: listen again on %s: %v", o.addr, err)
+	}
+	o.addr = ln.Addr().String()
+	o.API = queue.NewServer(o.Queue, slog.New(slog.NewTextHandler(io.Discard, nil)), queue.Auth{})
+	o.ts = httptest.NewUnstartedServer(o.API)
+	o.ts.Listener.Close()
+	o.ts.Listener = ln
+	o.ts.Start()
+}
+
+// URL is the server's base address, http://127.0.0.1:port.
+func (o *Office) URL() string { return "http://" + o.addr }
+
+// Addr is the server's host:port.
+func (o *Office) Addr() string { return o.addr }
+
+// LinkURL is the terminals' websocket address.
+func (o *Office) LinkURL() string {
+	return "ws" + strings.TrimPrefix(o.URL(), "http") + "/api/v1/link"
 }

@@ -40,6 +40,13 @@ function highlight(id) {
   setTimeout(render, state.highlightMS + 50);
 }
 
+// showMessage runs the centre's announcement line, Ukrainian then English.
+function showMessage(msg) {
+  const text = msg ? [msg.text.uk, msg.text.en].filter(Boolean).join("   •   ") : "";
+  $("message").textContent = text;
+  $("ticker").hidden = text === "";
+}
+
 function onMessage(m) {
   switch (m.type) {
     case "snapshot":
@@ -49,6 +56,7 @@ function onMessage(m) {
       state.recent = m.recent_calls || 6;
       state.highlightMS = m.highlight_ms || 10000;
       if (m.office && m.office.name) $("office").textContent = m.office.name.uk;
+      showMessage(m.message);
       render();
       break;
     case "call":

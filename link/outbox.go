@@ -1,0 +1,223 @@
+package link
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// An outbox entry is stored as 8 bytes of append time (Unix nanoseconds)
+// followed by the message's JSON, ready to send as it is.
+
+func eventTime(v []byte) time.Time {
+	if len(v) < 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+}
+
+// Append commits m to the outbox as the next event and returns its seq. It
+// returns after the event is on disk: the action it records may then be
+// reported done.
+func (s *Store) Append(m *proto.Message) (uint64, error) {
+	// Encoding happens here, outside the shared commit, so a burst of
+	// producers keeps the committer's critical path short.
+	m.Seq = 0
+	body, err := proto.Encode(withPlaceholderSeq(m))
+	if err != nil {
+		return 0, err
+	}
+	var seq uint64
+	err = s.update(func(tx *bolt.Tx) error {
+		var err error
+		seq, err = s.appendBody(tx, body)
+		return err
+	})
+	m.Seq = seq
+	return seq, err
+}
+
+// withPlaceholderSeq gives an event a seq for validation; the stored body
+// leaves it out and Pending writes the real one in.
+func withPlaceholderSeq(m *proto.Message) *proto.Message {
+	cp := *m
+	cp.Seq = 1
+	return &cp
+}
+
+// appendTx adds m to the outbox inside tx; the in-memory count follows only
+// after the commit (see afterAppend).
+func (s *Store) appendTx(tx *bolt.Tx, m *proto.Message) (uint64, error) {
+	body, err := proto.Encode(withPlaceholderSeq(m))
+	if err != nil {
+		return 0, err
+	}
+	seq, err := s.appendBody(tx, body)
+	m.Seq = seq
+	return seq, err
+}
+
+// appendBody stores an encoded event under the next seq. The body's own
+// "seq":1 placeholder is dropped: the key is the truth.
+func (s *Store) appendBody(tx *bolt.Tx, body []byte) (uint64, error) {
+	st := tx.Bucket(bucketState)
+	ob := tx.Bucket(bucketOutbox)
+	// The count lags by at most one batch, so the limit may be passed by
+	// that much; it is a guard against a full disk, not an exact quota.
+	if n := s.Buffered(); n >= s.opts.MaxEvents {
+		return 0, fmt.Errorf("%w: %d events wait for the server (limit %d)", ErrOutboxFull, n, s.opts.MaxEvents)
+	}
+	seq := getU64(st, keyNextSeq)
+	if seq == 0 {
+		seq = 1
+	}
+	body = bytes.Replace(body, []byte(`,"seq":1,`), []byte(","), 1)
+	v := make([]byte, 8, 8+len(body))
+	binary.BigEndian.PutUint64(v, uint64(s.now().UnixNano()))
+	v = append(v, body...)
+	if err := ob.Put(u64(seq), v); err != nil {
+		return 0, err
+	}
+	if err := st.Put(keyNextSeq, u64(seq+1)); err != nil {
+		return 0, err
+	}
+	tx.OnCommit(func() { s.afterAppend(seq) })
+	return seq, nil
+}
+
+// withSeq puts seq into a stored event's JSON: {"seq":N,...}.
+func withSeq(seq uint64, stored []byte) []byte {
+	out := make([]byte, 0, len(stored)+24)
+	out = append(out, `{"seq":`...)
+	out = strconv.AppendUint(out, seq, 10)
+	out = append(out, ',')
+	return append(out, stored[1:]...)
+}
+
+func (s *Store) afterAppend(seq uint64) {
+	s.mu.Lock()
+	if s.events == 0 {
+		s.oldestAt = s.now()
+	}
+	s.events++
+	s.nextSeq = seq + 1
+	s.checkAlarm()
+	s.mu.Unlock()
+	select {
+	case s.appended <- struct{}{}:
+	default:
+	}
+}
+
+// Appended signals after new events were committed.
+func (s *Store) Appended() <-chan struct{} { return s.appended }
+
+// pending is one event ready to send.
+type pending struct {
+	seq  uint64
+	body []byte
+}
+
+// Pending returns up to max events with seq above after, oldest first.
+func (s *Store) Pending(after uint64, max int) ([]pending, error) {
+	var out []pending
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < max; k, v = c.Next() {
+			seq := binary.BigEndian.Uint64(k)
+			out = append(out, pending{seq: seq, body: withSeq(seq, v[8:])})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Ack removes every event up to seq: the server has committed them.
+func (s *Store) Ack(seq uint64) error {
+	err := s.update(func(tx *bolt.Tx) error {
+		st := tx.Bucket(bucketState)
+		if seq <= getU64(st, keyAcked) {
+			return nil
+		}
+		ob := tx.Bucket(bucketOutbox)
+		c := ob.Cursor()
+		deleted := 0
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= seq; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			deleted++
+		}
+		var oldest time.Time
+		if k, v := c.First(); k != nil {
+			oldest = eventTime(v)
+		}
+		// The counts follow in commit order, whoever called.
+		tx.OnCommit(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.acked = seq
+			s.events -= deleted
+			s.oldestAt = oldest
+			s.checkAlarm()
+		})
+		return st.Put(keyAcked, u64(seq))
+	})
+	if err != nil {
+		return fmt.Errorf("link: ack %d: %w", seq, err)
+	}
+	return nil
+}
+
+// checkAlarm sets the outbox alarm, and logs when it is raised or cleared;
+// s.mu is held.
+func (s *Store) checkAlarm() {
+	was := s.alarm
+	defer func() {
+		if s.alarm != "" && was == "" {
+			s.opts.Log.Error("outbox alarm: the server has not taken this terminal's events", "alarm", s.alarm)
+		} else if s.alarm == "" && was != "" {
+			s.opts.Log.Info("outbox alarm cleared", "events", s.events)
+		}
+	}()
+	s.alarm = ""
+	switch {
+	case s.events >= s.opts.AlarmEvents:
+		s.alarm = fmt.Sprintf("%d events wait for the server (alarm at %d, limit %d)", s.events, s.opts.AlarmEvents, s.opts.MaxEvents)
+	case s.events > 0 && s.now().Sub(s.oldestAt) >= s.opts.AlarmAge:
+		s.alarm = fmt.Sprintf("the oldest event has waited %s for the server (alarm at %s)",
+			s.now().Sub(s.oldestAt).Round(time.Second), s.opts.AlarmAge)
+	}
+}
+
+// OutboxStats is the outbox as /healthz shows it.
+type OutboxStats struct {
+	Events    int       `json:"events"`
+	OldestAt  time.Time `json:"oldest_at,omitzero"`
+	NextSeq   uint64    `json:"next_seq"`
+	Acked     uint64    `json:"acked"`
+	Alarm     string    `json:"alarm,omitempty"`
+	MaxEvents int       `json:"max_events"`
+}
+
+// Outbox reports the outbox's state.
+func (s *Store) Outbox() OutboxStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkAlarm() // age grows without any event
+	return OutboxStats{Events: s.events, OldestAt: s.oldestAt, NextSeq: s.nextSeq, Acked: s.acked,
+		Alarm: s.alarm, MaxEvents: s.opts.MaxEvents}
+}
+
+// Buffered is the number of events waiting for the server.
+func (s *Store) Buffered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.events
+}

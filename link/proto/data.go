@@ -1,0 +1,188 @@
+package proto
+
+import "time"
+
+// Office is the office's identity, as terminals need it.
+type Office struct {
+	ID       string `json:"id"`
+	Name     Text   `json:"name"`
+	Timezone string `json:"timezone,omitempty"` // IANA name; a ticket's day follows it
+}
+
+// Text is a visitor-facing text in Ukrainian and English.
+type Text struct {
+	UK string `json:"uk"`
+	EN string `json:"en"`
+}
+
+// In returns the text in lang ("uk" or "en"), falling back to Ukrainian
+// when the translation is missing.
+func (t Text) In(lang string) string {
+	if lang == "en" && t.EN != "" {
+		return t.EN
+	}
+	return t.UK
+}
+
+type Catalogue struct {
+	Groups   []Group   `json:"groups"`
+	Services []Service `json:"services"`
+}
+
+type Group struct {
+	ID     string `json:"id"`
+	Name   Text   `json:"name"`
+	Prefix string `json:"prefix"`
+}
+
+type Service struct {
+	ID    string `json:"id"`
+	Group string `json:"group"`
+	Name  Text   `json:"name"`
+}
+
+// Service returns the service with id, if the catalogue has it.
+func (c *Catalogue) Service(id string) (Service, bool) {
+	for _, s := range c.Services {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// Group returns the group with id, if the catalogue has it.
+func (c *Catalogue) Group(id string) (Group, bool) {
+	for _, g := range c.Groups {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return Group{}, false
+}
+
+// Ticket states.
+const (
+	StateReserved = "reserved" // number given to a kiosk, not yet handed out
+	StateWaiting  = "waiting"
+	StateCalled   = "called"
+	StateDone     = "done"
+)
+
+// Ticket is one visitor's place in the queue.
+type Ticket struct {
+	Number   string    `json:"number"`
+	Service  string    `json:"service"`
+	Group    string    `json:"group,omitempty"`
+	IssuedAt time.Time `json:"issued_at"`
+	Ahead    int       `json:"ahead"`
+	WaitMin  int       `json:"wait_min"`
+	State    string    `json:"state,omitempty"`
+	// Offline is set on tickets a kiosk numbered itself while the server
+	// was unreachable.
+	Offline bool `json:"offline,omitempty"`
+	// TerminalAt is the kiosk's own clock at issue, for offline tickets;
+	// IssuedAt is then corrected by the clock offset measured at hello.
+	TerminalAt *time.Time `json:"terminal_at,omitempty"`
+	Window     int        `json:"window,omitempty"`
+	CalledAt   *time.Time `json:"called_at,omitempty"`
+	Device     string     `json:"device,omitempty"`
+}
+
+// Call asks the visitor holding Ticket to come to Window.
+type Call struct {
+	ID      string    `json:"id"`
+	Ticket  string    `json:"ticket"`
+	Service string    `json:"service"`
+	Window  int       `json:"window"`
+	At      time.Time `json:"at"`
+	Recall  bool      `json:"recall,omitempty"`
+}
+
+// Cancel withdraws a call from the displays.
+type Cancel struct {
+	Call   string `json:"call"`
+	Ticket string `json:"ticket"`
+}
+
+// QueueLen is how many visitors of a group wait, and the estimated wait of
+// the next one to take a ticket.
+type QueueLen struct {
+	Group   string `json:"group"`
+	Waiting int    `json:"waiting"`
+	WaitMin int    `json:"wait_min"`
+	// MinPerVisitor is how much each visitor ahead adds to the wait, so a
+	// kiosk can estimate offline.
+	MinPerVisitor float64 `json:"min_per_visitor"`
+}
+
+// Lease is a block of ticket numbers a kiosk may give out by itself while
+// the server is unreachable: From..To of Prefix on Day (office time).
+type Lease struct {
+	Day    string `json:"day"`
+	Prefix string `json:"prefix"`
+	From   int    `json:"from"`
+	To     int    `json:"to"`
+}
+
+// HallMessage is the running line of the hall displays.
+type HallMessage struct {
+	Text  Text       `json:"text"`
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// Update is a new catalogue or office configuration.
+type Update struct {
+	Version   string    `json:"version"`
+	Office    Office    `json:"office"`
+	Catalogue Catalogue `json:"catalogue"`
+}
+
+// DeviceState is one device's status, as a terminal reports it.
+type DeviceState struct {
+	Name   string    `json:"name"`
+	Kind   string    `json:"kind"`
+	Driver string    `json:"driver"`
+	State  string    `json:"state"`
+	Detail string    `json:"detail,omitempty"`
+	Since  time.Time `json:"since"`
+}
+
+// DeviceStatus is a terminal's devices at a moment.
+type DeviceStatus struct {
+	At      time.Time     `json:"at"`
+	Devices []DeviceState `json:"devices"`
+}
+
+// CallSeen says a terminal showed or announced a call.
+type CallSeen struct {
+	Call string    `json:"call"`
+	At   time.Time `json:"at"`
+}
+
+// Keypad is a key an operator pressed on a window's keypad.
+type Keypad struct {
+	Window int       `json:"window"`
+	Key    string    `json:"key"` // next | recall
+	At     time.Time `json:"at"`
+}
+
+// Keypad keys.
+const (
+	KeyNext   = "next"
+	KeyRecall = "recall"
+)
+
+// Rating is a visitor's mark for the service at a window, 1 (bad) to 5.
+type Rating struct {
+	Ticket string    `json:"ticket"`
+	Window int       `json:"window"`
+	Score  int       `json:"score"`
+	At     time.Time `json:"at"`
+}
+
+// Checkin is a visitor with a booking arriving at a kiosk.
+type Checkin struct {
+	Code string    `json:"code"`
+	At   time.Time `json:"at"`
+}

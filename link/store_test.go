@@ -1,0 +1,208 @@
+package link
+
+import (
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+func openStore(t testing.TB, dir string, opts StoreOptions) *Store {
+	t.Helper()
+	s, err := OpenStore(filepath.Join(dir, "kioskd.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func statusEvent() *proto.Message {
+	return &proto.Message{Type: proto.TypeDeviceStatus, Status: &proto.DeviceStatus{At: time.Now()}}
+}
+
+// Appends that arrive together share a commit: a burst does not pay one
+// fsync per event.
+func TestGroupCommit(t *testing.T) {
+	s := openStore(t, t.TempDir(), StoreOptions{})
+	before := s.committed.Load()
+	const n = 200
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	seqs := make([]uint64, n)
+	for i := range n {
+		wg.Go(func() {
+			<-gate
+			seq, err := s.Append(statusEvent())
+			if err != nil {
+				t.Error(err)
+			}
+			seqs[i] = seq
+		})
+	}
+	close(gate)
+	wg.Wait()
+	commits := s.committed.Load() - before
+	if commits >= n/2 {
+		t.Errorf("%d appends took %d commits", n, commits)
+	}
+	seen := map[uint64]bool{}
+	for _, q := range seqs {
+		if q < 1 || q > n || seen[q] {
+			t.Fatalf("seqs not 1..%d once each: %v", n, seqs)
+		}
+		seen[q] = true
+	}
+	if s.Buffered() != n {
+		t.Errorf("buffered %d", s.Buffered())
+	}
+	t.Logf("%d appends, %d commits", n, commits)
+}
+
+// One caller's failing function does not fail the others in its batch.
+func TestFailingWriterAlone(t *testing.T) {
+	s := openStore(t, t.TempDir(), StoreOptions{})
+	boom := errors.New("boom")
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range 20 {
+		wg.Go(func() {
+			<-gate
+			if i == 7 {
+				errs[i] = s.update(func(*bolt.Tx) error { return boom })
+				return
+			}
+			_, errs[i] = s.Append(statusEvent())
+		})
+	}
+	close(gate)
+	wg.Wait()
+	for i, err := range errs {
+		if (i == 7) != (err != nil) || (i == 7 && !errors.Is(err, boom)) {
+			t.Errorf("caller %d: %v", i, err)
+		}
+	}
+	if s.Buffered() != 19 {
+		t.Errorf("buffered %d, want 19", s.Buffered())
+	}
+}
+
+func TestOutboxPendingAckAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenStore(filepath.Join(dir, "kioskd.db"), StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := s.Append(statusEvent()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, _ := s.Pending(2, 10)
+	if len(p) != 3 || p[0].seq != 3 {
+		t.Fatalf("pending after 2: %+v", p)
+	}
+	m, err := proto.Decode(p[0].body)
+	if err != nil || m.Seq != 3 || m.Type != proto.TypeDeviceStatus {
+		t.Fatalf("stored event %+v %v", m, err)
+	}
+	if err := s.Ack(3); err != nil {
+		t.Fatal(err)
+	}
+	epoch := s.Epoch()
+	s.Close()
+
+	s = openStore(t, dir, StoreOptions{})
+	if st := s.Outbox(); st.Events != 2 || st.Acked != 3 || st.NextSeq != 6 || s.Epoch() != epoch {
+		t.Fatalf("after reopen %+v epoch %s/%s", st, s.Epoch(), epoch)
+	}
+	if seq, _ := s.Append(statusEvent()); seq != 6 {
+		t.Errorf("next seq %d", seq)
+	}
+}
+
+// Past the alarm the outbox says so; past the limit it refuses, never
+// drops.
+func TestOutboxBounds(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := openStore(t, t.TempDir(), StoreOptions{AlarmEvents: 3, MaxEvents: 5, AlarmAge: time.Hour, Now: clock})
+	for i := range 5 {
+		if _, err := s.Append(statusEvent()); err != nil {
+			t.Fatal(err)
+		}
+		if alarm := s.Outbox().Alarm; (i >= 2) != (alarm != "") {
+			t.Errorf("after %d events alarm %q", i+1, alarm)
+		}
+	}
+	if _, err := s.Append(statusEvent()); !errors.Is(err, ErrOutboxFull) {
+		t.Fatalf("sixth append: %v", err)
+	}
+	if err := s.Ack(4); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Outbox(); st.Events != 1 || st.Alarm != "" {
+		t.Fatalf("after ack %+v", st)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	if alarm := s.Outbox().Alarm; alarm == "" {
+		t.Error("no alarm for an event two hours old")
+	}
+}
+
+func TestOfflineNumbering(t *testing.T) {
+	s := openStore(t, t.TempDir(), StoreOptions{})
+	day := "2026-11-23"
+	leases := []proto.Lease{{Day: day, Prefix: "А", From: 998, To: 999}, {Day: "2026-11-24", Prefix: "А", From: 998, To: 999},
+		{Day: day, Prefix: "Б", From: 0, To: -3}} // nonsense is ignored
+	for range 2 { // merging twice changes nothing
+		if err := s.MergeLeases(leases); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for range 4 {
+		err := s.update(func(tx *bolt.Tx) error {
+			n, _, err := nextOffline(tx, day, "А", 4)
+			got = append(got, n)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "А998 А999 А4-001 А4-002"; joinStrings(got) != want {
+		t.Errorf("numbers %q, want %q", got, want)
+	}
+	left, _ := s.Numbers(day)
+	if len(left) != 1 || left[0].Left != 0 || left[0].Fallback != 2 {
+		t.Errorf("left %+v", left)
+	}
+	// A new block for today, and yesterday's numbers forgotten.
+	if err := s.MergeLeases([]proto.Lease{{Day: day, Prefix: "А", From: 978, To: 997}}); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.Numbers(day); left[0].Left != 20 {
+		t.Errorf("after a new block %+v", left)
+	}
+}
+
+func joinStrings(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}

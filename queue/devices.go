@@ -1,0 +1,158 @@
+package queue
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// Device is what the server knows of one terminal.
+type Device struct {
+	ID      string   `json:"id"`
+	Slot    int      `json:"slot"`
+	Roles   []string `json:"roles"`
+	Version string   `json:"version"`
+	// Epoch and LastSeq identify the last event committed from this
+	// terminal's outbox; events at or below it are duplicates.
+	Epoch         string              `json:"epoch"`
+	LastSeq       uint64              `json:"last_seq"`
+	LastSeen      time.Time           `json:"last_seen"`
+	ClockOffsetMS int64               `json:"clock_offset_ms"`
+	Status        *proto.DeviceStatus `json:"status,omitempty"`
+}
+
+// HasRole reports whether the terminal said it plays role.
+func (d *Device) HasRole(role string) bool {
+	for _, r := range d.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+func saveDevice(tx *bolt.Tx, w *work, q *Queue, d *Device) error {
+	if err := putJSON(tx.Bucket(bucketDevices), []byte(d.ID), d); err != nil {
+		return err
+	}
+	cp := *d
+	w.then(func() { q.devices[cp.ID] = &cp })
+	return nil
+}
+
+// Connect registers a terminal's hello and returns its welcome, the pushes
+// it missed, and what the server now knows of it. offset is how far the
+// server's clock is ahead of the terminal's.
+func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Device, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.rollDay(); err != nil {
+		return nil, nil, Device{}, err
+	}
+	now := q.now()
+	var welcome *proto.Welcome
+	var missed []*proto.Message
+	var dev Device
+	_, err := q.update(func(tx *bolt.Tx, w *work) error {
+		d := Device{ID: h.Device}
+		if old := q.devices[h.Device]; old != nil {
+			d = *old
+		}
+		if d.Slot == 0 {
+			meta := tx.Bucket(bucketMeta)
+			slot := getU64(meta, keyNextSlot) + 1
+			if err := meta.Put(keyNextSlot, u64(slot)); err != nil {
+				return err
+			}
+			d.Slot = int(slot)
+		}
+		if d.Epoch != h.Epoch {
+			if d.Epoch != "" {
+				q.log.Warn("terminal has a new outbox (data directory replaced?): its events count from 1 again",
+					"device", d.ID, "old_epoch", d.Epoch, "new_epoch", h.Epoch, "old_last_seq", d.LastSeq)
+			}
+			d.Epoch, d.LastSeq = h.Epoch, 0
+		}
+		d.Roles, d.Version, d.LastSeen = h.Roles, h.Version, now
+		d.ClockOffsetMS = now.Sub(h.Time).Milliseconds()
+		if d.HasRole("kiosk") {
+			if err := q.ensureLeases(tx, w, d.ID); err != nil {
+				return err
+			}
+		}
+		if err := saveDevice(tx, w, q, &d); err != nil {
+			return err
+		}
+		leases, err := q.leasesOf(tx, d.ID)
+		if err != nil {
+			return err
+		}
+		last := tx.Bucket(bucketPushes).Sequence()
+		if h.LastPush > 0 {
+			// A terminal that was away gets what it missed of the last two
+			// hours; its announcer drops calls too old to speak.
+			missed, _ = pushesAfter(tx, h.LastPush, now.Add(-2*time.Hour))
+		}
+		welcome = &proto.Welcome{
+			Office: q.o.info(), Catalogue: q.o.catalogue(), ConfigVersion: q.o.version,
+			Queues: q.lengthsLocked(), RecentCalls: append([]proto.Call(nil), q.recent...),
+			HallMessage: q.hallMsg, ServerTime: now, Resume: d.LastSeq, Slot: d.Slot, Leases: leases,
+			LastPush: last,
+		}
+		dev = d
+		return nil
+	})
+	if err != nil {
+		return nil, nil, Device{}, fmt.Errorf("queue: hello from %s: %w", h.Device, err)
+	}
+	return welcome, missed, dev, nil
+}
+
+func (q *Queue) lengthsLocked() []proto.QueueLen {
+	out := make([]proto.QueueLen, 0, len(q.o.cfg.Groups))
+	for _, g := range q.o.cfg.Groups {
+		n := q.waiting(g.ID)
+		out = append(out, proto.QueueLen{Group: g.ID, Waiting: n, WaitMin: q.estimate(g.ID, n), MinPerVisitor: q.perVisitor(g.ID)})
+	}
+	return out
+}
+
+// Leases lists a kiosk's current number blocks.
+func (q *Queue) Leases(device string) ([]proto.Lease, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []proto.Lease
+	err := q.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = q.leasesOf(tx, device)
+		return err
+	})
+	return out, err
+}
+
+// Devices lists every terminal the server has heard from.
+func (q *Queue) Devices() []Device {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]Device, 0, len(q.devices))
+	for _, d := range q.devices {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Device returns one terminal's record.
+func (q *Queue) Device(id string) (Device, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	d := q.devices[id]
+	if d == nil {
+		return Device{}, false
+	}
+	return *d, true
+}

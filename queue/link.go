@@ -1,0 +1,434 @@
+package queue
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// The server's side of the link: one websocket per terminal. A reader
+// decodes what the terminal sends; events go to a committer that applies
+// them in batches and acknowledges each batch after its commit; only the
+// writer goroutine writes to the connection.
+
+const (
+	helloTimeout = 10 * time.Second
+	writeTimeout = 10 * time.Second
+	pingEvery    = 15 * time.Second
+	pongTimeout  = 45 * time.Second
+	sendQueue    = 4096
+	eventQueue   = 4096
+	eventBatch   = 1000
+)
+
+var upgrader = websocket.Upgrader{
+	Subprotocols:     []string{proto.Subprotocol},
+	HandshakeTimeout: helloTimeout,
+	// Terminals are not browsers and send no Origin. A request that has one
+	// comes from a web page, which must not drive the link.
+	CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "" },
+}
+
+// terminal is one connected kioskd. Only its writer goroutine writes to
+// conn.
+type terminal struct {
+	conn   *websocket.Conn
+	device string
+	roles  []string
+	send   chan []byte
+	quit   chan struct{}
+	once   sync.Once
+	reason []byte
+}
+
+func (t *terminal) enqueue(b []byte) bool {
+	select {
+	case t.send <- b:
+		return true
+	case <-t.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// close asks the writer to send a close frame and stop.
+func (t *terminal) close(code int, text string) {
+	t.once.Do(func() {
+		t.reason = websocket.FormatCloseMessage(code, text)
+		close(t.quit)
+	})
+}
+
+func (t *terminal) has(role string) bool {
+	for _, r := range t.roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// wants says which terminals a message is for: calls go to what shows or
+// speaks them, queue lengths to kiosks and halls, updates to everyone.
+func (t *terminal) wants(typ string) bool {
+	switch typ {
+	case proto.TypeCall, proto.TypeRecall, proto.TypeCancel:
+		return t.has("hall") || t.has("window")
+	case proto.TypeHallMessage:
+		return t.has("hall")
+	case proto.TypeQueues:
+		return t.has("kiosk") || t.has("hall")
+	}
+	return true
+}
+
+func (t *terminal) writeLoop() {
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	defer t.conn.Close()
+	for {
+		select {
+		case b := <-t.send:
+			_ = t.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+			if err := t.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+				return
+			}
+		case <-ping.C:
+			if err := t.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				return
+			}
+		case <-t.quit:
+			_ = t.conn.WriteControl(websocket.CloseMessage, t.reason, time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+// publish sends what a committed change means to the terminals that want
+// it. A terminal too slow to take it is disconnected: it resynchronises
+// from a fresh snapshot and the pushes it missed when it reconnects, which
+// is better than holding up everyone else.
+func (s *Server) publish(eff Effects) {
+	type out struct {
+		typ string
+		b   []byte
+	}
+	var msgs []out
+	for _, m := range eff.Pushes {
+		b, err := proto.Encode(m)
+		if err != nil {
+			s.log.Error("encode push", "type", m.Type, "err", err)
+			continue
+		}
+		if m.Call != nil {
+			s.log.Info(m.Type, "ticket", m.Call.Ticket, "window", m.Call.Window, "id", m.Call.ID, "push", m.Push)
+		}
+		msgs = append(msgs, out{m.Type, b})
+	}
+	if eff.Queues {
+		if b, err := proto.Encode(&proto.Message{Type: proto.TypeQueues, Queues: s.q.Lengths()}); err == nil {
+			msgs = append(msgs, out{proto.TypeQueues, b})
+		}
+	}
+	leases := map[string][]byte{}
+	for _, d := range eff.Leases {
+		ls, err := s.q.Leases(d)
+		if err != nil {
+			s.log.Error("read leases", "device", d, "err", err)
+			continue
+		}
+		if b, err := proto.Encode(&proto.Message{Type: proto.TypeLease, Leases: ls}); err == nil {
+			leases[d] = b
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.terms {
+		ok := true
+		for _, m := range msgs {
+			if t.wants(m.typ) {
+				ok = ok && t.enqueue(m.b)
+			}
+		}
+		if b := leases[t.device]; b != nil {
+			ok = ok && t.enqueue(b)
+		}
+		if !ok {
+			s.log.Warn("terminal too slow, disconnecting", "device", t.device)
+			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
+		}
+	}
+}
+
+// Close disconnects every terminal with a going-away close frame.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.terms {
+		t.close(websocket.CloseGoingAway, "server shutting down")
+	}
+}
+
+// authenticate names the device a request's credentials belong to: a TLS
+// client certificate, or a bearer token. "" with no error means
+// authentication is off.
+func (s *Server) authenticate(r *http.Request) (string, error) {
+	s.mu.Lock()
+	auth := s.auth
+	s.mu.Unlock()
+	if !auth.required() {
+		return "", nil
+	}
+	if auth.ClientCerts && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		if cn := r.TLS.VerifiedChains[0][0].Subject.CommonName; cn != "" {
+			return cn, nil
+		}
+	}
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token != "" {
+		sum := sha256.Sum256([]byte(token))
+		if d, ok := auth.Tokens[hex.EncodeToString(sum[:])]; ok {
+			return d, nil
+		}
+		return "", errors.New("unknown token")
+	}
+	return "", errors.New("no credentials: send a bearer token or a client certificate")
+}
+
+func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
+	authDevice, err := s.authenticate(r)
+	if err != nil {
+		s.badMessages.Add(1)
+		s.log.Warn("link refused", "remote", r.RemoteAddr, "err", err)
+		writeError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return
+	}
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.badMessages.Add(1)
+		s.log.Warn("link handshake refused", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	t := &terminal{conn: conn, send: make(chan []byte, sendQueue), quit: make(chan struct{})}
+	go t.writeLoop()
+	defer t.close(websocket.CloseNormalClosure, "")
+	if conn.Subprotocol() != proto.Subprotocol {
+		s.violation(t, r, "subprotocol "+proto.Subprotocol+" required")
+		return
+	}
+	conn.SetReadLimit(proto.MaxMessageBytes)
+	_ = conn.SetReadDeadline(time.Now().Add(helloTimeout))
+	hello, err := s.readMessage(t)
+	if err != nil {
+		s.readFailed(t, r, err)
+		return
+	}
+	if hello.Type != proto.TypeHello {
+		s.violation(t, r, "the first message must be hello")
+		return
+	}
+	if authDevice != "" && hello.Hello.Device != authDevice {
+		s.violation(t, r, "hello names a device other than its credentials")
+		return
+	}
+	t.device, t.roles = hello.Hello.Device, hello.Hello.Roles
+	welcome, missed, dev, err := s.q.Connect(hello.Hello)
+	if err != nil {
+		s.log.Error("hello", "device", t.device, "err", err)
+		t.close(websocket.CloseInternalServerErr, "server error")
+		return
+	}
+	offset := time.Duration(dev.ClockOffsetMS) * time.Millisecond
+	// The welcome and the missed pushes are queued, and the terminal
+	// registered, under the lock that publish takes: no push can slip in
+	// between or overtake them.
+	s.mu.Lock()
+	ok := enqueueMsg(t, &proto.Message{Type: proto.TypeWelcome, Welcome: welcome})
+	for _, m := range missed {
+		if t.wants(m.Type) {
+			ok = ok && enqueueMsg(t, m)
+		}
+	}
+	s.terms[t] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.terms, t)
+		s.mu.Unlock()
+	}()
+	if !ok {
+		t.close(websocket.CloseTryAgainLater, "too much to resend")
+		return
+	}
+	s.log.Info("terminal connected", "device", t.device, "roles", t.roles, "version", hello.Hello.Version,
+		"remote", r.RemoteAddr, "resume_after", welcome.Resume, "resent_pushes", len(missed), "clock_offset", offset)
+	defer s.log.Info("terminal disconnected", "device", t.device)
+
+	events := make(chan *proto.Message, eventQueue)
+	committed := make(chan struct{})
+	go func() { s.commitEvents(t, offset, events); close(committed) }()
+	defer func() { close(events); <-committed }()
+
+	_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(time.Now().Add(pongTimeout))
+	})
+	for {
+		m, err := s.readMessage(t)
+		if err != nil {
+			s.readFailed(t, r, err)
+			return
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
+		if m.IsEvent() {
+			events <- m
+			continue
+		}
+		s.handleRequest(t, m)
+	}
+}
+
+func enqueueMsg(t *terminal, m *proto.Message) bool {
+	b, err := proto.Encode(m)
+	if err != nil {
+		return true // not ours to send; logged by whoever built it
+	}
+	return t.enqueue(b)
+}
+
+// commitEvents applies a terminal's events in batches: whatever arrived
+// while the previous batch was committing goes into the next, so a replay
+// of thousands of events costs a few commits, not thousands.
+func (s *Server) commitEvents(t *terminal, offset time.Duration, events <-chan *proto.Message) {
+	for first := range events {
+		batch := []*proto.Message{first}
+	drain:
+		for len(batch) < eventBatch {
+			select {
+			case m, ok := <-events:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, m)
+			default:
+				break drain
+			}
+		}
+		acked, eff, err := s.q.ApplyEvents(t.device, offset, batch)
+		if err != nil {
+			// Not acknowledged: the terminal keeps the events and resends
+			// them on its next connection.
+			s.log.Error("events not committed; terminal will resend", "device", t.device, "err", err)
+			t.close(websocket.CloseInternalServerErr, "server could not commit events")
+			for range events { // let the reader finish
+			}
+			return
+		}
+		// What the events changed goes out before the ack, so a terminal
+		// that sees the ack already has its new leases.
+		s.publish(eff)
+		if !enqueueMsg(t, &proto.Message{Type: proto.TypeAck, Seq: acked}) {
+			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
+		}
+	}
+}
+
+// readMessage reads and decodes one message. Transport and decoding errors
+// come back as they are; an unknown type is counted and passed on to be
+// answered.
+func (s *Server) readMessage(t *terminal) (*proto.Message, error) {
+	typ, b, err := t.conn.ReadMessage()
+	if err != nil {
+		return nil, err
+	}
+	if typ != websocket.TextMessage {
+		return nil, errBinary
+	}
+	m, err := proto.Decode(b)
+	if err != nil {
+		if errors.Is(err, proto.ErrUnknownType) {
+			// A newer terminal may know more types: answer, don't hang up.
+			s.badMessages.Add(1)
+			return m, nil
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+var errBinary = errors.New("binary messages are not part of the protocol")
+
+// readFailed sorts out why a terminal's connection ended: only breaking the
+// protocol is a violation; a closed or lost connection is not.
+func (s *Server) readFailed(t *terminal, r *http.Request, err error) {
+	var ce *websocket.CloseError
+	var ne net.Error
+	select {
+	case <-t.quit:
+		return // we are closing it
+	default:
+	}
+	switch {
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	case errors.As(err, &ne) && ne.Timeout():
+		s.log.Warn("terminal silent too long, disconnecting", "device", t.device, "remote", r.RemoteAddr)
+		t.close(websocket.CloseGoingAway, "no pong")
+	case errors.Is(err, websocket.ErrReadLimit), errors.Is(err, proto.ErrMalformed), errors.Is(err, proto.ErrTooLarge),
+		errors.Is(err, errBinary):
+		s.violation(t, r, err.Error())
+	default:
+		s.log.Info("terminal connection lost", "device", t.device, "err", err)
+	}
+}
+
+// violation counts, logs and disconnects a peer that broke the protocol.
+func (s *Server) violation(t *terminal, r *http.Request, reason string) {
+	s.badMessages.Add(1)
+	s.log.Warn("link protocol violation, disconnecting", "device", t.device, "remote", r.RemoteAddr, "reason", reason)
+	if len(reason) > 120 { // a close reason must fit a control frame
+		reason = reason[:120]
+	}
+	t.close(websocket.ClosePolicyViolation, reason)
+}
+
+// handleRequest answers a terminal's request.
+func (s *Server) handleRequest(t *terminal, m *proto.Message) {
+	reply := func(r *proto.Message) {
+		r.Re = m.ID
+		if !enqueueMsg(t, r) {
+			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
+		}
+	}
+	fail := func(code, msg string) {
+		reply(&proto.Message{Type: proto.TypeError, Error: &proto.Error{Code: code, Message: msg}})
+	}
+	switch m.Type {
+	case proto.TypeReserve:
+		tk, err := s.q.Reserve(m.Reserve.Service, t.device)
+		switch {
+		case errors.Is(err, ErrUnknownService):
+			fail(proto.CodeUnknownService, err.Error())
+		case err != nil:
+			s.log.Error("reserve", "device", t.device, "err", err)
+			fail(proto.CodeInternal, err.Error())
+		default:
+			s.log.Info("ticket reserved", "number", tk.Number, "service", tk.Service, "device", t.device)
+			reply(&proto.Message{Type: proto.TypeReserved, Ticket: &tk})
+		}
+	case proto.TypeCheckin:
+		fail(proto.CodeUnsupported, "bookings are not kept by this server yet")
+	default:
+		s.log.Warn("link message not understood", "device", t.device, "type", m.Type)
+		fail(proto.CodeBadRequest, "message type "+m.Type+" is not accepted from terminals")
+	}
+}
