@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,6 +50,33 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+var sourcesOnce sync.Once
+
+// readSources reads every file the binaries are built from. go test caches
+// a package's result until a file the tests read changes; the binaries are
+// built by a command it does not watch, so without this a changed daemon
+// would not rerun these tests.
+func readSources(t *testing.T) {
+	sourcesOnce.Do(func() {
+		err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != ".." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "var" || d.Name() == "bin") {
+				return filepath.SkipDir
+			}
+			switch filepath.Ext(path) {
+			case ".go", ".html", ".js", ".css", ".json", ".yaml", ".mod", ".sum":
+				_, err = os.ReadFile(path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // proc is a running binary whose log lines the test reads as they come.
 type proc struct {
 	t     *testing.T
@@ -60,6 +89,7 @@ type proc struct {
 
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
+	readSources(t)
 	cmd := exec.Command(filepath.Join(binDir, name), args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -403,6 +433,7 @@ func TestSecondKioskdRefused(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	readSources(t)
 	run := func(bin string, args ...string) (int, string) {
 		out, err := exec.Command(filepath.Join(binDir, bin), args...).CombinedOutput()
 		var ee *exec.ExitError

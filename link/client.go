@@ -436,6 +436,9 @@ func readMessage(conn *websocket.Conn) (*proto.Message, error) {
 }
 
 func (c *Client) welcome(w *proto.Welcome) {
+	if dropped := cleanCatalogue(&w.Catalogue); dropped > 0 {
+		c.log.Warn("server's catalogue has entries without an id, prefix or group; left out", "entries", dropped)
+	}
 	c.setSnapshot(w)
 	if err := c.store.SaveSnapshot(w); err != nil {
 		c.log.Error("save snapshot", "err", err)
@@ -514,6 +517,9 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 		c.handler.HallMessage(m.HallMessage)
 	case proto.TypeUpdate:
 		c.mu.Lock()
+		if dropped := cleanCatalogue(&m.Update.Catalogue); dropped > 0 {
+			c.log.Warn("server's catalogue has entries without an id, prefix or group; left out", "entries", dropped)
+		}
 		if c.snapshot != nil {
 			snap := *c.snapshot
 			snap.Office, snap.Catalogue, snap.ConfigVersion = m.Update.Office, m.Update.Catalogue, m.Update.Version
@@ -636,11 +642,24 @@ func (c *Client) acknowledge(seq uint64) {
 	}
 }
 
+// inboxPruneEvery is how often old push ids are forgotten.
+const inboxPruneEvery = 6 * time.Hour
+
 func (c *Client) pruneLoop(ctx context.Context) {
+	inbox := time.NewTicker(inboxPruneEvery) // housekeeping: wall time will do
+	defer inbox.Stop()
+	pruneInbox := func() {
+		if err := c.store.PruneInbox(); err != nil && !errors.Is(err, ErrClosed) {
+			c.log.Error("prune inbox", "err", err)
+		}
+	}
+	pruneInbox()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-inbox.C:
+			pruneInbox()
 		case <-c.pruneC:
 			if err := c.store.Ack(c.Acked()); err != nil && !errors.Is(err, ErrClosed) {
 				c.log.Error("prune outbox", "err", err)
@@ -715,4 +734,32 @@ func (c *Client) Report(m *proto.Message) (uint64, error) {
 		return 0, fmt.Errorf("link: %s is not an event", m.Type)
 	}
 	return c.store.Append(m)
+}
+
+// cleanCatalogue leaves out what no ticket can be issued for: groups
+// without an id or prefix, services without an id or a known group. It
+// returns how many entries it left out.
+func cleanCatalogue(cat *proto.Catalogue) int {
+	dropped := 0
+	groups := map[string]bool{}
+	keptG := cat.Groups[:0]
+	for _, g := range cat.Groups {
+		if g.ID == "" || g.Prefix == "" || groups[g.ID] {
+			dropped++
+			continue
+		}
+		groups[g.ID] = true
+		keptG = append(keptG, g)
+	}
+	cat.Groups = keptG
+	keptS := cat.Services[:0]
+	for _, svc := range cat.Services {
+		if svc.ID == "" || !groups[svc.Group] {
+			dropped++
+			continue
+		}
+		keptS = append(keptS, svc)
+	}
+	cat.Services = keptS
+	return dropped
 }

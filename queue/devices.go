@@ -77,6 +77,10 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 			}
 			d.Epoch, d.LastSeq = h.Epoch, 0
 		}
+		if h.LastAck > d.LastSeq {
+			q.log.Error("terminal was acknowledged events this server does not have (database restored from a backup?); they are lost",
+				"device", d.ID, "acknowledged", h.LastAck, "server_has", d.LastSeq)
+		}
 		d.Roles, d.Version, d.LastSeen = h.Roles, h.Version, now
 		d.ClockOffsetMS = now.Sub(h.Time).Milliseconds()
 		if d.HasRole("kiosk") {

@@ -47,6 +47,7 @@ type terminal struct {
 	roles  []string
 	send   chan []byte
 	quit   chan struct{}
+	done   chan struct{} // closed when the writer has finished
 	once   sync.Once
 	reason []byte
 }
@@ -96,6 +97,7 @@ func (t *terminal) wants(typ string) bool {
 func (t *terminal) writeLoop() {
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
+	defer close(t.done)
 	defer t.conn.Close()
 	for {
 		select {
@@ -171,12 +173,23 @@ func (s *Server) publish(eff Effects) {
 	}
 }
 
-// Close disconnects every terminal with a going-away close frame.
+// Close disconnects every terminal with a going-away close frame, and
+// waits (a second at most) until the frames are out.
 func (s *Server) Close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var writers []chan struct{}
 	for t := range s.terms {
 		t.close(websocket.CloseGoingAway, "server shutting down")
+		writers = append(writers, t.done)
+	}
+	s.mu.Unlock()
+	deadline := time.After(time.Second)
+	for _, done := range writers {
+		select {
+		case <-done:
+		case <-deadline:
+			return
+		}
 	}
 }
 
@@ -219,7 +232,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("link handshake refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	t := &terminal{conn: conn, send: make(chan []byte, sendQueue), quit: make(chan struct{})}
+	t := &terminal{conn: conn, send: make(chan []byte, sendQueue), quit: make(chan struct{}), done: make(chan struct{})}
 	go t.writeLoop()
 	defer t.close(websocket.CloseNormalClosure, "")
 	if conn.Subprotocol() != proto.Subprotocol {
@@ -253,6 +266,12 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	// registered, under the lock that publish takes: no push can slip in
 	// between or overtake them.
 	s.mu.Lock()
+	for other := range s.terms {
+		if other.device == t.device {
+			// A half-open connection the terminal has given up on.
+			other.close(websocket.CloseGoingAway, "replaced by a newer connection")
+		}
+	}
 	ok := enqueueMsg(t, &proto.Message{Type: proto.TypeWelcome, Welcome: welcome})
 	for _, m := range missed {
 		if t.wants(m.Type) {

@@ -29,6 +29,20 @@ type healthReply struct {
 		LastError string `json:"last_error"`
 	} `json:"link"`
 	BufferedEvents int `json:"buffered_events"`
+	Outbox         struct {
+		Events int    `json:"events"`
+		Acked  uint64 `json:"acked"`
+		Alarm  string `json:"alarm"`
+	} `json:"outbox"`
+	Numbering *struct {
+		Mode   string `json:"mode"`
+		Leases []struct {
+			Prefix   string `json:"prefix"`
+			Left     int    `json:"left"`
+			Fallback int    `json:"fallback"`
+		} `json:"leases"`
+	} `json:"numbering"`
+	Alarms []string `json:"alarms"`
 }
 
 func health(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -57,7 +71,17 @@ func health(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "%s %s (%s), roles %s: %s\n", h.Device, h.Version, *addr, strings.Join(h.Roles, ", "), h.Status)
 	fmt.Fprintf(stdout, "  link     %-8s %s retries=%d %s\n", h.Link.State, h.Link.URL, h.Link.Retries, h.Link.LastError)
-	fmt.Fprintf(stdout, "  buffered %d events\n", h.BufferedEvents)
+	fmt.Fprintf(stdout, "  outbox   %d events waiting, acked up to %d\n", h.Outbox.Events, h.Outbox.Acked)
+	if n := h.Numbering; n != nil {
+		var left []string
+		for _, l := range n.Leases {
+			left = append(left, fmt.Sprintf("%s:%d", l.Prefix, l.Left))
+		}
+		fmt.Fprintf(stdout, "  numbers  %s, offline numbers left %s\n", n.Mode, strings.Join(left, " "))
+	}
+	for _, a := range h.Alarms {
+		fmt.Fprintf(stdout, "  ALARM    %s\n", a)
+	}
 	for _, d := range h.Devices {
 		fmt.Fprintf(stdout, "  %-8s %-8s %-14s %s %s\n", d.Kind, d.State, d.Name, d.Driver, d.Detail)
 	}

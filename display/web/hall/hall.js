@@ -40,11 +40,16 @@ function highlight(id) {
   setTimeout(render, state.highlightMS + 50);
 }
 
-// showMessage runs the centre's announcement line, Ukrainian then English.
+// showMessage runs the centre's announcement line, Ukrainian then English,
+// until its end time if it has one.
+let messageTimer = null;
 function showMessage(msg) {
-  const text = msg ? [msg.text.uk, msg.text.en].filter(Boolean).join("   •   ") : "";
+  clearTimeout(messageTimer);
+  const left = msg && msg.until ? Date.parse(msg.until) - Date.now() : Infinity;
+  const text = msg && left > 0 ? [msg.text.uk, msg.text.en].filter(Boolean).join("   •   ") : "";
   $("message").textContent = text;
   $("ticker").hidden = text === "";
+  if (text && left !== Infinity) messageTimer = setTimeout(() => showMessage(null), Math.min(left, 2147483647));
 }
 
 function onMessage(m) {

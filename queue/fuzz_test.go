@@ -1,0 +1,62 @@
+package queue
+
+import (
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// FuzzTerminalMessage feeds the server whatever a terminal could send:
+// bytes are decoded as the link does, and what decodes is handled as a
+// request or committed as an event. Nothing may panic, and the queue must
+// still work afterwards.
+func FuzzTerminalMessage(f *testing.F) {
+	at := "2026-11-23T10:00:00+02:00"
+	for _, s := range []string{
+		`{"type":"reserve","id":"r1","reserve":{"service":"pension-age"}}`,
+		`{"type":"checkin","id":"r2","checkin":{"code":"1234"}}`,
+		`{"type":"ticket_issued","seq":1,"ticket":{"number":"П980","service":"pension-age","offline":true,"issued_at":"` + at + `","terminal_at":"` + at + `"}}`,
+		`{"type":"ticket_issued","seq":2,"ticket":{"number":"П001","service":"pension-age","issued_at":"` + at + `"}}`,
+		`{"type":"ticket_issued","seq":3,"ticket":{"number":"Ж1-001","service":"teleport","offline":true}}`,
+		`{"type":"device_status","seq":4,"status":{"devices":[{"name":"printer","state":"fault"}]}}`,
+		`{"type":"call_shown","seq":5,"seen":{"call":"2026-11-23/1"}}`,
+		`{"type":"call_announced","seq":6,"seen":{"call":"../../x"}}`,
+		`{"type":"keypad","seq":7,"keypad":{"window":1,"key":"next","at":"` + at + `"}}`,
+		`{"type":"keypad","seq":8,"keypad":{"window":99999,"key":"recall","at":"` + at + `"}}`,
+		`{"type":"rating","seq":9,"rating":{"ticket":"П001","window":1,"score":5}}`,
+		`{"type":"welcome","welcome":{}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	c := newClock()
+	c.Advance(time.Hour)
+	q := openTest(f, filepath.Join(f.TempDir(), "q.db"), c)
+	srv := NewServer(q, slog.New(slog.NewTextHandler(io.Discard, nil)), Auth{})
+	if _, _, _, err := q.Connect(&proto.Hello{Device: "fuzz", Roles: []string{"kiosk", "hall", "window"}, Epoch: "e", Time: c.Now()}); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := proto.Decode(b)
+		if err != nil && m == nil {
+			return
+		}
+		if m.IsEvent() {
+			// Whatever seq it claims, the next one keeps events applying.
+			d, _ := q.Device("fuzz")
+			m.Seq = d.LastSeq + 1
+			if _, _, err := q.ApplyEvents("fuzz", 0, []*proto.Message{m}); err != nil {
+				t.Fatalf("event %s not committed: %v", b, err)
+			}
+			return
+		}
+		term := &terminal{device: "fuzz", send: make(chan []byte, 16), quit: make(chan struct{}), done: make(chan struct{})}
+		srv.handleRequest(term, m)
+		if _, _, err := q.Issue("pension-age", "api"); err != nil {
+			t.Fatalf("queue broken after %s: %v", b, err)
+		}
+	})
+}
