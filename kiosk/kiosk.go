@@ -132,11 +132,11 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 		return nil, ErrUnknownService
 	}
 	k.printing.Lock()
-	defer k.printing.Unlock()
 	// The ticket is in the outbox when IssueTicket returns: only then may
 	// its first byte go to the printer.
 	t, err := k.cfg.Tickets.IssueTicket(ctx, service)
 	if err != nil {
+		k.printing.Unlock()
 		return nil, err
 	}
 	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt,
@@ -151,6 +151,7 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 	} else {
 		out.Printed = true
 	}
+	k.printing.Unlock()
 	k.refreshFaultLight()
 	if !t.Offline {
 		// Answer once the server has the ticket in its queue, so "taken"

@@ -382,6 +382,12 @@ func (c *Client) session(ctx context.Context) error {
 		c.log.Error("the server has fewer of this terminal's events than it acknowledged; they cannot be resent",
 			"server_has", w.Resume, "acknowledged", sent)
 	}
+	if moved, err := c.store.EnsureNextSeq(w.Resume + 1); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	} else if moved {
+		c.log.Warn("the server knows later events of this outbox than it holds (restored from an older copy?); numbering continues after the server's",
+			"resume", w.Resume)
+	}
 	c.welcome(w)
 	if ob := c.store.Outbox(); ob.Events > 0 {
 		c.ackMu.Lock()

@@ -80,10 +80,13 @@ func (s *Store) MergeLeases(leases []proto.Lease) error {
 				}
 				known := false
 				for _, b := range d.Blocks[l.Prefix] {
-					known = known || (b.From == l.From && b.To == l.To)
+					if b.From == l.From && b.To == l.To {
+						known = true
+						b.Next = max(b.Next, l.Next) // numbers the server saw used are gone
+					}
 				}
 				if !known {
-					d.Blocks[l.Prefix] = append(d.Blocks[l.Prefix], &block{From: l.From, To: l.To, Next: l.From})
+					d.Blocks[l.Prefix] = append(d.Blocks[l.Prefix], &block{From: l.From, To: l.To, Next: max(l.From, l.Next)})
 				}
 			}
 			if err := saveDay(tx, day, d); err != nil {

@@ -221,3 +221,23 @@ func (s *Store) Buffered() int {
 	defer s.mu.Unlock()
 	return s.events
 }
+
+// EnsureNextSeq moves the sequence forward to at least next. A server that
+// has committed events up to next-1 from this outbox (its file restored
+// from an older copy) would otherwise take new events for duplicates.
+func (s *Store) EnsureNextSeq(next uint64) (moved bool, err error) {
+	err = s.update(func(tx *bolt.Tx) error {
+		st := tx.Bucket(bucketState)
+		if getU64(st, keyNextSeq) >= next {
+			return nil
+		}
+		moved = true
+		tx.OnCommit(func() {
+			s.mu.Lock()
+			s.nextSeq = next
+			s.mu.Unlock()
+		})
+		return st.Put(keyNextSeq, u64(next))
+	})
+	return moved, err
+}

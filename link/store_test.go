@@ -2,6 +2,7 @@ package link
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/link/proto"
+	"github.com/cherga/kiosk/queue/queuetest"
 )
 
 func openStore(t testing.TB, dir string, opts StoreOptions) *Store {
@@ -205,4 +207,58 @@ func joinStrings(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// A server that already has later events of this outbox (the file was
+// restored from an older copy) moves the numbering on, so new events are
+// not taken for duplicates.
+func TestRestoredOutboxContinuesAfterServer(t *testing.T) {
+	office := queuetest.Start(t, nil)
+	dir := t.TempDir()
+	backup := filepath.Join(t.TempDir(), "kioskd.db")
+	r := start(t, office.LinkURL(), dir, kioskHall)
+	receive(t, r.rec.welcomes, "welcome")
+	r.stop()
+	copyFile(t, filepath.Join(dir, "kioskd.db"), backup)
+
+	r = start(t, office.LinkURL(), dir, kioskHall)
+	receive(t, r.rec.welcomes, "welcome")
+	for range 3 {
+		is := issue(t, r.c, "pension-age")
+		if err := r.c.WaitAck(t.Context(), is.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.stop()
+
+	copyFile(t, backup, filepath.Join(dir, "kioskd.db")) // the older copy comes back
+	r = start(t, office.LinkURL(), dir, kioskHall)
+	defer r.stop()
+	receive(t, r.rec.welcomes, "saved welcome")
+	receive(t, r.rec.welcomes, "welcome")
+	is := issue(t, r.c, "pension-age")
+	if err := r.c.WaitAck(t.Context(), is.Seq); err != nil {
+		t.Fatal(err)
+	}
+	tickets, _ := office.Queue.Tickets(office.Queue.Today())
+	waiting := 0
+	for _, tk := range tickets {
+		if tk.State == proto.StateWaiting {
+			waiting++
+		}
+	}
+	if is.Seq <= 3 || waiting != 4 {
+		t.Errorf("after the restore: seq %d, %d tickets waiting, want 4", is.Seq, waiting)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,14 +1,13 @@
 package queue
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 )
 
-// BenchmarkIssue is one ticket committed to bbolt (one fsync) before it is
-// answered. BenchmarkFsync beside it is the disk's raw limit.
+// BenchmarkIssue is one ticket committed to bbolt before it is answered;
+// link's BenchmarkFsync is the disk's raw limit.
 func BenchmarkIssue(b *testing.B) {
 	c := newClock()
 	q := openTest(b, filepath.Join(b.TempDir(), "q.db"), c)
@@ -18,22 +17,5 @@ func BenchmarkIssue(b *testing.B) {
 			b.Fatal(err)
 		}
 		c.Advance(time.Millisecond)
-	}
-}
-
-func BenchmarkFsync(b *testing.B) {
-	f, err := os.Create(filepath.Join(b.TempDir(), "f"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for b.Loop() {
-		if _, err := f.WriteAt(buf, 0); err != nil {
-			b.Fatal(err)
-		}
-		if err := f.Sync(); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -121,7 +121,7 @@ func (q *Queue) leasesOf(tx *bolt.Tx, device string) ([]proto.Lease, error) {
 			}
 			for _, bl := range blocks {
 				if bl.Device == device {
-					out = append(out, proto.Lease{Day: string(k), Prefix: string(prefix), From: bl.From, To: bl.To})
+					out = append(out, proto.Lease{Day: string(k), Prefix: string(prefix), From: bl.From, To: bl.To, Next: bl.Next})
 				}
 			}
 			return nil

@@ -123,30 +123,22 @@ func (s *Server) handleQueues(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.q.Lengths())
 }
 
-// date is the ?date= of a request, today's by default.
-func (s *Server) date(r *http.Request) string {
-	if date := r.URL.Query().Get("date"); date != "" {
-		return date
-	}
-	return s.q.Today()
-}
-
 func (s *Server) handleTickets(w http.ResponseWriter, r *http.Request) {
-	date := s.date(r)
-	tickets, err := s.q.Tickets(date)
-	if errors.Is(err, ErrBadDate) {
-		writeError(w, http.StatusBadRequest, "bad_date", err.Error())
-		return
-	} else if err != nil {
-		s.internal(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"date": date, "tickets": tickets})
+	s.dayList(w, r, "tickets", func(date string) (any, error) { return s.q.Tickets(date) })
 }
 
 func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
-	date := s.date(r)
-	calls, err := s.q.CallLog(date)
+	s.dayList(w, r, "calls", func(date string) (any, error) { return s.q.CallLog(date) })
+}
+
+// dayList answers {"date": ..., name: list} for the ?date= of r (today by
+// default).
+func (s *Server) dayList(w http.ResponseWriter, r *http.Request, name string, list func(date string) (any, error)) {
+	date := r.URL.Query().Get("date")
+	if date == "" {
+		date = s.q.Today()
+	}
+	items, err := list(date)
 	if errors.Is(err, ErrBadDate) {
 		writeError(w, http.StatusBadRequest, "bad_date", err.Error())
 		return
@@ -154,7 +146,7 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"date": date, "calls": calls})
+	writeJSON(w, http.StatusOK, map[string]any{"date": date, name: items})
 }
 
 // terminalView is a terminal in GET /api/v1/terminals.

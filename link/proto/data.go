@@ -123,6 +123,9 @@ type Lease struct {
 	Prefix string `json:"prefix"`
 	From   int    `json:"from"`
 	To     int    `json:"to"`
+	// Next is the first number of the block the server has not seen used;
+	// a kiosk whose own record is older (restored) starts there.
+	Next int `json:"next,omitempty"`
 }
 
 // HallMessage is the running line of the hall displays.
