@@ -109,7 +109,7 @@ func BenchmarkCallDelivery(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		office.API.Reload(eff) // publish, as the HTTP handler does
+		office.API.Publish(eff) // as the HTTP handler does
 		lats = append(lats, receive(b, h.lat, "call"))
 	}
 	slices.Sort(lats)

@@ -160,13 +160,3 @@ func (s *Store) Numbers(day string) ([]LeaseLeft, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Prefix < out[j].Prefix })
 	return out, err
 }
-
-// Slot is this terminal's slot in the office, 0 before the first welcome.
-func (s *Store) Slot() int {
-	var slot uint64
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		slot = getU64(tx.Bucket(bucketState), keySlot)
-		return nil
-	})
-	return int(slot)
-}

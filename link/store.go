@@ -104,7 +104,6 @@ var (
 	keyNextSeq  = []byte("next_seq")
 	keyAcked    = []byte("acked")
 	keyLastPush = []byte("last_push")
-	keySlot     = []byte("slot")
 )
 
 // Store errors.
@@ -314,18 +313,14 @@ func u64(n uint64) []byte {
 	return b[:]
 }
 
-// SaveSnapshot keeps the server's latest snapshot, and the slot it gave.
+// SaveSnapshot keeps the server's latest snapshot.
 func (s *Store) SaveSnapshot(w *proto.Welcome) error {
 	b, err := json.Marshal(w)
 	if err != nil {
 		return fmt.Errorf("link: encode snapshot: %w", err)
 	}
 	return s.update(func(tx *bolt.Tx) error {
-		st := tx.Bucket(bucketState)
-		if err := st.Put(keySlot, u64(uint64(w.Slot))); err != nil {
-			return err
-		}
-		return st.Put(keyWelcome, b)
+		return tx.Bucket(bucketState).Put(keyWelcome, b)
 	})
 }
 

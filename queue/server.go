@@ -268,5 +268,6 @@ func (s *Server) internal(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
 }
 
-// Reload applies a new office configuration and tells the terminals.
-func (s *Server) Reload(eff Effects) { s.publish(eff) }
+// Publish sends the effects of a change made outside the API (a reloaded
+// configuration) to the terminals.
+func (s *Server) Publish(eff Effects) { s.publish(eff) }

@@ -176,6 +176,6 @@ func reload(path string, q *queue.Queue, srv *queue.Server, log *slog.Logger) {
 		return
 	}
 	srv.SetAuth(auth(cfg))
-	srv.Reload(eff)
+	srv.Publish(eff)
 	log.Info("configuration reloaded", "version", v)
 }
