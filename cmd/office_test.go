@@ -454,8 +454,10 @@ func TestCheck(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	writeConfig(t, "../configs/demo.yaml", bad, "  highlight: 10s", "  highlight: 10s\n  hilight: 5s")
+	b, _ := os.ReadFile(bad)
+	line := 1 + strings.Count(string(b[:strings.Index(string(b), "  hilight")]), "\n")
 	code, out := run("kioskd", "-check", "-config", bad)
-	if code == 0 || !strings.Contains(out, bad+":30:3: hall.hilight: unknown key") {
+	if code == 0 || !strings.Contains(out, fmt.Sprintf("%s:%d:3: hall.hilight: unknown key", bad, line)) {
 		t.Errorf("unknown key: exit %d\n%s", code, out)
 	}
 }

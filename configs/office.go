@@ -2,8 +2,10 @@ package configs
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -19,6 +21,9 @@ type Office struct {
 	Listen   string `yaml:"listen"`
 	DataDir  string `yaml:"data_dir"`
 	Log      Log    `yaml:"log"`
+	// TrackingURL is where a visitor follows a ticket, printed as its QR
+	// code: {office}, {date} and {number} are filled in. Empty: no QR.
+	TrackingURL string `yaml:"tracking_url"`
 	// LeaseSize is how many numbers per prefix and day a kiosk may give
 	// out by itself while the server is unreachable.
 	LeaseSize int                  `yaml:"lease_size"`
@@ -125,6 +130,11 @@ func (o *Office) check(d *decoder) {
 	}
 	checkListen(d, "listen", o.Listen)
 	o.checkSecurity(d)
+	if u := o.TrackingURL; u != "" {
+		if pu, err := url.Parse(strings.NewReplacer("{office}", "x", "{date}", "x", "{number}", "x").Replace(u)); err != nil || pu.Scheme == "" || pu.Host == "" {
+			d.errorf("tracking_url", "got %q, expected an address like https://office.example/t/{date}/{number}", u)
+		}
+	}
 	if o.DataDir == "" {
 		d.errorf("data_dir", "required: the directory for queued's database, like /var/lib/queued")
 	}

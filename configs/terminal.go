@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cherga/kiosk/printer"
 )
 
 // Terminal is the configuration of one kioskd. reference.yaml documents
@@ -102,6 +104,7 @@ type Buffer struct {
 
 type KioskRole struct {
 	Printer    Printer `yaml:"printer"`
+	Ticket     Ticket  `yaml:"ticket"`
 	Scanner    Scanner `yaml:"scanner"`
 	Button     Button  `yaml:"button"`
 	FaultLight string  `yaml:"fault_light"`
@@ -110,7 +113,23 @@ type KioskRole struct {
 type Printer struct {
 	Driver  PrinterDriver `yaml:"driver"`
 	Port    string        `yaml:"port"`
+	Profile string        `yaml:"profile"`
 	PaperMM int           `yaml:"paper_mm"`
+	// Baud is the serial line speed; serial ports only.
+	Baud int `yaml:"baud"`
+	// Pace limits bytes per second for serial printers without flow
+	// control; 0 sends at full speed.
+	Pace int `yaml:"pace"`
+	// RollM is the paper roll's length in metres, for printers that cannot
+	// report their paper: tickets are counted against it. 0: not counted.
+	RollM float64 `yaml:"roll_m"`
+}
+
+// Ticket is the printed ticket's layout.
+type Ticket struct {
+	Blocks []string `yaml:"blocks"`
+	Logo   int      `yaml:"logo"`
+	Footer Text     `yaml:"footer"`
 }
 
 type PrinterDriver string
@@ -238,7 +257,8 @@ func DefaultTerminal() Terminal {
 		Server: Server{HandshakeTimeout: 10 * time.Second, ReconnectMax: 30 * time.Second},
 		Buffer: Buffer{AlarmEvents: 5000, AlarmAge: 30 * time.Minute, MaxEvents: 200_000},
 		Kiosk: KioskRole{
-			Printer: Printer{Driver: PrinterSim, PaperMM: 80},
+			Printer: Printer{Driver: PrinterSim, Profile: "generic", PaperMM: 80, Baud: 19200},
+			Ticket:  Ticket{Blocks: append([]string(nil), printer.DefaultTemplate.Blocks...)},
 			Scanner: Scanner{Driver: ScannerNone, Source: "http"},
 		},
 		Hall: HallRole{
@@ -332,8 +352,30 @@ func (c *Terminal) checkKiosk(d *decoder) {
 			d.errorf("kiosk.printer.port", "got %q, expected a device path like /dev/usb/lp0 or /dev/ttyUSB0, or host:9100 for a network printer", k.Printer.Port)
 		}
 	}
-	if k.Printer.PaperMM != 58 && k.Printer.PaperMM != 80 {
-		d.errorf("kiosk.printer.paper_mm", "got %d, expected 58 or 80", k.Printer.PaperMM)
+	if prof, err := printer.LookupProfile(k.Printer.Profile); err != nil {
+		d.errorf("kiosk.printer.profile", "got %q, expected one of: %s", k.Printer.Profile, strings.Join(printer.ProfileIDs(), ", "))
+	} else if _, err := prof.Width(k.Printer.PaperMM); err != nil {
+		d.errorf("kiosk.printer.paper_mm", "got %d, expected %s (the widths profile %s takes)",
+			k.Printer.PaperMM, strings.Join(prof.PaperWidths(), " or "), prof.ID)
+	}
+	switch k.Printer.Baud {
+	case 9600, 19200, 38400, 57600, 115200:
+	default:
+		d.errorf("kiosk.printer.baud", "got %d, expected 9600, 19200, 38400, 57600 or 115200", k.Printer.Baud)
+	}
+	if k.Printer.Pace < 0 {
+		d.errorf("kiosk.printer.pace", "got %d, expected bytes per second, 0 for no limit", k.Printer.Pace)
+	}
+	if k.Printer.RollM < 0 || k.Printer.RollM > 500 {
+		d.errorf("kiosk.printer.roll_m", "got %g, expected the roll length in metres (0 to 500)", k.Printer.RollM)
+	}
+	for i, b := range k.Ticket.Blocks {
+		if (printer.Template{Blocks: []string{b}}).Check() != nil {
+			d.errorf(fmt.Sprintf("kiosk.ticket.blocks[%d]", i), "got %q, expected one of: %s", b, strings.Join(printer.BlockNames, ", "))
+		}
+	}
+	if k.Ticket.Logo < 0 || k.Ticket.Logo > 255 {
+		d.errorf("kiosk.ticket.logo", "got %d, expected the key of a logo stored in the printer, 1 to 255, or 0 for none", k.Ticket.Logo)
 	}
 	switch k.Scanner.Driver {
 	case ScannerSerial, ScannerEvdev:

@@ -51,6 +51,7 @@ func TestKeysUsedExist(t *testing.T) {
 		regexp.MustCompile(`\bt\("([\w.]*\w)"`),
 		regexp.MustCompile(`I18N\.t\("([\w.]*\w)"`),
 		regexp.MustCompile(`data-i18n(?:-both)?="([\w.]*\w)"`),
+		regexp.MustCompile(`\bt \$lang "([\w.]*\w)"`),
 	}
 	// Keys made at run time from an API error code.
 	dynamic := []string{"operator.error.queue_empty", "operator.error.unknown_window",

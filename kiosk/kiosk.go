@@ -15,6 +15,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,9 +143,11 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 	}
 	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt,
 		Offline: t.Offline, Numbering: t.Mode}
+	group, _ := snap.Catalogue.Group(svc.Group)
 	err = k.cfg.Printer.Print(ctx, &printer.Ticket{
 		Centre: snap.Office.Name, Number: t.Number, Service: svc.Name,
 		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
+		Windows: group.Windows, TrackURL: TrackURL(snap.Office, t.IssuedAt, t.Number), Offline: t.Offline,
 	})
 	if err != nil {
 		k.log.Error("ticket not printed; the page shows its number", "number", t.Number, "err", err)
@@ -176,6 +180,18 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"code": code, "error": msg})
 }
 
+// TrackURL fills in the office's tracking address for a ticket.
+func TrackURL(o proto.Office, issued time.Time, number string) string {
+	if o.TrackingURL == "" {
+		return ""
+	}
+	if loc, err := time.LoadLocation(o.Timezone); err == nil && o.Timezone != "" {
+		issued = issued.In(loc)
+	}
+	return strings.NewReplacer("{office}", url.PathEscape(o.ID), "{date}", issued.Format(time.DateOnly),
+		"{number}", url.PathEscape(number)).Replace(o.TrackingURL)
+}
+
 // catalogueView is GET /api/v1/services: the catalogue, and what the page
 // needs beside it.
 type catalogueView struct {
@@ -183,6 +199,9 @@ type catalogueView struct {
 	Groups   []proto.Group    `json:"groups"`
 	Services []proto.Service  `json:"services"`
 	Queues   []proto.QueueLen `json:"queues"`
+	// CanPrint is false while the printer cannot print: the page then
+	// says the number will be shown on screen.
+	CanPrint bool `json:"can_print"`
 }
 
 func (k *Kiosk) handleServices(w http.ResponseWriter, r *http.Request) {
@@ -193,6 +212,7 @@ func (k *Kiosk) handleServices(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, catalogueView{
 		Office: snap.Office, Groups: snap.Catalogue.Groups, Services: snap.Catalogue.Services, Queues: snap.Queues,
+		CanPrint: k.cfg.Printer.Status().State != devices.Fault,
 	})
 }
 

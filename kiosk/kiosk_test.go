@@ -17,6 +17,7 @@ import (
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
+	"github.com/cherga/kiosk/printer/simprinter"
 	"github.com/cherga/kiosk/queue/queuetest"
 )
 
@@ -37,25 +38,39 @@ func (welcomed) Cancel(proto.Cancel)            {}
 func (welcomed) HallMessage(*proto.HallMessage) {}
 func (welcomed) Update(*proto.Update)           {}
 
-// notifying is the simulated printer, telling the test after each print.
+// notifying is the ESC/POS driver, telling the test after each print.
 type notifying struct {
-	*printer.Sim
+	*printer.ESCPOS
 	printed chan error
 }
 
 func (n notifying) Print(ctx context.Context, t *printer.Ticket) error {
-	err := n.Sim.Print(ctx, t)
+	err := n.ESCPOS.Print(ctx, t)
 	n.printed <- err
 	return err
 }
 
 type rig struct {
 	k       *Kiosk
-	sim     *printer.Sim
+	dev     *simprinter.Device // the simulated printer the driver talks to
+	drv     *printer.ESCPOS
 	printed chan error
 	pins    *devices.SimPins
 	office  *queuetest.Office
 	api     *httptest.Server
+}
+
+// waitPrinter waits until the driver reports state.
+func (r *rig) waitPrinter(t *testing.T, state devices.State) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for r.drv.Status().State != state {
+		select {
+		case <-r.drv.Changes():
+		case <-timeout:
+			t.Fatalf("printer is %+v, want %s", r.drv.Status(), state)
+		}
+	}
 }
 
 // newRig wires a kiosk to a real queue server over a real link.
@@ -85,14 +100,22 @@ func newRig(t *testing.T, serverUp bool) *rig {
 			t.Fatal("no welcome")
 		}
 	}
-	sim, err := printer.NewSim(filepath.Join(dir, "tickets"), 80)
+	prof, err := printer.LookupProfile("epson-tm-t20")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{sim: sim, printed: make(chan error, 8), pins: devices.NewSimPins(), office: office}
+	dev, err := simprinter.New(prof, 80, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv := printer.Open(printer.Config{Driver: "sim", Profile: prof, PaperMM: 80, Template: printer.DefaultTemplate,
+		Port: printer.PipePort{Name: "sim", Serve: func(c io.ReadWriteCloser) { _ = dev.Serve(c) }}})
+	t.Cleanup(func() { drv.Close() })
+	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(), office: office}
+	r.waitPrinter(t, devices.OK)
 	button, _ := r.pins.Pin("BUTTON")
 	light, _ := r.pins.Pin("LED")
-	r.k = New(Config{Tickets: lc, Printer: notifying{sim, r.printed}, Button: button, ButtonService: "certificate-income",
+	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, Button: button, ButtonService: "certificate-income",
 		FaultLight: light, Log: quiet})
 	mux := http.NewServeMux()
 	r.k.Register(mux)
@@ -123,8 +146,11 @@ func TestTakeTicket(t *testing.T) {
 		got["numbering"] != "online" {
 		t.Fatalf("answer %v", got)
 	}
-	if err := <-r.printed; err != nil || !strings.HasSuffix(r.sim.LastPrinted(), "-П001.png") {
-		t.Fatalf("printed %q: %v", r.sim.LastPrinted(), err)
+	if err := <-r.printed; err != nil {
+		t.Fatal(err)
+	}
+	if p := <-r.dev.Printed(); p.Headline != "П001" || !strings.Contains(p.Text, "Призначення пенсії за віком") {
+		t.Fatalf("printed %q:\n%s", p.Headline, p.Text)
 	}
 	// The answer came after the server queued the ticket: the next one
 	// counts it, and it can be called.
@@ -158,7 +184,8 @@ func TestTakeTicket(t *testing.T) {
 // says it was not printed; the fault light comes on.
 func TestPrinterOutOfPaper(t *testing.T) {
 	r := newRig(t, true)
-	r.sim.SetFault(printer.PaperOut)
+	r.dev.SetCondition(simprinter.PaperOut)
+	r.waitPrinter(t, devices.Fault)
 	got := r.take(t, `{"service":"pension-age"}`, http.StatusCreated)
 	if got["number"] != "П001" || got["printed"] != false || got["print_error"] == "" {
 		t.Fatalf("answer %v", got)
@@ -207,8 +234,11 @@ func TestHardwareButton(t *testing.T) {
 	if err := r.pins.Press("BUTTON"); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-r.printed; err != nil || !strings.HasSuffix(r.sim.LastPrinted(), "-Г001.png") {
-		t.Fatalf("button ticket %q: %v", r.sim.LastPrinted(), err)
+	if err := <-r.printed; err != nil {
+		t.Fatal(err)
+	}
+	if p := <-r.dev.Printed(); p.Headline != "Г001" {
+		t.Fatalf("button ticket %q", p.Headline)
 	}
 }
 

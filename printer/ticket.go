@@ -1,10 +1,10 @@
 // Package printer makes the paper ticket a visitor holds: its content
-// (Ticket), its layout, and the printers that put it on paper. Sim renders
-// the ticket to a PNG at the printer's dot width: the demo's printer and
-// the technician's preview.
+// (Ticket), its layout (Template), its bytes for a printer model (Encode,
+// with the model's Profile), and the ESC/POS printer that prints it over
+// serial, USB or the network, watching its paper and cover.
 //
 // A printer never decides whether a ticket exists: the ticket is issued
-// before printing starts, and a print failure is reported, not hidden.
+// before printing starts, and a print failure is reported, never hidden.
 package printer
 
 import (
@@ -21,13 +21,12 @@ type Ticket struct {
 	IssuedAt time.Time
 	Ahead    int
 	WaitMin  int
-}
-
-// Dots across the printable width at 203 dpi, the resolution of nearly
-// every kiosk thermal printer.
-func widthDots(paperMM int) int {
-	if paperMM == 58 {
-		return 384
-	}
-	return 576
+	// Windows serve the ticket's service, if known.
+	Windows []int
+	// TrackURL is the ticket's tracking page, printed as a QR code.
+	TrackURL string
+	// Offline marks a ticket numbered while the server was unreachable.
+	Offline bool
+	// Copy marks a ticket printed again after a fault interrupted it.
+	Copy bool
 }

@@ -34,6 +34,7 @@ var (
 	ErrQueueEmpty     = errors.New("queue: nobody waits for this window")
 	ErrNothingToCall  = errors.New("queue: this window has called nobody yet")
 	ErrBadDate        = errors.New("queue: date must be YYYY-MM-DD")
+	ErrNoTicket       = errors.New("queue: no such ticket")
 )
 
 // StateCancelled is a ticket whose call the operator withdrew (the visitor
@@ -718,7 +719,14 @@ func (q *Queue) Catalogue() proto.Catalogue {
 func (o *office) catalogue() proto.Catalogue {
 	c := proto.Catalogue{Groups: []proto.Group{}, Services: []proto.Service{}}
 	for _, g := range o.cfg.Groups {
-		c.Groups = append(c.Groups, proto.Group{ID: g.ID, Name: proto.Text(g.Name), Prefix: g.Prefix})
+		var windows []int
+		for _, w := range o.cfg.Windows {
+			if serves(w, g.ID) {
+				windows = append(windows, w.Number)
+			}
+		}
+		sort.Ints(windows)
+		c.Groups = append(c.Groups, proto.Group{ID: g.ID, Name: proto.Text(g.Name), Prefix: g.Prefix, Windows: windows})
 	}
 	for _, s := range o.cfg.Services {
 		c.Services = append(c.Services, proto.Service{ID: s.ID, Group: s.Group, Name: proto.Text(s.Name)})
@@ -734,7 +742,7 @@ func (q *Queue) Office() proto.Office {
 }
 
 func (o *office) info() proto.Office {
-	return proto.Office{ID: o.cfg.ID, Name: proto.Text(o.cfg.Name), Timezone: o.cfg.Timezone}
+	return proto.Office{ID: o.cfg.ID, Name: proto.Text(o.cfg.Name), Timezone: o.cfg.Timezone, TrackingURL: o.cfg.TrackingURL}
 }
 
 // Windows lists the configured window numbers.
@@ -802,4 +810,32 @@ func (q *Queue) HallMessage() *proto.HallMessage {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.hallMsg
+}
+
+// Track finds a ticket of date for its tracking page, with how many
+// visitors of its group wait before it.
+func (q *Queue) Track(date, number string) (proto.Ticket, int, error) {
+	tickets, err := q.Tickets(date)
+	if err != nil {
+		return proto.Ticket{}, 0, err
+	}
+	for _, t := range tickets {
+		if t.Number != number || t.State == proto.StateReserved {
+			continue
+		}
+		ahead := 0
+		if t.State == proto.StateWaiting {
+			for _, o := range tickets {
+				if o.State == proto.StateWaiting && o.Group == t.Group && o.IssuedAt.Before(t.IssuedAt) {
+					ahead++
+				}
+			}
+		}
+		t.Ahead = ahead
+		q.mu.Lock()
+		t.WaitMin = q.estimate(t.Group, ahead)
+		q.mu.Unlock()
+		return t, ahead, nil
+	}
+	return proto.Ticket{}, 0, ErrNoTicket
 }

@@ -71,6 +71,7 @@ func NewServer(q *Queue, log *slog.Logger, auth Auth) *Server {
 	s.mux.HandleFunc("PUT /api/v1/hall-message", s.handleHallMessage)
 	s.mux.HandleFunc("DELETE /api/v1/hall-message", s.handleHallMessage)
 	s.mux.HandleFunc("GET /api/v1/link", s.handleLink)
+	s.mux.HandleFunc("GET /t/{date}/{number}", s.handleTrack)
 	i18n.Register(s.mux)
 	s.mux.Handle("GET /operator/", http.FileServerFS(mustSub(webFS, "web")))
 	s.mux.Handle("GET /{$}", http.RedirectHandler("/operator/", http.StatusFound))

@@ -306,3 +306,30 @@ func TestLinkBadPeers(t *testing.T) {
 	// The server still works for good peers.
 	dialPeer(t, ts).hello("k4", "kiosk")
 }
+
+func TestTrackingPage(t *testing.T) {
+	ts, _ := newTestServer(t)
+	var tk proto.Ticket
+	call(t, "POST", ts.URL+"/api/v1/tickets", `{"service":"pension-age"}`, http.StatusCreated, &tk)
+	page := func(path string, want int) string {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %s", path, resp.Status)
+		}
+		return string(b)
+	}
+	if p := page("/t/2026-11-23/"+tk.Number, http.StatusOK); !strings.Contains(p, "Перед вами в черзі: 0") || !strings.Contains(p, "People ahead of you: 0") {
+		t.Errorf("waiting page:\n%s", p)
+	}
+	call(t, "POST", ts.URL+"/api/v1/windows/9/next", "", http.StatusOK, nil)
+	if p := page("/t/2026-11-23/"+tk.Number, http.StatusOK); !strings.Contains(p, "Вас викликано до вікна 9") {
+		t.Errorf("called page:\n%s", p)
+	}
+	page("/t/2026-11-23/Я999", http.StatusNotFound)
+	page("/t/yesterday/П001", http.StatusNotFound)
+}

@@ -5,6 +5,8 @@
 //	kioskctl scan   [-addr 127.0.0.1:8080] CODE
 //	kioskctl press  [-addr 127.0.0.1:8080] PIN
 //	kioskctl token  -device ID
+//	kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] -out DIR
+//	kioskctl printer profiles | new-roll [-addr 127.0.0.1:8080]
 package main
 
 import (
@@ -22,6 +24,10 @@ const usage = `usage:
   kioskctl scan   [-addr HOST:PORT] CODE               feed a code to its simulated scanner
   kioskctl press  [-addr HOST:PORT] PIN                press a simulated GPIO button
   kioskctl token  -device ID                           make a terminal's link token
+  kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] [-office FILE] -out DIR
+                                                       write a ticket's exact printer bytes and their picture
+  kioskctl printer profiles                            list the printer profiles
+  kioskctl printer new-roll [-addr HOST:PORT]          a fresh paper roll is in (counted printers)
 `
 
 var errUsage = errors.New("bad usage")
@@ -53,6 +59,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simPost(ctx, args[1:], stderr, "press", func(v string) (string, string) { return "/api/v1/sim/gpio/" + v, "" })
 	case "token":
 		return token(args[1:], stdout, stderr)
+	case "ticket":
+		if len(args) > 1 && args[1] == "render" {
+			return ticketRender(args[2:], stdout, stderr)
+		}
+	case "printer":
+		if len(args) > 1 && args[1] == "profiles" {
+			return printerProfiles(stdout)
+		}
+		if len(args) > 1 && args[1] == "new-roll" {
+			return newRoll(ctx, args[2:], stderr)
+		}
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

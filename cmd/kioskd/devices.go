@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
+	"github.com/cherga/kiosk/printer/simprinter"
 )
 
 // missing stands in for a device this build has no driver for, or that
@@ -41,9 +46,6 @@ func notInThisBuild(c *configs.Terminal) []string {
 		out = append(out, fmt.Sprintf("%s: %s: %v", key, driver, errLaterRelease))
 	}
 	if c.Has(configs.RoleKiosk) {
-		if c.Kiosk.Printer.Driver == configs.PrinterESCPOS {
-			note("kiosk.printer.driver", string(c.Kiosk.Printer.Driver))
-		}
 		if d := c.Kiosk.Scanner.Driver; d == configs.ScannerSerial || d == configs.ScannerEvdev {
 			note("kiosk.scanner.driver", string(d))
 		}
@@ -61,18 +63,36 @@ type kioskPrinter interface {
 	Status() devices.Status
 }
 
-func openPrinter(c *configs.Terminal) (kioskPrinter, *printer.Sim) {
+// openPrinter starts the ESC/POS driver on the configured port; the sim
+// driver is the same driver talking to a simulated printer in-process.
+func openPrinter(c *configs.Terminal, log *slog.Logger) (kioskPrinter, *printer.ESCPOS, *simprinter.Device) {
 	p := c.Kiosk.Printer
-	switch p.Driver {
-	case configs.PrinterSim:
-		sim, err := printer.NewSim(filepath.Join(c.DataDir, "tickets"), p.PaperMM)
-		if err != nil {
-			return newMissing("printer", "printer", string(p.Driver), err), nil
-		}
-		return sim, sim
-	default:
-		return newMissing("printer", "printer", string(p.Driver), errLaterRelease), nil
+	prof, err := printer.LookupProfile(p.Profile)
+	if err != nil { // checked when the config was read
+		return newMissing("printer", "printer", string(p.Driver), err), nil, nil
 	}
+	cfg := printer.Config{
+		Driver: string(p.Driver), Profile: prof, PaperMM: p.PaperMM, Pace: p.Pace, RollMM: int(p.RollM * 1000),
+		Template:  printer.Template{Blocks: c.Kiosk.Ticket.Blocks, Logo: c.Kiosk.Ticket.Logo, Footer: proto.Text(c.Kiosk.Ticket.Footer)},
+		StateFile: filepath.Join(c.DataDir, "printer.json"), Log: log.With("device", "printer"),
+	}
+	var sim *simprinter.Device
+	switch {
+	case p.Driver == configs.PrinterSim:
+		sim, err = simprinter.New(prof, p.PaperMM, filepath.Join(c.DataDir, "tickets"))
+		if err != nil {
+			return newMissing("printer", "printer", string(p.Driver), err), nil, nil
+		}
+		cfg.Port = printer.PipePort{Name: "simulated printer", Serve: func(conn io.ReadWriteCloser) { _ = sim.Serve(conn) }}
+	case strings.HasPrefix(p.Port, "/dev/usb/lp") || strings.HasPrefix(p.Port, "/dev/lp"):
+		cfg.Port = printer.DevicePort{Path: p.Port}
+	case strings.HasPrefix(p.Port, "/dev/"):
+		cfg.Port = printer.SerialPort{Path: p.Port, Baud: p.Baud}
+	default:
+		cfg.Port = printer.NetPort{Addr: p.Port}
+	}
+	drv := printer.Open(cfg)
+	return drv, drv, sim
 }
 
 type kioskScanner interface {

@@ -164,10 +164,16 @@ func (s *system) buildWindow() {
 
 func (s *system) buildKiosk() {
 	k := s.cfg.Kiosk
-	prn, simPrinter := openPrinter(s.cfg)
+	prn, drv, simPrinter := openPrinter(s.cfg, s.log)
 	s.device(prn)
 	if simPrinter != nil {
 		s.mux.Handle("/api/v1/sim/printer", simPrinter)
+	}
+	if drv != nil {
+		s.mux.HandleFunc("POST /api/v1/printer/new-roll", func(w http.ResponseWriter, r *http.Request) {
+			drv.NewRoll()
+			w.WriteHeader(http.StatusNoContent)
+		})
 	}
 	scanner, simScanner := openScanner(s.cfg)
 	if scanner != nil {

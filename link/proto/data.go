@@ -7,6 +7,9 @@ type Office struct {
 	ID       string `json:"id"`
 	Name     Text   `json:"name"`
 	Timezone string `json:"timezone,omitempty"` // IANA name; a ticket's day follows it
+	// TrackingURL is the address of a ticket's tracking page, with
+	// {office}, {date} and {number} to fill in; printed as a QR code.
+	TrackingURL string `json:"tracking_url,omitempty"`
 }
 
 // Text is a visitor-facing text in Ukrainian and English.
@@ -33,6 +36,8 @@ type Group struct {
 	ID     string `json:"id"`
 	Name   Text   `json:"name"`
 	Prefix string `json:"prefix"`
+	// Windows serve this group, for the ticket.
+	Windows []int `json:"windows,omitempty"`
 }
 
 type Service struct {

@@ -36,7 +36,10 @@ async function loadCatalogue() {
     if (!r.ok) throw new Error(r.status);
     cat = await r.json();
     $("office").textContent = name(cat.office);
-    $("notice").hidden = true;
+    // A printer that cannot print is said plainly, before the visitor
+    // chooses: the number will be on the screen instead.
+    $("notice").textContent = cat.can_print ? "" : t("kiosk.no_printer");
+    $("notice").hidden = cat.can_print;
   } catch (e) {
     $("notice").textContent = t("kiosk.no_catalogue");
     $("notice").hidden = false;

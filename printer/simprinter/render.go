@@ -1,0 +1,374 @@
+package simprinter
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"strings"
+
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/code128"
+	"github.com/boombuler/barcode/qr"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/gofont/gomonobold"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"github.com/cherga/kiosk/printer"
+	"github.com/cherga/kiosk/printer/escpos"
+)
+
+// Paper is what the simulated print head has put on paper since the last
+// cut: it draws the commands of package escpos the way a thermal printer
+// does, at the printer's dot width.
+type Paper struct {
+	prof  *printer.Profile
+	width int
+	pages map[int]*printer.CodePage // ESC t number → page
+
+	rows  []([]byte) // printed rows, one byte per dot: 0 black, 255 white
+	line  []segment  // text of the line being composed
+	text  []string   // the text lines printed since the last cut
+	head  string     // the tallest text printed: the ticket number
+	headH int
+	align escpos.Align
+	bold  bool
+	small bool
+	w, h  int
+	page  *printer.CodePage
+	gap   int // line spacing in dots, -1 default
+}
+
+type segment struct {
+	text        string
+	bold, small bool
+	w, h        int
+}
+
+// NewPaper starts a blank ticket for prof on paper paperMM wide.
+func NewPaper(prof *printer.Profile, paperMM int) (*Paper, error) {
+	width, err := prof.Width(paperMM)
+	if err != nil {
+		return nil, err
+	}
+	p := &Paper{prof: prof, width: width, pages: map[int]*printer.CodePage{}}
+	for name, n := range prof.CodePages {
+		if cp, ok := printer.LookupCodePage(name); ok {
+			p.pages[n] = cp
+		}
+	}
+	p.reset()
+	return p, nil
+}
+
+func (p *Paper) reset() {
+	p.align, p.bold, p.small, p.w, p.h, p.gap = escpos.Left, false, false, 1, 1, -1
+	p.page, _ = printer.LookupCodePage("cp437")
+}
+
+// Empty reports whether nothing was printed since the last cut.
+func (p *Paper) Empty() bool { return len(p.rows) == 0 && len(p.line) == 0 }
+
+// Apply prints one command.
+func (p *Paper) Apply(op escpos.Op) {
+	switch op.Kind {
+	case escpos.OpInit:
+		p.flush()
+		p.reset()
+	case escpos.OpText:
+		p.line = append(p.line, segment{text: p.page.Decode(op.Data), bold: p.bold, small: p.small, w: p.w, h: p.h})
+	case escpos.OpLF:
+		p.flush()
+	case escpos.OpFeed:
+		p.flush()
+		p.blank(op.N * p.lineHeight(1))
+	case escpos.OpFeedDots:
+		p.flush()
+		p.blank(op.N)
+	case escpos.OpCodePage:
+		if cp, ok := p.pages[op.N]; ok {
+			p.page = cp
+		} else {
+			p.page, _ = printer.LookupCodePage("cp437")
+		}
+	case escpos.OpAlign:
+		p.align = escpos.Align(op.N)
+	case escpos.OpBold:
+		p.bold = op.N == 1
+	case escpos.OpFont:
+		p.small = op.N == 1
+	case escpos.OpSize:
+		p.w, p.h = op.W, op.H
+	case escpos.OpLineSpacing:
+		p.gap = op.N
+	case escpos.OpQR:
+		p.flush()
+		if code, err := qr.Encode(string(op.Data), qrLevel(op.Level), qr.Auto); err == nil {
+			p.image(qrPicture(code, op.N))
+		}
+	case escpos.OpBarcode:
+		p.flush()
+		data := strings.TrimPrefix(string(op.Data), "{B")
+		if code, err := code128.Encode(data); err == nil {
+			p.image(barPicture(code, op.W, op.H))
+		}
+	case escpos.OpRaster:
+		p.flush()
+		img := image.NewGray(image.Rect(0, 0, op.W*8, op.H))
+		for y := 0; y < op.H; y++ {
+			for x := 0; x < op.W*8; x++ {
+				if op.Data[y*op.W+x/8]&(0x80>>(x%8)) != 0 {
+					img.Pix[y*img.Stride+x] = 0
+				} else {
+					img.Pix[y*img.Stride+x] = 255
+				}
+			}
+		}
+		p.image(img)
+	case escpos.OpStoredLogo:
+		p.flush()
+		p.image(logoPlaceholder(op.N))
+	}
+}
+
+// Cut ends the ticket and returns it as an image, with the cut marked.
+func (p *Paper) Cut() *image.Gray {
+	p.flush()
+	p.blank(12)
+	h := len(p.rows) + 4
+	img := image.NewGray(image.Rect(0, 0, p.width, h))
+	for y, row := range p.rows {
+		copy(img.Pix[y*img.Stride:], row)
+	}
+	for y := len(p.rows); y < h; y++ {
+		for x := 0; x < p.width; x++ {
+			img.Pix[y*img.Stride+x] = 255
+			if y >= h-2 && x%16 < 8 {
+				img.Pix[y*img.Stride+x] = 0 // the cut
+			}
+		}
+	}
+	p.rows, p.text, p.head, p.headH = nil, nil, "", 0
+	return img
+}
+
+// Text is the text printed since the last cut, a line each.
+func (p *Paper) Text() string { return strings.Join(p.text, "\n") }
+
+// Headline is the tallest text printed since the last cut.
+func (p *Paper) Headline() string { return p.head }
+
+func (p *Paper) lineHeight(h int) int {
+	if p.gap >= 0 {
+		return max(p.gap, 24*h)
+	}
+	return max(30, 24*h+6)
+}
+
+func (p *Paper) blank(n int) {
+	for range n {
+		row := make([]byte, p.width)
+		for i := range row {
+			row[i] = 255
+		}
+		p.rows = append(p.rows, row)
+	}
+}
+
+// flush prints the line composed so far.
+func (p *Paper) flush() {
+	if len(p.line) == 0 {
+		return
+	}
+	h := 1
+	for _, s := range p.line {
+		h = max(h, s.h)
+	}
+	lh := p.lineHeight(h)
+	img := white(p.width, lh)
+	var cells []*image.Gray
+	total := 0
+	var txt string
+	for _, s := range p.line {
+		txt += s.text
+	}
+	p.text = append(p.text, txt)
+	if h > p.headH {
+		p.head, p.headH = strings.TrimSpace(txt), h
+	}
+	for _, s := range p.line {
+		c := renderSegment(s)
+		cells = append(cells, c)
+		total += c.Bounds().Dx()
+	}
+	x := p.offset(total)
+	for _, c := range cells {
+		y := lh - c.Bounds().Dy() - (lh-24*h)/2
+		draw.Draw(img, c.Bounds().Add(image.Pt(x, max(y, 0))), c, image.Point{}, draw.Src)
+		x += c.Bounds().Dx()
+	}
+	p.line = nil
+	p.paste(img)
+}
+
+func (p *Paper) offset(w int) int {
+	switch p.align {
+	case escpos.Center:
+		return max((p.width-w)/2, 0)
+	case escpos.Right:
+		return max(p.width-w, 0)
+	}
+	return 0
+}
+
+// image prints a picture at the current alignment.
+func (p *Paper) image(src image.Image) {
+	b := src.Bounds()
+	img := white(p.width, b.Dy())
+	draw.Draw(img, image.Rect(p.offset(b.Dx()), 0, p.width, b.Dy()), src, b.Min, draw.Src)
+	p.paste(img)
+}
+
+func (p *Paper) paste(img *image.Gray) {
+	for y := 0; y < img.Bounds().Dy(); y++ {
+		row := make([]byte, p.width)
+		copy(row, img.Pix[y*img.Stride:y*img.Stride+p.width])
+		p.rows = append(p.rows, row)
+	}
+}
+
+// Fonts: Go Mono in cells of 12×24 dots (font A) and 9×17 (font B), the
+// sizes of a thermal printer's own fonts; size multipliers scale the cells.
+var (
+	monoA     = mustFace(gomono.TTF, 20)
+	monoABold = mustFace(gomonobold.TTF, 20)
+	monoB     = mustFace(gomono.TTF, 15)
+	monoBBold = mustFace(gomonobold.TTF, 15)
+)
+
+func mustFace(ttf []byte, px float64) font.Face {
+	f, err := opentype.Parse(ttf)
+	if err != nil {
+		panic(err)
+	}
+	fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: px, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		panic(err)
+	}
+	return fc
+}
+
+func renderSegment(s segment) *image.Gray {
+	cw, ch, fc := 12, 24, monoA
+	if s.small {
+		cw, ch, fc = 9, 17, monoB
+		if s.bold {
+			fc = monoBBold
+		}
+	} else if s.bold {
+		fc = monoABold
+	}
+	runes := []rune(s.text)
+	base := white(cw*len(runes), ch)
+	d := font.Drawer{Dst: base, Src: image.Black, Face: fc}
+	for i, r := range runes {
+		adv, _ := fc.GlyphAdvance(r)
+		x := i*cw + (cw-adv.Ceil())/2
+		d.Dot = fixed.P(x, ch-fc.Metrics().Descent.Ceil()-1)
+		d.DrawString(string(r))
+	}
+	if s.w == 1 && s.h == 1 {
+		return threshold(base)
+	}
+	return threshold(scale(base, s.w, s.h))
+}
+
+// threshold makes every dot black or white, as a thermal head does.
+func threshold(img *image.Gray) *image.Gray {
+	for i, v := range img.Pix {
+		if v < 128 {
+			img.Pix[i] = 0
+		} else {
+			img.Pix[i] = 255
+		}
+	}
+	return img
+}
+
+func scale(src *image.Gray, sx, sy int) *image.Gray {
+	b := src.Bounds()
+	dst := image.NewGray(image.Rect(0, 0, b.Dx()*sx, b.Dy()*sy))
+	for y := 0; y < dst.Bounds().Dy(); y++ {
+		for x := 0; x < dst.Bounds().Dx(); x++ {
+			dst.Pix[y*dst.Stride+x] = src.Pix[(y/sy)*src.Stride+x/sx]
+		}
+	}
+	return dst
+}
+
+// qrPicture draws a QR code at module dots per module, with the
+// standard quiet zone of four modules.
+func qrPicture(code barcode.Barcode, module int) *image.Gray {
+	module = max(module, 1)
+	n := code.Bounds().Dx()
+	side := (n + 8) * module
+	img := white(side, side)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if dark(code.At(code.Bounds().Min.X+x, code.Bounds().Min.Y+y)) {
+				r := image.Rect((x+4)*module, (y+4)*module, (x+5)*module, (y+5)*module)
+				draw.Draw(img, r, image.Black, image.Point{}, draw.Src)
+			}
+		}
+	}
+	return img
+}
+
+// barPicture draws a 1D barcode module dots per module and height dots
+// tall, with a quiet zone of ten modules each side.
+func barPicture(code barcode.Barcode, module, height int) *image.Gray {
+	module, height = max(module, 1), max(height, 1)
+	n := code.Bounds().Dx()
+	img := white((n+20)*module, height)
+	for x := 0; x < n; x++ {
+		if dark(code.At(code.Bounds().Min.X+x, code.Bounds().Min.Y)) {
+			draw.Draw(img, image.Rect((x+10)*module, 0, (x+11)*module, height), image.Black, image.Point{}, draw.Src)
+		}
+	}
+	return img
+}
+
+func white(w, h int) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	return img
+}
+
+func dark(c color.Color) bool { return color.GrayModel.Convert(c).(color.Gray).Y < 128 }
+
+func qrLevel(l escpos.QRLevel) qr.ErrorCorrectionLevel {
+	switch l {
+	case escpos.QRLevelM:
+		return qr.M
+	case escpos.QRLevelQ:
+		return qr.Q
+	case escpos.QRLevelH:
+		return qr.H
+	}
+	return qr.L
+}
+
+// logoPlaceholder stands for a logo kept in a real printer's memory.
+func logoPlaceholder(n int) *image.Gray {
+	img := white(200, 80)
+	for x := 0; x < 200; x++ {
+		img.Pix[x], img.Pix[79*img.Stride+x] = 0, 0
+	}
+	for y := 0; y < 80; y++ {
+		img.Pix[y*img.Stride], img.Pix[y*img.Stride+199] = 0, 0
+	}
+	seg := renderSegment(segment{text: "LOGO " + string(rune('0'+n%10)), w: 1, h: 1})
+	draw.Draw(img, seg.Bounds().Add(image.Pt((200-seg.Bounds().Dx())/2, 28)), seg, image.Point{}, draw.Src)
+	return img
+}
