@@ -22,6 +22,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/kiosk/display/announce"
 )
 
 var binDir string
@@ -44,6 +46,15 @@ func TestMain(m *testing.M) {
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build:", err)
 		os.Exit(1)
+	}
+	// The phrase packs every hall shares, built once as a technician would.
+	for _, lang := range []string{"uk", "en"} {
+		cmd := exec.Command(filepath.Join(dir, "kioskctl"), "voice", "build", "-lang", lang, "-out", filepath.Join(dir, "voice", lang))
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "voice build:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -222,7 +233,7 @@ func startOffice(t *testing.T) *office {
 	writeConfig(t, o.officeConfig, o.officeConfig, "listen: 127.0.0.1:0", "listen: "+o.qAddr)
 	writeConfig(t, "../configs/demo.yaml", o.kioskConfig,
 		"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0", "data_dir: var/demo-01", "data_dir: "+o.dataDir,
-		"127.0.0.1:8090", o.qAddr,
+		"127.0.0.1:8090", o.qAddr, "pack_dir: var/voice", "pack_dir: "+filepath.Join(binDir, "voice"),
 		// A restarted queued is found within a second, not half a minute.
 		"  url: ws://", "  reconnect_max: 1s\n  url: ws://")
 	o.startKioskd(t)
@@ -334,6 +345,7 @@ func TestWholeOffice(t *testing.T) {
 		t.Fatalf("called %+v", called)
 	}
 	var callID string
+	speaking := false
 	_ = hall.SetReadDeadline(time.Now().Add(30 * time.Second))
 	for {
 		var m struct {
@@ -351,14 +363,28 @@ func TestWholeOffice(t *testing.T) {
 		if m.Type == "call" && m.Call.Ticket == tk.Number && m.Call.Window == 3 {
 			callID = m.Call.ID
 		}
+		speaking = speaking || m.Type == "speaking" && m.ID == callID && callID != ""
 		if m.Type == "announced" && m.ID == callID && callID != "" {
 			break
 		}
 	}
+	if !speaking {
+		t.Error("the page was not told when the voice started")
+	}
 	wavs, _ := filepath.Glob(filepath.Join(o.dataDir, "announcements", "*-"+tk.Number+"-w3.wav"))
 	pngs, _ := filepath.Glob(filepath.Join(o.dataDir, "tickets", "*-"+tk.Number+".png"))
 	if len(wavs) != 1 || len(pngs) != 1 {
-		t.Errorf("announcements %v, tickets %v", wavs, pngs)
+		t.Fatalf("announcements %v, tickets %v", wavs, pngs)
+	}
+	// The call was spoken in both languages, not just chimed.
+	if f, err := os.Open(wavs[0]); err != nil {
+		t.Error(err)
+	} else {
+		clip, err := announce.ReadWAV(f)
+		f.Close()
+		if err != nil || clip.Seconds() < announce.Chime(announce.SampleRate).Seconds()+5 {
+			t.Errorf("announcement %s: %v", wavs[0], err)
+		}
 	}
 	do(t, "POST", q+"/api/v1/windows/3/next", "", http.StatusNotFound, nil)
 

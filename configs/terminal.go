@@ -184,8 +184,46 @@ type Button struct {
 type HallRole struct {
 	RecentCalls int           `yaml:"recent_calls"`
 	Highlight   time.Duration `yaml:"highlight"`
-	Audio       Audio         `yaml:"audio"`
-	Boards      []Board       `yaml:"boards"`
+	// Message is the running line at the bottom of the hall page, until
+	// the server sets one.
+	Message Text    `yaml:"message"`
+	Audio   Audio   `yaml:"audio"`
+	Voice   Voice   `yaml:"voice"`
+	Boards  []Board `yaml:"boards"`
+}
+
+// Voice is how calls are spoken.
+type Voice struct {
+	// Languages are spoken one after the other: uk, en.
+	Languages []string `yaml:"languages"`
+	// PackDir holds a phrase pack per language, in PackDir/<lang>; empty
+	// means data_dir/voice.
+	PackDir string `yaml:"pack_dir"`
+	// Build makes a missing pack with espeak-ng when kioskd starts.
+	Build bool `yaml:"build"`
+	// TTSFallback says segments a pack lacks with espeak-ng.
+	TTSFallback bool `yaml:"tts_fallback"`
+	// MaxAge: calls older than this are shown, not spoken.
+	MaxAge time.Duration `yaml:"max_age"`
+	// Repeat is how many times a call is spoken.
+	Repeat int `yaml:"repeat"`
+	// Volume by time of day.
+	Volume []VolumeSlot `yaml:"volume"`
+	// Quiet hours: the chime only.
+	Quiet ClockRange `yaml:"quiet"`
+}
+
+// ClockRange is a time of day range, "HH:MM"; empty for none.
+type ClockRange struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// VolumeSlot is a volume (0 to 1) for a time of day.
+type VolumeSlot struct {
+	From   string  `yaml:"from"`
+	To     string  `yaml:"to"`
+	Volume float64 `yaml:"volume"`
 }
 
 type Audio struct {
@@ -209,19 +247,26 @@ func (d *AudioDriver) UnmarshalText(b []byte) error {
 type Board struct {
 	Name   string      `yaml:"name"`
 	Driver BoardDriver `yaml:"driver"`
+	// alpha only: the serial port, line speed, sign address (two hex
+	// digits, "00" all signs) and what the sign's font holds.
+	Port    string `yaml:"port"`
+	Baud    int    `yaml:"baud"`
+	Address string `yaml:"address"`
+	Charset string `yaml:"charset"`
 }
 
-func (b *Board) setDefaults() { b.Driver = BoardSim }
+func (b *Board) setDefaults() { b.Driver, b.Baud, b.Address, b.Charset = BoardSim, 9600, "00", "latin" }
 
 type BoardDriver string
 
 const (
-	BoardNone BoardDriver = "none"
-	BoardSim  BoardDriver = "sim"
+	BoardNone  BoardDriver = "none"
+	BoardSim   BoardDriver = "sim"
+	BoardAlpha BoardDriver = "alpha"
 )
 
 func (d *BoardDriver) UnmarshalText(b []byte) error {
-	s, err := oneOf(b, string(BoardNone), string(BoardSim))
+	s, err := oneOf(b, string(BoardNone), string(BoardSim), string(BoardAlpha))
 	*d = BoardDriver(s)
 	return err
 }
@@ -265,8 +310,10 @@ func DefaultTerminal() Terminal {
 			RecentCalls: 6,
 			Highlight:   10 * time.Second,
 			Audio:       Audio{Driver: AudioWAV},
+			Voice: Voice{Languages: []string{"uk"}, Build: true, TTSFallback: true, MaxAge: 2 * time.Minute,
+				Repeat: 1},
 		},
-		Window: Window{Board: Board{Driver: BoardNone}},
+		Window: Window{Board: Board{Driver: BoardNone, Baud: 9600, Address: "00", Charset: "latin"}},
 		GPIO:   GPIO{Driver: GPIOSim},
 	}
 }
@@ -321,6 +368,7 @@ func (c *Terminal) check(d *decoder) {
 	if c.Has(RoleWindow) && (c.Window.Number < 1 || c.Window.Number > 999) {
 		d.errorf("window.number", "got %d, expected the number of this terminal's window, 1 to 999", c.Window.Number)
 	}
+	checkBoard(d, "window.board", c.Window.Board)
 }
 
 func (c *Terminal) checkServer(d *decoder) {
@@ -408,6 +456,64 @@ func (c *Terminal) checkHall(d *decoder) {
 			d.errorf(p+".name", "board name %q is used twice", b.Name)
 		}
 		names[b.Name] = true
+		checkBoard(d, p, b)
+	}
+	v := h.Voice
+	if len(v.Languages) == 0 {
+		d.errorf("hall.voice.languages", "required: at least one of uk, en")
+	}
+	for i, l := range v.Languages {
+		if l != "uk" && l != "en" {
+			d.errorf(fmt.Sprintf("hall.voice.languages[%d]", i), "got %q, expected uk or en", l)
+		}
+	}
+	positive(d, "hall.voice.max_age", v.MaxAge)
+	if v.Repeat < 1 || v.Repeat > 5 {
+		d.errorf("hall.voice.repeat", "got %d, expected 1 to 5", v.Repeat)
+	}
+	for i, s := range v.Volume {
+		p := fmt.Sprintf("hall.voice.volume[%d]", i)
+		checkClock(d, p+".from", s.From)
+		checkClock(d, p+".to", s.To)
+		if s.Volume < 0 || s.Volume > 1 {
+			d.errorf(p+".volume", "got %g, expected 0 to 1", s.Volume)
+		}
+	}
+	if (v.Quiet.From == "") != (v.Quiet.To == "") {
+		d.errorf("hall.voice.quiet", "set both from and to, or neither")
+	} else if v.Quiet.From != "" {
+		checkClock(d, "hall.voice.quiet.from", v.Quiet.From)
+		checkClock(d, "hall.voice.quiet.to", v.Quiet.To)
+	}
+}
+
+var clockRe = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+
+func checkClock(d *decoder, path, s string) {
+	if !clockRe.MatchString(s) {
+		d.errorf(path, "got %q, expected a time of day like 08:30", s)
+	}
+}
+
+var addressRe = regexp.MustCompile(`^[0-9A-Fa-f]{2}$`)
+
+func checkBoard(d *decoder, p string, b Board) {
+	if b.Driver != BoardAlpha {
+		return
+	}
+	if !isDevicePath(b.Port) {
+		d.errorf(p+".port", "got %q, expected the board's serial port, like /dev/ttyUSB1", b.Port)
+	}
+	switch b.Baud {
+	case 1200, 2400, 4800, 9600, 19200, 38400:
+	default:
+		d.errorf(p+".baud", "got %d, expected 1200 to 38400", b.Baud)
+	}
+	if !addressRe.MatchString(b.Address) {
+		d.errorf(p+".address", "got %q, expected two hex digits, 00 for every sign on the line", b.Address)
+	}
+	if b.Charset != "latin" && b.Charset != "cp1251" {
+		d.errorf(p+".charset", "got %q, expected latin (Ukrainian transliterated) or cp1251 (a sign with a Cyrillic font)", b.Charset)
 	}
 }
 

@@ -101,9 +101,27 @@ func TestHall(t *testing.T) {
 	if lines := led.Lines(); len(lines) != 3 || lines[0] != "А001 → 2" {
 		t.Errorf("board shows %q", lines)
 	}
+	h.Speaking(call("4", "А001", 2)) // the page blinks from here
+	if m := p.next("speaking"); m["id"] != "4" {
+		t.Errorf("speaking message %v", m)
+	}
 	h.Announced(call("4", "А001", 2), nil)
 	if m := p.next("announced"); m["id"] != "4" {
 		t.Errorf("announced message %v", m)
+	}
+	// The server out of reach: the page is told, so nobody trusts a
+	// stale board; back, and it is told again.
+	h.Link(false)
+	if m := p.next("snapshot"); m["server_up"] != false || len(m["calls"].([]any)) != 3 {
+		t.Errorf("link down: %v", m)
+	}
+	h.Link(true)
+	if m := p.next("snapshot"); m["server_up"] != true {
+		t.Errorf("link up: %v", m)
+	}
+	h.HallMessage(&proto.HallMessage{Text: proto.Text{UK: "Сьогодні до 20:00", EN: "Open till 8 pm"}})
+	if m := p.next("snapshot")["message"].(map[string]any); m["text"].(map[string]any)["uk"] != "Сьогодні до 20:00" {
+		t.Errorf("message %v", m)
 	}
 	// A page that reconnects starts from the full state.
 	again := openPage(t, ts, "/hall/ws")

@@ -20,6 +20,8 @@ type Announcer interface {
 type HallConfig struct {
 	RecentCalls int           // calls listed besides the current one
 	Highlight   time.Duration // how long a new call blinks
+	// Message is the running line until the server sets one.
+	Message proto.Text
 }
 
 // Hall is the hall role: it turns calls into what the hall sees (the page,
@@ -31,12 +33,13 @@ type Hall struct {
 	boards []Board
 	hub    *Hub
 
-	mu      sync.Mutex
-	office  proto.Office
-	groups  []proto.Group
-	queues  []proto.QueueLen
-	calls   []ShownCall // newest first
-	message *proto.HallMessage
+	mu       sync.Mutex
+	office   proto.Office
+	groups   []proto.Group
+	queues   []proto.QueueLen
+	calls    []ShownCall // newest first
+	message  *proto.HallMessage
+	serverUp bool
 }
 
 // ShownCall is a call as the hall shows it.
@@ -48,6 +51,9 @@ type ShownCall struct {
 // NewHall makes the hall role. voice may be nil (no audio configured).
 func NewHall(cfg HallConfig, voice Announcer, boards []Board, log *slog.Logger) *Hall {
 	h := &Hall{cfg: cfg, log: log, voice: voice, boards: boards}
+	if cfg.Message.UK != "" {
+		h.message = &proto.HallMessage{Text: cfg.Message}
+	}
 	h.hub = NewHub(log, h.snapshot)
 	return h
 }
@@ -74,6 +80,12 @@ type hallSnapshot struct {
 	Message     *proto.HallMessage `json:"message,omitempty"`
 	RecentCalls int                `json:"recent_calls"`
 	HighlightMS int64              `json:"highlight_ms"`
+	// Voice: calls are spoken, and blink from when they are; without a
+	// voice they blink at once.
+	Voice bool `json:"voice"`
+	// ServerUp: what is shown is current. When false the page says the
+	// server is out of reach, so nobody trusts a stale board.
+	ServerUp bool `json:"server_up"`
 }
 
 func (h *Hall) snapshot() any {
@@ -82,8 +94,16 @@ func (h *Hall) snapshot() any {
 	return hallSnapshot{
 		Type: "snapshot", Office: h.office, Groups: h.groups, Queues: h.queues,
 		Calls: append([]ShownCall{}, h.calls...), Message: h.message, RecentCalls: h.cfg.RecentCalls,
-		HighlightMS: h.cfg.Highlight.Milliseconds(),
+		HighlightMS: h.cfg.Highlight.Milliseconds(), Voice: h.voice != nil, ServerUp: h.serverUp,
 	}
+}
+
+// Link says whether the server is reachable.
+func (h *Hall) Link(up bool) {
+	h.mu.Lock()
+	h.serverUp = up
+	h.mu.Unlock()
+	h.hub.Broadcast(h.snapshot())
 }
 
 // Calls returns the calls on show, newest first.
@@ -100,7 +120,9 @@ func (h *Hall) Welcome(w *proto.Welcome) {
 	h.office = w.Office
 	h.groups = w.Catalogue.Groups
 	h.queues = w.Queues
-	h.message = w.HallMessage
+	if w.HallMessage != nil {
+		h.message = w.HallMessage
+	}
 	h.calls = nil
 	for _, c := range w.RecentCalls {
 		h.push(ShownCall{Call: c, Announced: true})
@@ -124,6 +146,9 @@ func (h *Hall) HallMessage(m *proto.HallMessage) {
 	h.message = m
 	if m.Text.UK == "" && m.Text.EN == "" {
 		h.message = nil
+		if h.cfg.Message.UK != "" {
+			h.message = &proto.HallMessage{Text: h.cfg.Message}
+		}
 	}
 	h.mu.Unlock()
 	h.hub.Broadcast(h.snapshot())
@@ -160,7 +185,10 @@ func (h *Hall) Call(c proto.Call) {
 	h.hub.Broadcast(struct {
 		Type string    `json:"type"`
 		Call ShownCall `json:"call"`
-	}{"call", ShownCall{Call: c}})
+		// Sent is when kioskd sent it, in milliseconds since 1970: the
+		// page measures how long the update took to show.
+		Sent float64 `json:"sent"`
+	}{"call", ShownCall{Call: c}, float64(time.Now().UnixMicro()) / 1000})
 	h.updateBoards()
 	if h.voice != nil {
 		h.voice.Announce(c)
@@ -179,7 +207,16 @@ func (h *Hall) push(c ShownCall) {
 	h.calls = out
 }
 
-// Announced marks a call as spoken; the page starts its highlight then.
+// Speaking says a call's announcement has started: the page starts its
+// highlight, so eyes and ears meet.
+func (h *Hall) Speaking(c proto.Call) {
+	h.hub.Broadcast(struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	}{"speaking", c.ID})
+}
+
+// Announced marks a call as spoken (or not: err says why).
 func (h *Hall) Announced(c proto.Call, err error) {
 	h.mu.Lock()
 	for i := range h.calls {

@@ -37,6 +37,7 @@ func (welcomed) Queues([]proto.QueueLen)        {}
 func (welcomed) Cancel(proto.Cancel)            {}
 func (welcomed) HallMessage(*proto.HallMessage) {}
 func (welcomed) Update(*proto.Update)           {}
+func (welcomed) Link(bool)                      {}
 
 // notifying is the ESC/POS driver, telling the test after each print.
 type notifying struct {

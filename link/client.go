@@ -47,6 +47,9 @@ type Handler interface {
 	Queues(q []proto.QueueLen)
 	HallMessage(m *proto.HallMessage)
 	Update(u *proto.Update)
+	// Link is told when the link comes up or goes down: what the terminal
+	// shows may then be out of date, and it should say so.
+	Link(up bool)
 }
 
 // Clock is the time the link's timers run on; tests advance it by hand.
@@ -268,7 +271,14 @@ func (c *Client) Run(ctx context.Context) error {
 
 func (c *Client) setState(state string, err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	wasUp := c.status.State == StateUp
+	defer func() {
+		isUp := c.status.State == StateUp
+		c.mu.Unlock()
+		if wasUp != isUp {
+			c.handler.Link(isUp)
+		}
+	}()
 	if c.status.State != state {
 		if state == StateUp {
 			close(c.upCh)

@@ -7,6 +7,8 @@
 //	kioskctl token  -device ID
 //	kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] -out DIR
 //	kioskctl printer profiles | new-roll [-addr 127.0.0.1:8080]
+//	kioskctl voice build -lang uk -out DIR [-force]
+//	kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav
 package main
 
 import (
@@ -28,6 +30,9 @@ const usage = `usage:
                                                        write a ticket's exact printer bytes and their picture
   kioskctl printer profiles                            list the printer profiles
   kioskctl printer new-roll [-addr HOST:PORT]          a fresh paper roll is in (counted printers)
+  kioskctl voice build -lang uk|en -out DIR [-force]   make a phrase pack with espeak-ng
+  kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav
+                                                       write the exact audio kioskd plays for a call
 `
 
 var errUsage = errors.New("bad usage")
@@ -70,6 +75,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(args) > 1 && args[1] == "new-roll" {
 			return newRoll(ctx, args[2:], stderr)
 		}
+	case "voice":
+		if len(args) > 1 && args[1] == "build" {
+			return voiceBuild(args[2:], stdout, stderr)
+		}
+	case "announce":
+		return announceCall(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

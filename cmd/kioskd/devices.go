@@ -50,9 +50,6 @@ func notInThisBuild(c *configs.Terminal) []string {
 			note("kiosk.scanner.driver", string(d))
 		}
 	}
-	if c.Has(configs.RoleHall) && c.Hall.Audio.Driver == configs.AudioAplay {
-		note("hall.audio.driver", string(c.Hall.Audio.Driver))
-	}
 	return out
 }
 
@@ -121,7 +118,11 @@ func openAudio(c *configs.Terminal) announce.Output {
 		}
 		return out
 	default:
-		return newMissing("audio", "audio", string(d), errLaterRelease)
+		out, err := announce.FindAplay(c.Hall.Audio.Device)
+		if err != nil {
+			return newMissing("audio", "audio", string(d), err)
+		}
+		return out
 	}
 }
 

@@ -45,6 +45,7 @@ type system struct {
 	window *display.Window
 	boards *display.BoardsPage
 	voice  *announce.Announcer
+	speech *announce.Voice
 
 	statuses []func() devices.Status // every device, for /healthz
 	closers  []io.Closer             // devices to close at shutdown
@@ -130,24 +131,34 @@ func (s *system) openBoard(b configs.Board) display.Board {
 }
 
 func (s *system) buildHall() {
+	h := s.cfg.Hall
 	out := openAudio(s.cfg)
 	s.device(out)
+	s.speech = announce.OpenVoice(announce.SetupFrom(s.cfg, s.log.With("device", "voice")))
+	s.device(s.speech)
 	var boards []display.Board
-	for _, b := range s.cfg.Hall.Boards {
+	for _, b := range h.Boards {
 		if board := s.openBoard(b); board != nil {
 			boards = append(boards, board)
 		}
 	}
-	// The announcer reports to the hall page and, once the call was
-	// heard, to the server.
+	acfg, err := announce.ConfigFrom(h.Voice)
+	if err != nil { // checked when the config was read
+		s.log.Error("voice settings", "err", err)
+	}
+	// The announcer reports to the hall page (its highlight starts with
+	// the voice) and, once the call was heard, to the server.
 	var hall *display.Hall
-	s.voice = announce.NewAnnouncer(out, s.log, func(c proto.Call, err error) {
-		hall.Announced(c, err)
-		if err == nil {
-			s.report(&proto.Message{Type: proto.TypeCallAnnounced, Seen: &proto.CallSeen{Call: c.ID, At: time.Now()}})
-		}
+	s.voice = announce.NewAnnouncer(acfg, s.speech, out, s.log, announce.Callbacks{
+		Started: func(c proto.Call) { hall.Speaking(c) },
+		Done: func(c proto.Call, err error) {
+			hall.Announced(c, err)
+			if err == nil {
+				s.report(&proto.Message{Type: proto.TypeCallAnnounced, Seen: &proto.CallSeen{Call: c.ID, At: time.Now()}})
+			}
+		},
 	})
-	hall = display.NewHall(display.HallConfig{RecentCalls: s.cfg.Hall.RecentCalls, Highlight: s.cfg.Hall.Highlight},
+	hall = display.NewHall(display.HallConfig{RecentCalls: h.RecentCalls, Highlight: h.Highlight, Message: proto.Text(h.Message)},
 		s.voice, boards, s.log)
 	s.hall = hall
 	hall.Register(s.mux)
@@ -240,6 +251,11 @@ func (s *system) report(m *proto.Message) {
 type pushes struct{ s *system }
 
 func (p pushes) Welcome(w *proto.Welcome) {
+	if p.s.voice != nil && w.Office.Timezone != "" {
+		if loc, err := time.LoadLocation(w.Office.Timezone); err == nil {
+			p.s.voice.SetLocation(loc)
+		}
+	}
 	if p.s.hall != nil {
 		p.s.hall.Welcome(w)
 	}
@@ -260,6 +276,12 @@ func (p pushes) Call(c proto.Call) {
 	}
 	if shown {
 		p.s.report(&proto.Message{Type: proto.TypeCallShown, Seen: &proto.CallSeen{Call: c.ID, At: time.Now()}})
+	}
+}
+
+func (p pushes) Link(up bool) {
+	if p.s.hall != nil {
+		p.s.hall.Link(up)
 	}
 }
 
@@ -363,6 +385,15 @@ func (s *system) run(ctx context.Context) error {
 	wg.Go(func() { s.reportDevices(workCtx) })
 	if s.voice != nil {
 		wg.Go(func() { s.voice.Run(workCtx) })
+		if s.cfg.Hall.Voice.Build && len(s.speech.NeedsBuild()) > 0 {
+			// A fresh install speaks at once: espeak-ng fills in the
+			// packs while calls are spoken by text-to-speech meanwhile.
+			wg.Go(func() {
+				if err := s.speech.Build(workCtx); err != nil && workCtx.Err() == nil {
+					s.log.Error("phrase packs not built", "err", err)
+				}
+			})
+		}
 	}
 	if s.kiosk != nil {
 		wg.Go(func() { s.kiosk.Run(workCtx) })

@@ -1,9 +1,12 @@
 package announce
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -49,26 +52,8 @@ func (o *WAVDir) Play(ctx context.Context, c *Clip) error {
 }
 
 func (o *WAVDir) write(c *Clip) error {
-	path := filepath.Join(o.dir, c.Name+".wav")
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("announce: %w", err)
-	}
-	if err := c.WriteWAV(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("announce: %w", err)
-	}
 	// Whole files only: a reader never sees half an announcement.
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("announce: %w", err)
-	}
-	return nil
+	return WriteWAVFile(filepath.Join(o.dir, c.Name+".wav"), c)
 }
 
 // Last is the path of the latest file written.
@@ -85,6 +70,66 @@ func (o *WAVDir) Status() devices.Status {
 		Detail: fmt.Sprintf("%d announcements written to %s", o.written, o.dir)}
 	if o.lastErr != nil {
 		st.State, st.Detail = devices.Fault, o.lastErr.Error()
+	}
+	return st
+}
+
+// Aplay plays through ALSA's aplay, which reaches PulseAudio or PipeWire
+// too through their ALSA plugins (device "default" or "pulse"). Play
+// returns when aplay has played the whole clip.
+type Aplay struct {
+	Path   string // the aplay binary
+	Device string // ALSA device; "" for default
+	since  time.Time
+
+	mu      sync.Mutex
+	played  int
+	lastErr string
+}
+
+// FindAplay finds aplay on the PATH.
+func FindAplay(device string) (*Aplay, error) {
+	p, err := exec.LookPath("aplay")
+	if err != nil {
+		return nil, fmt.Errorf("announce: aplay not found (install alsa-utils): %w", err)
+	}
+	return &Aplay{Path: p, Device: device, since: time.Now()}, nil
+}
+
+func (a *Aplay) Play(ctx context.Context, c *Clip) error {
+	args := []string{"-q", "-t", "wav"}
+	if a.Device != "" {
+		args = append(args, "-D", a.Device)
+	}
+	var wav, errb bytes.Buffer
+	if err := c.WriteWAV(&wav); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, a.Path, append(args, "-")...)
+	cmd.Stdin, cmd.Stderr = &wav, &errb
+	err := cmd.Run()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		a.lastErr = fmt.Sprintf("aplay: %v: %s", err, bytes.TrimSpace(errb.Bytes()))
+		return errors.New(a.lastErr)
+	}
+	a.played++
+	a.lastErr = ""
+	return nil
+}
+
+func (a *Aplay) Status() devices.Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	dev := a.Device
+	if dev == "" {
+		dev = "default"
+	}
+	st := devices.Status{Name: "audio", Kind: "audio", Driver: "aplay", State: devices.OK, Since: a.since,
+		Detail: fmt.Sprintf("%d announcements played on ALSA device %s", a.played, dev)}
+	if a.lastErr != "" {
+		st.State, st.Detail = devices.Fault, a.lastErr
 	}
 	return st
 }

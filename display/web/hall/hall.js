@@ -2,7 +2,10 @@
 // The hall TV page: the current call large, the recent ones below, queue
 // lengths, clock. State comes from kioskd over a websocket.
 const $ = (id) => document.getElementById(id);
-const state = { calls: [], groups: [], queues: [], recent: 6, highlightMS: 10000 };
+const state = { calls: [], groups: [], queues: [], recent: 6, highlightMS: 10000, voice: false };
+// How long each call took from kioskd to the screen, in ms: kept for the
+// benchmark that reads it, and for a technician's console.
+window.callLatency = [];
 const fresh = new Map(); // call id → time its highlight ends
 
 function callRow(c, big) {
@@ -60,15 +63,19 @@ function onMessage(m) {
       state.queues = m.queues || [];
       state.recent = m.recent_calls || 6;
       state.highlightMS = m.highlight_ms || 10000;
+      state.voice = !!m.voice;
       if (m.office && m.office.name) $("office").textContent = m.office.name.uk;
       showMessage(m.message);
+      $("serverdown").hidden = m.server_up;
       render();
       break;
     case "call":
       state.calls = [m.call, ...state.calls.filter((c) => c.ticket !== m.call.ticket)].slice(0, state.recent + 1);
-      render();
+      if (state.voice) render();
+      else highlight(m.call.id); // nothing to wait for
+      if (m.sent) window.callLatency.push(performance.timeOrigin + performance.now() - m.sent);
       break;
-    case "announced":
+    case "speaking":
       // The highlight starts with the voice, so eyes and ears meet.
       highlight(m.id);
       break;

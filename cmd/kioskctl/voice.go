@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// voiceBuild makes a phrase pack with espeak-ng.
+func voiceBuild(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("voice build", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	lang := fs.String("lang", "uk", "language: uk or en")
+	out := fs.String("out", "", "pack `directory`, like /var/lib/kioskd/voice/uk")
+	force := fs.Bool("force", false, "replace files already there (a centre's own recordings too)")
+	if err := fs.Parse(args); err != nil || *out == "" || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "usage: kioskctl voice build -lang uk|en -out DIR [-force]")
+		return errUsage
+	}
+	sp, ok := announce.FindEspeak()
+	if !ok {
+		return fmt.Errorf("espeak-ng is not installed (apt-get install espeak-ng)")
+	}
+	l, ok := announce.Languages[*lang]
+	if !ok {
+		return fmt.Errorf("no language %q: uk or en", *lang)
+	}
+	kept := 0
+	if !*force {
+		// The manifest, the chime and the segments, less what is missing.
+		kept = 2 + len(l.Texts) - len(announce.MissingFiles(*lang, *out))
+	}
+	start := time.Now()
+	if err := announce.BuildPack(*lang, *out, sp, *force); err != nil {
+		return err
+	}
+	p, err := announce.LoadPack(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s pack in %s: %d segments, built in %s", *lang, *out, len(p.Manifest.Texts), time.Since(start).Round(time.Millisecond))
+	if kept > 0 {
+		fmt.Fprintf(stdout, ", %d files kept as they were", kept)
+	}
+	fmt.Fprintln(stdout)
+	for _, problem := range p.Problems() {
+		fmt.Fprintln(stdout, "  unusable:", problem)
+	}
+	return nil
+}
+
+// announceCall writes the exact audio kioskd plays for one call.
+func announceCall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("announce", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "/etc/kioskd/kioskd.yaml", "kioskd configuration `file` (voice settings and packs)")
+	ticket := fs.String("ticket", "А001", "ticket `number`")
+	window := fs.Int("window", 1, "window `number`")
+	at := fs.String("at", "", "time of day `HH:MM` for the volume schedule and quiet hours; default now")
+	out := fs.String("out", "call.wav", "output WAV `file`")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "usage: kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav")
+		return errUsage
+	}
+	cfg, err := configs.LoadTerminal(*configPath)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if *at != "" {
+		d, err := announce.ParseClock(*at)
+		if err != nil {
+			return err
+		}
+		y, m, day := now.Date()
+		now = time.Date(y, m, day, 0, 0, 0, 0, time.Local).Add(d)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	voice := announce.OpenVoice(announce.SetupFrom(cfg, log))
+	if cfg.Hall.Voice.Build {
+		// As kioskd does at its start.
+		if err := voice.Build(ctx); err != nil {
+			log.Warn("phrase packs not built", "err", err)
+		}
+	}
+	acfg, err := announce.ConfigFrom(cfg.Hall.Voice)
+	if err != nil {
+		return err
+	}
+	a := announce.NewAnnouncer(acfg, voice, nil, log, announce.Callbacks{})
+	call := proto.Call{ID: "preview", Ticket: *ticket, Window: *window, At: now}
+	clip, quiet := a.Render(call, now)
+	if err := announce.WriteWAVFile(*out, clip); err != nil {
+		return err
+	}
+	note := ""
+	if quiet {
+		note = " (quiet hours: the chime only)"
+	}
+	fmt.Fprintf(stdout, "wrote %s: %.2f s at %d Hz%s\n", *out, clip.Seconds(), clip.Rate, note)
+	if st := voice.Status(); st.Detail != "" {
+		fmt.Fprintf(stdout, "voice: %s: %s\n", st.State, strings.TrimSpace(st.Detail))
+	}
+	return nil
+}
