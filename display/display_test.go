@@ -138,6 +138,17 @@ func TestHall(t *testing.T) {
 	if len(shown) != 3 || !shown[0].Announced {
 		t.Errorf("api calls %+v", shown)
 	}
+	if c := <-v; c.ID != "4" {
+		t.Errorf("announced %+v, want call 4", c)
+	}
+	// A call this terminal missed while away: the snapshot lists it, then
+	// the server resends its push, which is spoken, once.
+	h.Welcome(&proto.Welcome{Office: proto.Office{ID: "o"}, RecentCalls: []proto.Call{call("5", "Г001", 1)}})
+	h.Call(call("5", "Г001", 1))
+	h.Call(call("5", "Г001", 1))
+	if c := <-v; c.ID != "5" || len(v) != 0 || len(h.Calls()) != 1 {
+		t.Errorf("announced %+v, then %d more; shown %d", c, len(v), len(h.Calls()))
+	}
 	bp := openPage(t, ts, "/boards/ws")
 	if b := bp.next("boards")["boards"].([]any); len(b) != 1 {
 		t.Errorf("boards page %v", b)

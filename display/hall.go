@@ -46,6 +46,10 @@ type Hall struct {
 type ShownCall struct {
 	proto.Call
 	Announced bool `json:"announced"`
+	// snapshot: known only from the server's snapshot so far. The push of
+	// a call this terminal missed while it was away comes after the
+	// snapshot that already lists it; that push is still spoken.
+	snapshot bool
 }
 
 // NewHall makes the hall role. voice may be nil (no audio configured).
@@ -125,7 +129,7 @@ func (h *Hall) Welcome(w *proto.Welcome) {
 	}
 	h.calls = nil
 	for _, c := range w.RecentCalls {
-		h.push(ShownCall{Call: c, Announced: true})
+		h.push(ShownCall{Call: c, Announced: true, snapshot: true})
 	}
 	h.mu.Unlock()
 	h.hub.Broadcast(h.snapshot())
@@ -173,13 +177,19 @@ func (h *Hall) Cancel(c proto.Cancel) {
 // back to the top.
 func (h *Hall) Call(c proto.Call) {
 	h.mu.Lock()
-	for _, x := range h.calls {
+	known := false
+	for i, x := range h.calls {
 		if x.ID == c.ID {
-			h.mu.Unlock()
-			return // the same call delivered twice is shown and spoken once
+			if !x.snapshot {
+				h.mu.Unlock()
+				return // the same call delivered twice is shown and spoken once
+			}
+			h.calls[i].snapshot, h.calls[i].Announced, known = false, false, true
 		}
 	}
-	h.push(ShownCall{Call: c})
+	if !known {
+		h.push(ShownCall{Call: c})
+	}
 	h.mu.Unlock()
 	h.log.Info("call shown", "ticket", c.Ticket, "window", c.Window, "recall", c.Recall)
 	h.hub.Broadcast(struct {

@@ -1,18 +1,24 @@
 #!/bin/sh
 # Installs, only where missing, what `make test` needs on a Debian machine:
-# a C compiler for the race detector, and Go itself (from the Go module
-# proxy) if the machine has none.
+# a C compiler for the race detector, espeak-ng (phrase packs), aplay (the
+# ALSA output), Chromium and a font with Cyrillic (the pages, tested in a
+# real browser), and Go itself (from the Go module proxy) if the machine has
+# none.
 set -eu
 
 GO_VERSION=1.26.8   # any Go >= 1.21 fetches the go.mod toolchain by itself
 
-# Debian packages the tests use, as "command:package".
-NEEDS="gcc:gcc"
+# Debian packages the tests use, as "command:package" or "/file:package".
+NEEDS="gcc:gcc espeak-ng:espeak-ng aplay:alsa-utils chromium:chromium
+/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
 
 missing=""
 for pair in $NEEDS; do
-	cmd=${pair%%:*}; pkg=${pair#*:}
-	command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+	what=${pair%%:*}; pkg=${pair#*:}
+	case $what in
+		/*) [ -e "$what" ] || missing="$missing $pkg" ;;
+		*) command -v "$what" >/dev/null 2>&1 || missing="$missing $pkg" ;;
+	esac
 done
 if ! command -v go >/dev/null 2>&1 && ! [ -x .tools/go/bin/go ]; then
 	command -v curl >/dev/null 2>&1 || missing="$missing curl ca-certificates"

@@ -616,3 +616,26 @@ func FuzzReadWAV(f *testing.F) {
 		_ = c.Resample(SampleRate)
 	})
 }
+
+// The ALSA output through the real aplay, on ALSA's null device (a CI
+// machine has no sound card); a device that does not exist is a fault
+// that names aplay's own complaint.
+func TestAplay(t *testing.T) {
+	out, err := FindAplay("null")
+	if err != nil {
+		t.Fatalf("%v (make test installs alsa-utils)", err)
+	}
+	if err := out.Play(context.Background(), Compose(callA123)); err != nil {
+		t.Fatal(err)
+	}
+	if st := out.Status(); st.State != devices.OK || !strings.Contains(st.Detail, "1 announcements played on ALSA device null") {
+		t.Errorf("status %+v", st)
+	}
+	bad, _ := FindAplay("no_such_device")
+	if err := bad.Play(context.Background(), Compose(callA123)); err == nil {
+		t.Fatal("played on a device that does not exist")
+	}
+	if st := bad.Status(); st.State != devices.Fault || !strings.Contains(st.Detail, "no_such_device") {
+		t.Errorf("status %+v", st)
+	}
+}

@@ -56,6 +56,11 @@ func Start(t testing.TB, width, height int) *Browser {
 	return &Browser{ctx: ctx}
 }
 
+// Resize sets the page's viewport, as a TV of that resolution shows it.
+func (b *Browser) Resize(width, height int) error {
+	return chromedp.Do(b.ctx, chromedp.EmulateViewport(int64(width), int64(height)))
+}
+
 // Open loads a page and waits until its document has loaded.
 func (b *Browser) Open(url string) error {
 	return chromedp.Do(b.ctx, chromedp.Navigate(url))
