@@ -3,9 +3,15 @@ package cmd_test
 import (
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
+	"github.com/cherga/kiosk/display/alpha"
 	"github.com/cherga/kiosk/display/webtest"
 )
 
@@ -14,7 +20,16 @@ import (
 // kioskd is down is on the page, and spoken, once kioskd is back, without
 // anyone touching the TV.
 func TestHallInChromium(t *testing.T) {
-	o := startOffice(t)
+	// An Alpha LED board on a serial line (a pseudo-terminal) beside the
+	// simulated one.
+	sign := alpha.NewSign("", alpha.Latin)
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	go func() { _ = sign.Serve(master) }()
+	o := startOffice(t, "  boards:\n", "  boards:\n    - {name: hall-alpha, driver: alpha, port: "+slave.Name()+", lines: 2}\n")
 	k, q := "http://"+o.kAddr, "http://"+o.qAddr
 	b := webtest.Start(t, 1920, 1080)
 	if err := b.Open(k + "/hall/"); err != nil {
@@ -44,6 +59,7 @@ func TestHallInChromium(t *testing.T) {
 		return fmt.Sprintf(`document.querySelector("#current .ticket").textContent === %q && document.querySelector("#current .window").textContent === "3"`, ticket)
 	}
 	wait("the call on the page", current(first.Number))
+	signShows(t, sign, alpha.Transliterate(first.Number)+" > 3")
 
 	do(t, "PUT", q+"/api/v1/hall-message", `{"text":{"uk":"Центр працює до 20:00","en":"Open until 8 pm"}}`, http.StatusOK, nil)
 	wait("the running line", `!document.querySelector("#ticker").hidden && document.querySelector("#message").textContent.includes("Центр працює до 20:00")`)
@@ -56,4 +72,47 @@ func TestHallInChromium(t *testing.T) {
 		document.querySelector("#recent .ticket").textContent === `+fmt.Sprintf("%q", first.Number))
 	// The server resent the call kioskd missed, so it is heard too.
 	o.kioskd.waitLog("msg=announced ticket=" + second.Number)
+	signShows(t, sign, alpha.Transliterate(second.Number)+" > 3")
+}
+
+// signShows waits until the sign's first line is want.
+func signShows(t *testing.T, sign *alpha.Sign, want string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		if l := sign.Lines(); len(l) > 0 && l[0] == want {
+			return
+		}
+		select {
+		case <-sign.Frames():
+		case <-timeout:
+			t.Fatalf("the LED board shows %q, want %q first", sign.Lines(), want)
+		}
+	}
+}
+
+// The technician's check of a sign's wiring: kioskctl board sends the
+// lines once; a port that is not there is said plainly.
+func TestKioskctlBoard(t *testing.T) {
+	sign := alpha.NewSign("", alpha.Latin)
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	go func() { _ = sign.Serve(master) }()
+	out, err := exec.Command(filepath.Join(binDir, "kioskctl"), "board", "-port", slave.Name(), "-lines", "2",
+		"Вікно 5", "Ж12 → 5").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"Vikno 5" "Zh12 > 5"`) {
+		t.Fatalf("kioskctl board: %v\n%s", err, out)
+	}
+	signShows(t, sign, "Vikno 5")
+	if l := sign.Lines(); len(l) != 2 || l[1] != "Zh12 > 5" {
+		t.Errorf("the sign shows %q", l)
+	}
+	missing := filepath.Join(t.TempDir(), "ttyUSB7")
+	out, err = exec.Command(filepath.Join(binDir, "kioskctl"), "board", "-port", missing, "A1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot open the sign's port: open "+missing) {
+		t.Fatalf("missing port: %v\n%s", err, out)
+	}
 }

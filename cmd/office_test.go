@@ -211,7 +211,8 @@ func writeConfig(t *testing.T, src, dst string, replace ...string) {
 }
 
 // office starts queued and a kioskd with the demo configuration, on free
-// ports and in temporary directories.
+// ports and in temporary directories; replace holds pairs of old and new
+// text for the kioskd configuration.
 type office struct {
 	queued, kioskd *proc
 	qAddr, kAddr   string
@@ -220,7 +221,7 @@ type office struct {
 	officeConfig   string
 }
 
-func startOffice(t *testing.T) *office {
+func startOffice(t *testing.T, replace ...string) *office {
 	t.Helper()
 	dir := t.TempDir()
 	o := &office{dataDir: filepath.Join(dir, "kiosk"), kioskConfig: filepath.Join(dir, "demo.yaml"),
@@ -236,6 +237,7 @@ func startOffice(t *testing.T) *office {
 		"127.0.0.1:8090", o.qAddr, "pack_dir: var/voice", "pack_dir: "+filepath.Join(binDir, "voice"),
 		// A restarted queued is found within a second, not half a minute.
 		"  url: ws://", "  reconnect_max: 1s\n  url: ws://")
+	writeConfig(t, o.kioskConfig, o.kioskConfig, replace...)
 	o.startKioskd(t)
 	return o
 }

@@ -247,15 +247,30 @@ func (d *AudioDriver) UnmarshalText(b []byte) error {
 type Board struct {
 	Name   string      `yaml:"name"`
 	Driver BoardDriver `yaml:"driver"`
-	// alpha only: the serial port, line speed, sign address (two hex
-	// digits, "00" all signs) and what the sign's font holds.
-	Port    string `yaml:"port"`
-	Baud    int    `yaml:"baud"`
-	Address string `yaml:"address"`
-	Charset string `yaml:"charset"`
+	// alpha only: the serial port, line speed and framing, sign address
+	// (two hex digits, "00" all signs), what the sign's font holds and how
+	// many lines it shows at once.
+	Port    string  `yaml:"port"`
+	Baud    int     `yaml:"baud"`
+	Framing Framing `yaml:"framing"`
+	Address string  `yaml:"address"`
+	Charset string  `yaml:"charset"`
+	Lines   int     `yaml:"lines"`
 }
 
-func (b *Board) setDefaults() { b.Driver, b.Baud, b.Address, b.Charset = BoardSim, 9600, "00", "latin" }
+func (b *Board) setDefaults() {
+	b.Driver, b.Baud, b.Framing, b.Address, b.Charset, b.Lines = BoardSim, 9600, "7E1", "00", "latin", 1
+}
+
+// Framing is a serial line's data bits, parity and stop bits. It is
+// text even when written bare (YAML would read 7E1 as a number).
+type Framing string
+
+func (f *Framing) UnmarshalText(b []byte) error {
+	s, err := oneOf([]byte(strings.ToUpper(string(b))), "7E1", "7E2", "8N1")
+	*f = Framing(s)
+	return err
+}
 
 type BoardDriver string
 
@@ -313,7 +328,7 @@ func DefaultTerminal() Terminal {
 			Voice: Voice{Languages: []string{"uk"}, Build: true, TTSFallback: true, MaxAge: 2 * time.Minute,
 				Repeat: 1},
 		},
-		Window: Window{Board: Board{Driver: BoardNone, Baud: 9600, Address: "00", Charset: "latin"}},
+		Window: Window{Board: Board{Driver: BoardNone, Baud: 9600, Framing: "7E1", Address: "00", Charset: "latin", Lines: 1}},
 		GPIO:   GPIO{Driver: GPIOSim},
 	}
 }
@@ -514,6 +529,12 @@ func checkBoard(d *decoder, p string, b Board) {
 	}
 	if b.Charset != "latin" && b.Charset != "cp1251" {
 		d.errorf(p+".charset", "got %q, expected latin (Ukrainian transliterated) or cp1251 (a sign with a Cyrillic font)", b.Charset)
+	}
+	if b.Charset == "cp1251" && b.Framing != "8N1" {
+		d.errorf(p+".framing", "got %q, but charset cp1251 needs 8 data bits: set framing: 8N1 (and the sign to match)", b.Framing)
+	}
+	if b.Lines < 1 || b.Lines > 4 {
+		d.errorf(p+".lines", "got %d, expected how many text lines the sign shows at once, 1 to 4", b.Lines)
 	}
 }
 

@@ -216,3 +216,20 @@ func TestWindow(t *testing.T) {
 		t.Errorf("window board %q", lines)
 	}
 }
+
+// A call for a window no group lists is still shown and spoken as the
+// server sent it, with a line in the log for the technician.
+func TestHallUnknownWindow(t *testing.T) {
+	var logged strings.Builder
+	v := make(voice, 2)
+	h := NewHall(HallConfig{RecentCalls: 2, Highlight: time.Second}, v, nil, slog.New(slog.NewTextHandler(&logged, nil)))
+	defer h.Close()
+	h.Welcome(&proto.Welcome{Catalogue: proto.Catalogue{Groups: []proto.Group{{ID: "g", Prefix: "А", Windows: []int{1, 2}}}}})
+	h.Call(call("1", "А001", 77))
+	if c := <-v; c.Window != 77 || len(h.Calls()) != 1 {
+		t.Errorf("announced %+v; shown %d", c, len(h.Calls()))
+	}
+	if !strings.Contains(logged.String(), "call for a window no service group lists") {
+		t.Errorf("log:\n%s", logged.String())
+	}
+}

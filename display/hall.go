@@ -192,6 +192,9 @@ func (h *Hall) Call(c proto.Call) {
 	}
 	h.mu.Unlock()
 	h.log.Info("call shown", "ticket", c.Ticket, "window", c.Window, "recall", c.Recall)
+	if !h.knownWindow(c.Window) {
+		h.log.Warn("call for a window no service group lists; shown and spoken as sent", "ticket", c.Ticket, "window", c.Window)
+	}
 	h.hub.Broadcast(struct {
 		Type string    `json:"type"`
 		Call ShownCall `json:"call"`
@@ -203,6 +206,23 @@ func (h *Hall) Call(c proto.Call) {
 	if h.voice != nil {
 		h.voice.Announce(c)
 	}
+}
+
+// knownWindow reports whether the catalogue lists window n (true when the
+// catalogue lists no windows at all).
+func (h *Hall) knownWindow(n int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	listed := false
+	for _, g := range h.groups {
+		for _, w := range g.Windows {
+			if w == n {
+				return true
+			}
+			listed = true
+		}
+	}
+	return !listed
 }
 
 // push puts c on top, dropping an earlier call of the same ticket and the

@@ -9,6 +9,7 @@
 //	kioskctl printer profiles | new-roll [-addr 127.0.0.1:8080]
 //	kioskctl voice build -lang uk -out DIR [-force]
 //	kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav
+//	kioskctl board -port /dev/ttyUSB1 [-baud 9600] [-framing 7E1] [-address 00] LINE...
 package main
 
 import (
@@ -33,6 +34,9 @@ const usage = `usage:
   kioskctl voice build -lang uk|en -out DIR [-force]   make a phrase pack with espeak-ng
   kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav
                                                        write the exact audio kioskd plays for a call
+  kioskctl board -port /dev/ttyUSB1 [-baud 9600] [-framing 7E1|7E2|8N1] [-address 00]
+                 [-charset latin|cp1251] [-lines 1] LINE...
+                                                       show lines on an Alpha LED sign, to check its wiring
 `
 
 var errUsage = errors.New("bad usage")
@@ -81,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	case "announce":
 		return announceCall(ctx, args[1:], stdout, stderr)
+	case "board":
+		return boardShow(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

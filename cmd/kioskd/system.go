@@ -19,6 +19,7 @@ import (
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/display"
+	"github.com/cherga/kiosk/display/alpha"
 	"github.com/cherga/kiosk/display/announce"
 	"github.com/cherga/kiosk/i18n"
 	"github.com/cherga/kiosk/kiosk"
@@ -122,12 +123,23 @@ func (s *system) device(d interface{ Status() devices.Status }) {
 }
 
 func (s *system) openBoard(b configs.Board) display.Board {
-	if b.Driver != configs.BoardSim {
-		return nil
+	switch b.Driver {
+	case configs.BoardSim:
+		board := s.boards.New(b.Name)
+		s.device(board)
+		return board
+	case configs.BoardAlpha:
+		board, err := alpha.Open(alpha.Config{Name: b.Name, Port: b.Port, Baud: b.Baud, Framing: string(b.Framing),
+			Address: b.Address, Charset: alpha.Charset(b.Charset), Lines: b.Lines, Log: s.log})
+		if err != nil {
+			// The config check makes this unreachable; say so if not.
+			s.log.Error("LED board not started", "board", b.Name, "err", err)
+			return nil
+		}
+		s.device(board)
+		return board
 	}
-	board := s.boards.New(b.Name)
-	s.device(board)
-	return board
+	return nil
 }
 
 func (s *system) buildHall() {
