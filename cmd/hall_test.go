@@ -22,14 +22,8 @@ import (
 func TestHallInChromium(t *testing.T) {
 	// An Alpha LED board on a serial line (a pseudo-terminal) beside the
 	// simulated one.
-	sign := alpha.NewSign("", alpha.Latin)
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { master.Close(); slave.Close() })
-	go func() { _ = sign.Serve(master) }()
-	o := startOffice(t, "  boards:\n", "  boards:\n    - {name: hall-alpha, driver: alpha, port: "+slave.Name()+", lines: 2}\n")
+	sign, port := serialSign(t)
+	o := startOffice(t, "  boards:\n", "  boards:\n    - {name: hall-alpha, driver: alpha, port: "+port+", lines: 2}\n")
 	k, q := "http://"+o.kAddr, "http://"+o.qAddr
 	b := webtest.Start(t, 1920, 1080)
 	if err := b.Open(k + "/hall/"); err != nil {
@@ -75,6 +69,20 @@ func TestHallInChromium(t *testing.T) {
 	signShows(t, sign, alpha.Transliterate(second.Number)+" > 3")
 }
 
+// serialSign is a simulated Alpha sign at the far end of a serial line
+// (a pseudo-terminal); port is the line's path for the driver.
+func serialSign(t *testing.T) (sign *alpha.Sign, port string) {
+	t.Helper()
+	sign = alpha.NewSign("", alpha.Latin)
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	go func() { _ = sign.Serve(master) }()
+	return sign, slave.Name()
+}
+
 // signShows waits until the sign's first line is want.
 func signShows(t *testing.T, sign *alpha.Sign, want string) {
 	t.Helper()
@@ -94,14 +102,8 @@ func signShows(t *testing.T, sign *alpha.Sign, want string) {
 // The technician's check of a sign's wiring: kioskctl board sends the
 // lines once; a port that is not there is said plainly.
 func TestKioskctlBoard(t *testing.T) {
-	sign := alpha.NewSign("", alpha.Latin)
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { master.Close(); slave.Close() })
-	go func() { _ = sign.Serve(master) }()
-	out, err := exec.Command(filepath.Join(binDir, "kioskctl"), "board", "-port", slave.Name(), "-lines", "2",
+	sign, port := serialSign(t)
+	out, err := exec.Command(filepath.Join(binDir, "kioskctl"), "board", "-port", port, "-lines", "2",
 		"Вікно 5", "Ж12 → 5").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `"Vikno 5" "Zh12 > 5"`) {
 		t.Fatalf("kioskctl board: %v\n%s", err, out)
