@@ -32,6 +32,46 @@ type Office struct {
 	Groups    []Group              `yaml:"groups"`
 	Services  []OfficeService      `yaml:"services"`
 	Windows   []OfficeWindow       `yaml:"windows"`
+	Bookings  Bookings             `yaml:"bookings"`
+}
+
+// Bookings are visits booked ahead (by phone or on the website) for a
+// service and a time slot; the visitor checks in at a kiosk with the code.
+type Bookings struct {
+	Enabled bool `yaml:"enabled"`
+	// KeyFile holds the secret that signs booking codes, so kiosks can
+	// check a code while the server is away. Empty: data_dir/booking.key,
+	// made at first start.
+	KeyFile     string `yaml:"key_file"`
+	SlotMinutes int    `yaml:"slot_minutes"`
+	// Capacity is how many visitors may book one service's slot.
+	Capacity int `yaml:"capacity"`
+	// Open and Close bound the slots of a day, HH:MM office time.
+	Open  string `yaml:"open"`
+	Close string `yaml:"close"`
+	// Early and Late bound check-in around the slot's start.
+	Early     time.Duration `yaml:"early"`
+	Late      time.Duration `yaml:"late"`
+	DaysAhead int           `yaml:"days_ahead"`
+	// Priority of a booked visitor's ticket: higher is called before
+	// walk-ins waiting for the same window.
+	Priority int `yaml:"priority"`
+}
+
+// Minutes of the day of an HH:MM time.
+func clockMinutes(s string) (int, bool) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
+}
+
+// SlotRange is the first and last slot start, in minutes from midnight.
+func (b Bookings) SlotRange() (first, last int) {
+	open, _ := clockMinutes(b.Open)
+	closing, _ := clockMinutes(b.Close)
+	return open, closing - b.SlotMinutes
 }
 
 // TLS makes queued serve https:// and wss://.
@@ -73,6 +113,10 @@ type OfficeService struct {
 	ID    string `yaml:"id"`
 	Group string `yaml:"group"`
 	Name  Text   `yaml:"name"`
+	// Code is the service's number in booking codes, 1 to 999; 0: its
+	// place in this list. Set it before reordering the list while
+	// bookings are outstanding.
+	Code int `yaml:"code"`
 }
 
 type OfficeWindow struct {
@@ -88,6 +132,8 @@ func DefaultOffice() Office {
 		Listen:    "127.0.0.1:8090",
 		LeaseSize: 20,
 		Log:       Log{Format: "text", Level: "info"},
+		Bookings: Bookings{SlotMinutes: 15, Capacity: 2, Open: "08:00", Close: "20:00",
+			Early: 30 * time.Minute, Late: 15 * time.Minute, DaysAhead: 30, Priority: 1},
 	}
 }
 
@@ -164,14 +210,26 @@ func (o *Office) check(d *decoder) {
 		d.errorf("services", "required: at least one service")
 	}
 	services := map[string]bool{}
-	for i, s := range o.Services {
+	codes := map[int]string{}
+	for i := range o.Services {
+		s := &o.Services[i]
 		p := fmt.Sprintf("services[%d]", i)
 		checkID(d, p+".id", s.ID, services)
 		if !groups[s.Group] {
 			d.errorf(p+".group", "got %q, expected the id of a group listed under groups", s.Group)
 		}
 		checkText(d, p+".name", s.Name)
+		if s.Code == 0 {
+			s.Code = i + 1
+		}
+		if s.Code < 1 || s.Code > 999 {
+			d.errorf(p+".code", "got %d, expected 1 to 999 (the service's number in booking codes)", s.Code)
+		} else if other, dup := codes[s.Code]; dup {
+			d.errorf(p+".code", "code %d is also service %s's; booking codes would be ambiguous", s.Code, other)
+		}
+		codes[s.Code] = s.ID
 	}
+	o.checkBookings(d)
 	windows := map[int]bool{}
 	for i, w := range o.Windows {
 		p := fmt.Sprintf("windows[%d]", i)
@@ -189,6 +247,39 @@ func (o *Office) check(d *decoder) {
 	}
 	if len(o.Windows) == 0 {
 		d.errorf("windows", "required: at least one window")
+	}
+}
+
+func (o *Office) checkBookings(d *decoder) {
+	b := o.Bookings
+	if b.SlotMinutes < 5 || b.SlotMinutes > 240 || b.SlotMinutes%5 != 0 {
+		d.errorf("bookings.slot_minutes", "got %d, expected a multiple of 5 from 5 to 240", b.SlotMinutes)
+	}
+	if b.Capacity < 1 || b.Capacity > 99 {
+		d.errorf("bookings.capacity", "got %d, expected 1 to 99 visitors per service and slot", b.Capacity)
+	}
+	open, ok1 := clockMinutes(b.Open)
+	closing, ok2 := clockMinutes(b.Close)
+	if !ok1 || open%5 != 0 {
+		d.errorf("bookings.open", "got %q, expected a time like 08:00 (minutes a multiple of 5)", b.Open)
+	}
+	if !ok2 || closing%5 != 0 {
+		d.errorf("bookings.close", "got %q, expected a time like 20:00 (minutes a multiple of 5)", b.Close)
+	}
+	if ok1 && ok2 && closing-open < b.SlotMinutes {
+		d.errorf("bookings.close", "got %s, expected at least one slot (%d min) after open %s", b.Close, b.SlotMinutes, b.Open)
+	}
+	if b.Early < 0 || b.Early > 4*time.Hour {
+		d.errorf("bookings.early", "got %s, expected 0 to 4h before the slot", b.Early)
+	}
+	if b.Late < 0 || b.Late > 4*time.Hour {
+		d.errorf("bookings.late", "got %s, expected 0 to 4h after the slot's start", b.Late)
+	}
+	if b.DaysAhead < 0 || b.DaysAhead > 365 {
+		d.errorf("bookings.days_ahead", "got %d, expected 0 to 365 days", b.DaysAhead)
+	}
+	if b.Priority < 0 || b.Priority > 9 {
+		d.errorf("bookings.priority", "got %d, expected 0 (none) to 9", b.Priority)
 	}
 }
 

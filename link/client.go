@@ -701,6 +701,13 @@ func (c *Client) WaitAck(ctx context.Context, seq uint64) error {
 	}
 }
 
+// replyError is the server's error reply; it unwraps to its *proto.Error
+// and keeps the rest of the message (a refused check-in's booking).
+type replyError struct{ m *proto.Message }
+
+func (e *replyError) Error() string { return e.m.Error.Error() }
+func (e *replyError) Unwrap() error { return e.m.Error }
+
 // request sends m and waits for the server's answer.
 func (c *Client) request(ctx context.Context, m *proto.Message) (*proto.Message, error) {
 	c.mu.Lock()
@@ -733,7 +740,7 @@ func (c *Client) request(ctx context.Context, m *proto.Message) (*proto.Message,
 	select {
 	case r := <-reply:
 		if r.Type == proto.TypeError {
-			return nil, r.Error
+			return nil, &replyError{r}
 		}
 		return r, nil
 	case <-s.done:

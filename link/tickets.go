@@ -61,6 +61,12 @@ func (c *Client) IssueTicket(ctx context.Context, service string) (*Issued, erro
 }
 
 func (c *Client) issueOffline(svc proto.Service, group proto.Group, slot int) (*Issued, error) {
+	return c.issueOfflineWith(svc, group, slot, nil)
+}
+
+// issueOfflineWith numbers a ticket here; with, if not nil, runs in the
+// same transaction once the ticket is numbered (and may refuse it).
+func (c *Client) issueOfflineWith(svc proto.Service, group proto.Group, slot int, with func(*bolt.Tx, *proto.Ticket) error) (*Issued, error) {
 	now := c.clock.Now()
 	c.mu.Lock()
 	loc := c.loc
@@ -88,6 +94,11 @@ func (c *Client) issueOffline(svc proto.Service, group proto.Group, slot int) (*
 		t.Number, mode, err = nextOffline(tx, day, group.Prefix, slot)
 		if err != nil {
 			return err
+		}
+		if with != nil {
+			if err := with(tx, &t); err != nil {
+				return err
+			}
 		}
 		seq, err = c.store.appendTx(tx, &proto.Message{Type: proto.TypeTicketIssued, Ticket: &t})
 		return err

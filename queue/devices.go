@@ -107,6 +107,9 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 			HallMessage: q.hallMsg, ServerTime: now, Resume: d.LastSeq, Slot: d.Slot, Leases: leases,
 			LastPush: last,
 		}
+		if d.HasRole("kiosk") {
+			welcome.Bookings = q.bookingRules()
+		}
 		dev = d
 		return nil
 	})

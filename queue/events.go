@@ -131,6 +131,11 @@ func (q *Queue) ticketIssued(tx *bolt.Tx, w *work, d *Device, offset time.Durati
 	}
 	nt.TerminalAt = &terminalAt
 	nt.IssuedAt = terminalAt.Add(offset).In(q.o.loc)
+	if t.Booking != "" {
+		if err := q.bookingUsedOffline(tx, &nt, d.ID); err != nil {
+			return err
+		}
+	}
 	day := q.dayOf(nt.IssuedAt)
 	b, err := createDayBucket(tx, day)
 	if err != nil {

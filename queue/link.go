@@ -445,7 +445,21 @@ func (s *Server) handleRequest(t *terminal, m *proto.Message) {
 			reply(&proto.Message{Type: proto.TypeReserved, Ticket: &tk})
 		}
 	case proto.TypeCheckin:
-		fail(proto.CodeUnsupported, "bookings are not kept by this server yet")
+		tk, bk, err := s.q.CheckIn(m.Checkin.Code, t.device)
+		var berr *BookingError
+		switch {
+		case errors.As(err, &berr):
+			s.log.Info("check-in refused", "device", t.device, "code", berr.Code, "why", berr.Message)
+			reply(&proto.Message{Type: proto.TypeError, Error: &proto.Error{Code: berr.Code, Message: berr.Message}, Booking: berr.Booking})
+		case errors.Is(err, ErrBookingsOff):
+			fail(proto.CodeUnsupported, err.Error())
+		case err != nil:
+			s.log.Error("check-in", "device", t.device, "err", err)
+			fail(proto.CodeInternal, err.Error())
+		default:
+			s.log.Info("booking checked in", "booking", bk.Code, "number", tk.Number, "service", tk.Service, "device", t.device)
+			reply(&proto.Message{Type: proto.TypeReserved, Ticket: &tk, Booking: &bk})
+		}
 	default:
 		s.log.Warn("link message not understood", "device", t.device, "type", m.Type)
 		fail(proto.CodeBadRequest, "message type "+m.Type+" is not accepted from terminals")

@@ -83,6 +83,8 @@ type Queue struct {
 	recent   []proto.Call // newest last, at most recentCalls
 	hallMsg  *proto.HallMessage
 	devices  map[string]*Device
+
+	bookingKey []byte
 }
 
 const recentCalls = 20
@@ -107,6 +109,8 @@ type Options struct {
 	Now     func() time.Time // nil: time.Now
 	Log     *slog.Logger     // nil: discard
 	Version string           // the office configuration's version, sent to terminals
+	// BookingKey signs booking codes (LoadBookingKey); bookings need it.
+	BookingKey []byte
 }
 
 // Open opens (or creates) the queue's database at path.
@@ -124,7 +128,8 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 		}
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
-	q := &Queue{db: db, now: opts.Now, log: opts.Log, o: newOffice(cfg, opts.Version), devices: map[string]*Device{}}
+	q := &Queue{db: db, now: opts.Now, log: opts.Log, o: newOffice(cfg, opts.Version), devices: map[string]*Device{},
+		bookingKey: opts.BookingKey}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -373,8 +378,7 @@ func (q *Queue) issue(service, device, state string) (proto.Ticket, error) {
 }
 
 func (q *Queue) issueLocked(service, device, state string) (*work, proto.Ticket, error) {
-	g, ok := q.groupOf(service)
-	if !ok {
+	if _, ok := q.groupOf(service); !ok {
 		return nil, proto.Ticket{}, fmt.Errorf("%w %q", ErrUnknownService, service)
 	}
 	if err := q.rollDay(); err != nil {
@@ -382,29 +386,41 @@ func (q *Queue) issueLocked(service, device, state string) (*work, proto.Ticket,
 	}
 	var t proto.Ticket
 	w, err := q.update(func(tx *bolt.Tx, w *work) error {
-		b, err := createDayBucket(tx, q.day)
-		if err != nil {
-			return err
-		}
-		n, err := nextOnline(b, g.Prefix)
-		if err != nil {
-			return err
-		}
-		ahead := q.waiting(g.ID)
-		t = proto.Ticket{
-			Number: fmt.Sprintf("%s%03d", g.Prefix, n), Service: service, Group: g.ID,
-			IssuedAt: q.now().In(q.o.loc), Ahead: ahead, WaitMin: q.estimate(g.ID, ahead),
-			State: state, Device: device,
-		}
-		if err := b.Bucket(bucketCnt).Put([]byte(g.Prefix), u64(uint64(n))); err != nil {
-			return err
-		}
-		return q.putTicket(tx, w, q.day, t.Number, &t)
+		var err error
+		t, err = q.issueTx(tx, w, service, device, state, "", 0)
+		return err
 	})
 	if err != nil {
 		return nil, proto.Ticket{}, fmt.Errorf("queue: save ticket: %w", err)
 	}
 	return w, t, nil
+}
+
+// issueTx numbers and stores a ticket for today (q.day, rolled by the
+// caller); booking and priority are set for a checked-in booking.
+func (q *Queue) issueTx(tx *bolt.Tx, w *work, service, device, state, booking string, priority int) (proto.Ticket, error) {
+	g, ok := q.groupOf(service)
+	if !ok {
+		return proto.Ticket{}, fmt.Errorf("%w %q", ErrUnknownService, service)
+	}
+	b, err := createDayBucket(tx, q.day)
+	if err != nil {
+		return proto.Ticket{}, err
+	}
+	n, err := nextOnline(b, g.Prefix)
+	if err != nil {
+		return proto.Ticket{}, err
+	}
+	ahead := q.waiting(g.ID)
+	t := proto.Ticket{
+		Number: fmt.Sprintf("%s%03d", g.Prefix, n), Service: service, Group: g.ID,
+		IssuedAt: q.now().In(q.o.loc), Ahead: ahead, WaitMin: q.estimate(g.ID, ahead),
+		State: state, Device: device, Booking: booking, Priority: priority,
+	}
+	if err := b.Bucket(bucketCnt).Put([]byte(g.Prefix), u64(uint64(n))); err != nil {
+		return proto.Ticket{}, err
+	}
+	return t, q.putTicket(tx, w, q.day, t.Number, &t)
 }
 
 // Next finishes the visitor at window and calls the longest-waiting ticket
@@ -447,11 +463,12 @@ func (q *Queue) nextTx(tx *bolt.Tx, w *work, window int) (called proto.Ticket, f
 		}
 		w.then(func() { delete(q.atWindow, window) })
 	}
+	// The longest-waiting ticket of the highest priority (a booked
+	// visitor before walk-ins).
 	var next *proto.Ticket
 	for _, t := range q.tickets {
-		if t.State == proto.StateWaiting && serves(win, t.Group) {
+		if t.State == proto.StateWaiting && serves(win, t.Group) && (next == nil || t.Priority > next.Priority) {
 			next = t
-			break
 		}
 	}
 	if next == nil {
@@ -729,7 +746,7 @@ func (o *office) catalogue() proto.Catalogue {
 		c.Groups = append(c.Groups, proto.Group{ID: g.ID, Name: proto.Text(g.Name), Prefix: g.Prefix, Windows: windows})
 	}
 	for _, s := range o.cfg.Services {
-		c.Services = append(c.Services, proto.Service{ID: s.ID, Group: s.Group, Name: proto.Text(s.Name)})
+		c.Services = append(c.Services, proto.Service{ID: s.ID, Group: s.Group, Name: proto.Text(s.Name), Code: s.Code})
 	}
 	return c
 }

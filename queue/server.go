@@ -71,6 +71,10 @@ func NewServer(q *Queue, log *slog.Logger, auth Auth) *Server {
 	s.mux.HandleFunc("PUT /api/v1/hall-message", s.handleHallMessage)
 	s.mux.HandleFunc("DELETE /api/v1/hall-message", s.handleHallMessage)
 	s.mux.HandleFunc("GET /api/v1/link", s.handleLink)
+	s.mux.HandleFunc("POST /api/v1/bookings", s.handleBook)
+	s.mux.HandleFunc("GET /api/v1/bookings", s.handleBookings)
+	s.mux.HandleFunc("GET /api/v1/bookings/slots", s.handleSlots)
+	s.mux.HandleFunc("DELETE /api/v1/bookings/{date}/{code}", s.handleCancelBooking)
 	s.mux.HandleFunc("GET /t/{date}/{number}", s.handleTrack)
 	i18n.Register(s.mux)
 	s.mux.Handle("GET /operator/", http.FileServerFS(mustSub(webFS, "web")))
@@ -190,6 +194,76 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("ticket issued", "number", t.Number, "service", t.Service, "device", "api")
 	s.publish(eff)
 	writeJSON(w, http.StatusCreated, t)
+}
+
+// bookingError answers a booking call's error.
+func (s *Server) bookingError(w http.ResponseWriter, err error) {
+	var berr *BookingError
+	switch {
+	case errors.As(err, &berr):
+		writeError(w, http.StatusConflict, berr.Code, berr.Message)
+	case errors.Is(err, ErrBookingsOff):
+		writeError(w, http.StatusNotFound, "bookings_off", err.Error())
+	case errors.Is(err, ErrUnknownService):
+		writeError(w, http.StatusNotFound, proto.CodeUnknownService, err.Error())
+	case errors.Is(err, ErrSlotFull):
+		writeError(w, http.StatusConflict, "slot_full", err.Error())
+	case errors.Is(err, ErrBadSlot), errors.Is(err, ErrBadDate), errors.Is(err, proto.ErrNotBookingCode):
+		writeError(w, http.StatusBadRequest, "bad_slot", err.Error())
+	case errors.Is(err, ErrNoSuchBooking):
+		writeError(w, http.StatusNotFound, proto.CodeBookingUnknown, err.Error())
+	default:
+		s.internal(w, err)
+	}
+}
+
+func (s *Server) handleBook(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Service string `json:"service"`
+		Date    string `json:"date"`
+		Slot    string `json:"slot"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Service == "" || req.Slot == "" {
+		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"service":"<id>","date":"YYYY-MM-DD","slot":"HH:MM"}`)
+		return
+	}
+	if req.Date == "" {
+		req.Date = s.q.Today()
+	}
+	b, err := s.q.Book(req.Service, req.Date, req.Slot)
+	if err != nil {
+		s.bookingError(w, err)
+		return
+	}
+	s.log.Info("booked", "code", b.Code, "service", b.Service, "date", b.Date, "slot", b.Slot)
+	writeJSON(w, http.StatusCreated, b)
+}
+
+func (s *Server) handleBookings(w http.ResponseWriter, r *http.Request) {
+	s.dayList(w, r, "bookings", func(date string) (any, error) { return s.q.Bookings(date) })
+}
+
+func (s *Server) handleSlots(w http.ResponseWriter, r *http.Request) {
+	service, date := r.URL.Query().Get("service"), r.URL.Query().Get("date")
+	if date == "" {
+		date = s.q.Today()
+	}
+	slots, err := s.q.Slots(service, date)
+	if err != nil {
+		s.bookingError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": service, "date": date, "slots": slots})
+}
+
+func (s *Server) handleCancelBooking(w http.ResponseWriter, r *http.Request) {
+	b, err := s.q.CancelBooking(r.PathValue("date"), r.PathValue("code"))
+	if err != nil {
+		s.bookingError(w, err)
+		return
+	}
+	s.log.Info("booking cancelled", "code", b.Code, "date", b.Date)
+	writeJSON(w, http.StatusOK, b)
 }
 
 func (s *Server) window(w http.ResponseWriter, r *http.Request) (int, bool) {

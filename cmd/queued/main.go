@@ -110,7 +110,18 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	q, err := queue.Open(filepath.Join(cfg.DataDir, "queued.db"), cfg, queue.Options{Log: log, Version: configVersion(path)})
+	var bookingKey []byte
+	if cfg.Bookings.Enabled {
+		keyFile := cfg.Bookings.KeyFile
+		if keyFile == "" {
+			keyFile = filepath.Join(cfg.DataDir, "booking.key")
+		}
+		if bookingKey, err = queue.LoadBookingKey(keyFile); err != nil {
+			return err
+		}
+	}
+	q, err := queue.Open(filepath.Join(cfg.DataDir, "queued.db"), cfg,
+		queue.Options{Log: log, Version: configVersion(path), BookingKey: bookingKey})
 	if err != nil {
 		return err
 	}

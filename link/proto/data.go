@@ -44,6 +44,18 @@ type Service struct {
 	ID    string `json:"id"`
 	Group string `json:"group"`
 	Name  Text   `json:"name"`
+	// Code is the service's number in booking codes.
+	Code int `json:"code,omitempty"`
+}
+
+// ServiceByCode returns the service with a booking code number.
+func (c *Catalogue) ServiceByCode(code int) (Service, bool) {
+	for _, s := range c.Services {
+		if s.Code == code {
+			return s, true
+		}
+	}
+	return Service{}, false
 }
 
 // Service returns the service with id, if the catalogue has it.
@@ -92,6 +104,10 @@ type Ticket struct {
 	Window     int        `json:"window,omitempty"`
 	CalledAt   *time.Time `json:"called_at,omitempty"`
 	Device     string     `json:"device,omitempty"`
+	// Booking is the code (12 digits) of the booking this ticket checked
+	// in; Priority puts it before walk-ins (0 for them).
+	Booking  string `json:"booking,omitempty"`
+	Priority int    `json:"priority,omitempty"`
 }
 
 // Call asks the visitor holding Ticket to come to Window.
@@ -193,4 +209,34 @@ type Rating struct {
 type Checkin struct {
 	Code string    `json:"code"`
 	At   time.Time `json:"at"`
+}
+
+// Booking is a visit booked ahead, as a kiosk is told of it.
+type Booking struct {
+	Code    string `json:"code"` // 1234-5678-9012
+	Service string `json:"service"`
+	Date    string `json:"date"` // YYYY-MM-DD, office time
+	Slot    string `json:"slot"` // HH:MM
+	State   string `json:"state"`
+	// Opens and Closes bound the check-in.
+	Opens  time.Time `json:"opens"`
+	Closes time.Time `json:"closes"`
+	Ticket string    `json:"ticket,omitempty"` // once checked in
+}
+
+// Booking states.
+const (
+	BookingBooked    = "booked"
+	BookingCheckedIn = "checked_in"
+	BookingCancelled = "cancelled"
+)
+
+// BookingRules let a kiosk check booking codes by itself (sent to kiosks
+// in welcome).
+type BookingRules struct {
+	Key         []byte `json:"key"` // the office's signing key
+	SlotMinutes int    `json:"slot_minutes"`
+	EarlyMin    int    `json:"early_min"`
+	LateMin     int    `json:"late_min"`
+	Priority    int    `json:"priority"`
 }

@@ -84,6 +84,7 @@ type Message struct {
 	Keypad      *Keypad       `json:"keypad,omitempty"`
 	Rating      *Rating       `json:"rating,omitempty"`
 	Checkin     *Checkin      `json:"checkin,omitempty"`
+	Booking     *Booking      `json:"booking,omitempty"`
 	Error       *Error        `json:"error,omitempty"`
 }
 
@@ -143,6 +144,8 @@ type Welcome struct {
 	// LastPush is the highest push number so far. A terminal that never
 	// acted on a push starts counting from it.
 	LastPush uint64 `json:"last_push"`
+	// Bookings, to kiosks when the office takes bookings.
+	Bookings *BookingRules `json:"bookings,omitempty"`
 }
 
 // Reserve asks the server for a ticket number.
@@ -156,6 +159,14 @@ const (
 	CodeUnknownService = "unknown_service"
 	CodeUnsupported    = "unsupported"
 	CodeInternal       = "internal"
+
+	// Answers to checkin; the reply carries the booking when there is one.
+	CodeBookingUnknown  = "booking_unknown"   // no such booking (or a mistyped code)
+	CodeBookingUsed     = "booking_used"      // already checked in
+	CodeBookingEarly    = "booking_early"     // check-in has not opened yet
+	CodeBookingLate     = "booking_late"      // check-in has closed
+	CodeBookingOtherDay = "booking_other_day" // booked for another day
+	CodeBookingCanceled = "booking_cancelled"
 )
 
 type Error struct {

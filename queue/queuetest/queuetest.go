@@ -43,11 +43,14 @@ func Config(t testing.TB) *configs.Office {
 	return cfg
 }
 
+// BookingKey is the test office's booking key.
+var BookingKey = []byte("queuetest booking key, 32 bytes")
+
 // Start serves the demo office until the test ends. now is its clock; nil
 // means time.Now.
 func Start(t testing.TB, now func() time.Time) *Office {
 	t.Helper()
-	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), Config(t), queue.Options{Now: now, Version: "test"})
+	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), Config(t), queue.Options{Now: now, Version: "test", BookingKey: BookingKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,129 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/kiosk/link/proto"
+)
+
+// bucketCheckins remembers the bookings this kiosk checked in by itself
+// (key: date/digits), so one code gives one ticket here while offline.
+var bucketCheckins = []byte("checkins")
+
+// CodeBookingUnverified: the server is away and the code does not verify
+// with the office's key (another day's booking, a typo, or this kiosk
+// never got the key).
+const CodeBookingUnverified = "booking_unverified"
+
+// BookingRefused is a check-in that gives no ticket, and why: Code is one
+// of proto.CodeBooking* or CodeBookingUnverified; Booking is set when the
+// booking is known.
+type BookingRefused struct {
+	Code    string
+	Message string
+	Booking *proto.Booking
+	Offline bool // decided by this kiosk alone
+}
+
+func (e *BookingRefused) Error() string { return "check-in refused: " + e.Code + ": " + e.Message }
+
+// CheckedIn is a booking turned into a ticket, in the outbox.
+type CheckedIn struct {
+	Issued
+	Booking proto.Booking
+}
+
+// CheckIn turns a typed or scanned booking code into a ticket, committed
+// to the outbox before it returns (as IssueTicket). Online the server
+// decides; with the server away the kiosk checks the code's signature
+// with the office's key, the slot against its own clock, and that it did
+// not check the code in already.
+func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
+	digits, err := proto.ParseBookingCode(code)
+	if err != nil {
+		return nil, &BookingRefused{Code: proto.CodeBookingUnknown, Message: err.Error()}
+	}
+	snap := c.Snapshot()
+	if snap == nil {
+		return nil, fmt.Errorf("%w: never reached, no catalogue", ErrOffline)
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.cfg.ReserveTimeout)
+	r, err := c.request(rctx, &proto.Message{Type: proto.TypeCheckin, Checkin: &proto.Checkin{Code: digits, At: c.clock.Now()}})
+	cancel()
+	var rerr *replyError
+	switch {
+	case err == nil && r.Type == proto.TypeReserved && r.Ticket != nil && r.Booking != nil:
+		t := *r.Ticket
+		t.State, t.Offline, t.Device = proto.StateWaiting, false, c.cfg.Device
+		seq, err := c.store.Append(&proto.Message{Type: proto.TypeTicketIssued, Ticket: &t})
+		if err != nil {
+			return nil, err
+		}
+		return &CheckedIn{Issued: Issued{Ticket: t, Mode: ModeOnline, Seq: seq}, Booking: *r.Booking}, nil
+	case errors.As(err, &rerr) && rerr.m.Error.Code != proto.CodeInternal && rerr.m.Error.Code != proto.CodeUnsupported:
+		return nil, &BookingRefused{Code: rerr.m.Error.Code, Message: rerr.m.Error.Message, Booking: rerr.m.Booking}
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	}
+	if err != nil && !errors.Is(err, ErrOffline) {
+		c.log.Warn("no check-in answer from the server; checking the code here", "err", err)
+	}
+	return c.checkInOffline(snap, digits)
+}
+
+func (c *Client) checkInOffline(snap *proto.Welcome, digits string) (*CheckedIn, error) {
+	rules := snap.Bookings
+	if rules == nil {
+		return nil, &BookingRefused{Code: CodeBookingUnverified, Offline: true,
+			Message: "the server is away and this kiosk has no booking key"}
+	}
+	c.mu.Lock()
+	loc := c.loc
+	c.mu.Unlock()
+	now := c.clock.Now().In(loc)
+	day := now.Format(time.DateOnly)
+	bc, err := proto.VerifyBookingCode(rules.Key, snap.Office.ID, day, digits)
+	if err != nil {
+		return nil, &BookingRefused{Code: CodeBookingUnverified, Offline: true, Message: err.Error()}
+	}
+	svc, ok := snap.Catalogue.ServiceByCode(bc.Service)
+	if !ok {
+		return nil, &BookingRefused{Code: CodeBookingUnverified, Offline: true,
+			Message: fmt.Sprintf("service %d is not in this kiosk's catalogue", bc.Service)}
+	}
+	start, _ := bc.SlotTime(day, loc)
+	b := proto.Booking{Code: digits[:4] + "-" + digits[4:8] + "-" + digits[8:], Service: svc.ID, Date: day,
+		Slot: start.Format("15:04"), State: proto.BookingBooked,
+		Opens:  start.Add(-time.Duration(rules.EarlyMin) * time.Minute),
+		Closes: start.Add(time.Duration(rules.LateMin) * time.Minute)}
+	switch {
+	case now.Before(b.Opens):
+		return nil, &BookingRefused{Code: proto.CodeBookingEarly, Offline: true, Booking: &b, Message: "check-in opens at " + b.Opens.Format("15:04")}
+	case now.After(b.Closes):
+		return nil, &BookingRefused{Code: proto.CodeBookingLate, Offline: true, Booking: &b, Message: "check-in closed at " + b.Closes.Format("15:04")}
+	}
+	group, _ := snap.Catalogue.Group(svc.Group)
+	key := []byte(day + "/" + digits)
+	is, err := c.issueOfflineWith(svc, group, snap.Slot, func(tx *bolt.Tx, t *proto.Ticket) error {
+		bk, err := tx.CreateBucketIfNotExists(bucketCheckins)
+		if err != nil {
+			return err
+		}
+		if prev := bk.Get(key); prev != nil {
+			return &BookingRefused{Code: proto.CodeBookingUsed, Offline: true, Booking: &b, Message: "checked in here already, ticket " + string(prev)}
+		}
+		t.Booking, t.Priority = digits, rules.Priority
+		return bk.Put(key, []byte(t.Number))
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.State, b.Ticket = proto.BookingCheckedIn, is.Number
+	c.log.Info("booking checked in offline", "booking", b.Code, "number", is.Number)
+	return &CheckedIn{Issued: *is, Booking: b}, nil
+}
