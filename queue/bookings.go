@@ -27,9 +27,9 @@ var (
 
 // Errors of the booking calls.
 var (
-	ErrBookingsOff  = errors.New("queue: this office takes no bookings (bookings.enabled is false)")
-	ErrSlotFull     = errors.New("queue: the slot is fully booked")
-	ErrBadSlot      = errors.New("queue: no such slot")
+	ErrBookingsOff   = errors.New("queue: this office takes no bookings (bookings.enabled is false)")
+	ErrSlotFull      = errors.New("queue: the slot is fully booked")
+	ErrBadSlot       = errors.New("queue: no such slot")
 	ErrNoSuchBooking = errors.New("queue: no such booking")
 )
 
