@@ -23,6 +23,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/display"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
@@ -45,6 +46,7 @@ type Scanner interface {
 // returning it.
 type Tickets interface {
 	IssueTicket(ctx context.Context, service string) (*link.Issued, error)
+	CheckIn(ctx context.Context, code string) (*link.CheckedIn, error)
 	WaitAck(ctx context.Context, seq uint64) error
 	Snapshot() *proto.Welcome
 }
@@ -71,6 +73,7 @@ type Kiosk struct {
 
 	mu       sync.Mutex
 	lastScan devices.Scan
+	hub      *display.Hub
 }
 
 // New makes the kiosk role. The button pin is set up here, so a press
@@ -82,8 +85,13 @@ func New(cfg Config) *Kiosk {
 			cfg.Button = nil
 		}
 	}
-	return &Kiosk{cfg: cfg, log: cfg.Log}
+	k := &Kiosk{cfg: cfg, log: cfg.Log}
+	k.hub = display.NewHub(cfg.Log, func() any { return map[string]string{"type": "hello"} })
+	return k
 }
+
+// Close disconnects the kiosk page's websocket.
+func (k *Kiosk) Close() { k.hub.Close() }
 
 //go:embed web
 var webFS embed.FS
@@ -97,6 +105,8 @@ func (k *Kiosk) Register(mux *http.ServeMux) {
 	mux.Handle("GET /kiosk/", http.FileServerFS(sub))
 	mux.HandleFunc("GET /api/v1/services", k.handleServices)
 	mux.HandleFunc("POST /api/v1/tickets", k.handleTake)
+	mux.HandleFunc("POST /api/v1/checkin", k.handleCheckIn)
+	mux.Handle("GET /kiosk/ws", k.hub)
 }
 
 // Issued is the answer to a ticket request.
@@ -111,6 +121,9 @@ type Issued struct {
 	Numbering  string `json:"numbering"`
 	Printed    bool   `json:"printed"`
 	PrintError string `json:"print_error,omitempty"`
+	// Booking is set on a ticket given for a booking checked in.
+	Booking  *proto.Booking `json:"booking,omitempty"`
+	Priority int            `json:"priority,omitempty"`
 }
 
 // ackWait bounds how long an answer waits for the server to have the
@@ -129,8 +142,7 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 	if snap == nil {
 		return nil, ErrNoCatalogue
 	}
-	svc, ok := snap.Catalogue.Service(service)
-	if !ok {
+	if _, ok := snap.Catalogue.Service(service); !ok {
 		return nil, ErrUnknownService
 	}
 	k.printing.Lock()
@@ -141,10 +153,33 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 		k.printing.Unlock()
 		return nil, err
 	}
+	return k.hand(ctx, snap, t, nil), nil
+}
+
+// CheckIn turns a booking code into a ticket and prints it. A refusal is
+// a *link.BookingRefused saying why.
+func (k *Kiosk) CheckIn(ctx context.Context, code string) (*Issued, error) {
+	snap := k.cfg.Tickets.Snapshot()
+	if snap == nil {
+		return nil, ErrNoCatalogue
+	}
+	k.printing.Lock()
+	ci, err := k.cfg.Tickets.CheckIn(ctx, code)
+	if err != nil {
+		k.printing.Unlock()
+		return nil, err
+	}
+	return k.hand(ctx, snap, &ci.Issued, &ci.Booking), nil
+}
+
+// hand prints a ticket that is in the outbox (k.printing is held, and
+// released here) and answers once the server has it, or the wait is over.
+func (k *Kiosk) hand(ctx context.Context, snap *proto.Welcome, t *link.Issued, booking *proto.Booking) *Issued {
 	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt,
-		Offline: t.Offline, Numbering: t.Mode}
+		Offline: t.Offline, Numbering: t.Mode, Booking: booking, Priority: t.Priority}
+	svc, _ := snap.Catalogue.Service(t.Service)
 	group, _ := snap.Catalogue.Group(svc.Group)
-	err = k.cfg.Printer.Print(ctx, &printer.Ticket{
+	err := k.cfg.Printer.Print(ctx, &printer.Ticket{
 		Centre: snap.Office.Name, Number: t.Number, Service: svc.Name,
 		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
 		Windows: group.Windows, TrackURL: TrackURL(snap.Office, t.IssuedAt, t.Number), Offline: t.Offline,
@@ -166,8 +201,9 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 		}
 		cancel()
 	}
-	k.log.Info("ticket taken", "number", t.Number, "service", service, "numbering", t.Mode, "printed", out.Printed)
-	return out, nil
+	k.log.Info("ticket taken", "number", t.Number, "service", t.Service, "numbering", t.Mode, "printed", out.Printed,
+		"booking", t.Booking)
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -243,6 +279,41 @@ func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// refusal is a check-in refused, as the page gets it.
+type refusal struct {
+	Code    string         `json:"code"`
+	Error   string         `json:"error"`
+	Booking *proto.Booking `json:"booking,omitempty"`
+	// Offline: the kiosk decided alone (the server is away).
+	Offline bool `json:"offline,omitempty"`
+}
+
+func (k *Kiosk) handleCheckIn(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Code == "" {
+		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"code":"1234-5678-9012"}`)
+		return
+	}
+	issued, err := k.CheckIn(r.Context(), req.Code)
+	var br *link.BookingRefused
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusCreated, issued)
+	case errors.As(err, &br):
+		k.log.Info("check-in refused", "code", br.Code, "why", br.Message, "offline", br.Offline)
+		writeJSON(w, http.StatusConflict, refusal{Code: br.Code, Error: br.Message, Booking: br.Booking, Offline: br.Offline})
+	case errors.Is(err, ErrNoCatalogue), errors.Is(err, link.ErrOffline):
+		writeError(w, http.StatusServiceUnavailable, "offline", err.Error())
+	case errors.Is(err, link.ErrOutboxFull):
+		writeError(w, http.StatusServiceUnavailable, "buffer_full", err.Error())
+	default:
+		k.log.Error("check-in", "err", err)
+		writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
+	}
+}
+
 // Run handles the kiosk's inputs (scanner, button) until ctx ends.
 func (k *Kiosk) Run(ctx context.Context) {
 	var wg sync.WaitGroup
@@ -256,19 +327,51 @@ func (k *Kiosk) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// repeatScan: the same code read again within this time is the scanner
+// seeing the same phone twice, not a second visitor.
+const repeatScan = 5 * time.Second
+
+// scanLoop checks in every booking code scanned, whatever screen the page
+// shows, and tells the page the outcome; other codes are politely refused.
 func (k *Kiosk) scanLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case s := <-k.cfg.Scanner.Scans():
-			// Booking check-in arrives with its own release; a scan is
-			// recorded so the technician sees the scanner works.
 			k.mu.Lock()
+			repeat := s.Code == k.lastScan.Code && s.At.Sub(k.lastScan.At) < repeatScan
 			k.lastScan = s
 			k.mu.Unlock()
+			if repeat {
+				k.log.Info("same code scanned again; ignored", "code", s.Code)
+				continue
+			}
 			k.log.Info("code scanned", "code", s.Code)
+			k.scanned(ctx, s.Code)
 		}
+	}
+}
+
+// scanned checks in a scanned code and pushes the outcome to the page.
+func (k *Kiosk) scanned(ctx context.Context, code string) {
+	if _, err := proto.ParseBookingCode(code); err != nil {
+		k.log.Info("scanned code is not a booking", "err", err)
+		k.hub.Broadcast(map[string]any{"type": "scan", "result": "not_booking"})
+		return
+	}
+	issued, err := k.CheckIn(ctx, code)
+	var br *link.BookingRefused
+	switch {
+	case err == nil:
+		k.hub.Broadcast(map[string]any{"type": "scan", "result": "ticket", "ticket": issued})
+	case errors.As(err, &br):
+		k.log.Info("check-in refused", "code", br.Code, "why", br.Message, "offline", br.Offline)
+		k.hub.Broadcast(map[string]any{"type": "scan", "result": "refused",
+			"refusal": refusal{Code: br.Code, Error: br.Message, Booking: br.Booking, Offline: br.Offline}})
+	default:
+		k.log.Error("scanned check-in failed", "err", err)
+		k.hub.Broadcast(map[string]any{"type": "scan", "result": "error", "error": err.Error()})
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
@@ -57,6 +59,7 @@ type rig struct {
 	drv     *printer.ESCPOS
 	printed chan error
 	pins    *devices.SimPins
+	scanner *devices.SimScanner
 	office  *queuetest.Office
 	api     *httptest.Server
 }
@@ -74,10 +77,22 @@ func (r *rig) waitPrinter(t *testing.T, state devices.State) {
 	}
 }
 
-// newRig wires a kiosk to a real queue server over a real link.
-func newRig(t *testing.T, serverUp bool) *rig {
+// rigClock is a link clock stopped at one moment, with real timers.
+type rigClock struct{ at time.Time }
+
+func (c rigClock) Now() time.Time                         { return c.at }
+func (c rigClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// newRig wires a kiosk to a real queue server over a real link; clock,
+// if given, is the time on both.
+func newRig(t *testing.T, serverUp bool, clock ...rigClock) *rig {
 	t.Helper()
-	office := queuetest.Start(t, nil)
+	var now func() time.Time
+	var lclock link.Clock
+	if len(clock) > 0 {
+		now, lclock = clock[0].Now, clock[0]
+	}
+	office := queuetest.Start(t, now)
 	url := office.LinkURL()
 	if !serverUp {
 		url = "ws://127.0.0.1:1/api/v1/link"
@@ -89,7 +104,7 @@ func newRig(t *testing.T, serverUp bool) *rig {
 	}
 	w := make(welcomed, 1)
 	lc := link.New(link.Config{URL: url, Device: "kiosk-01", Roles: []string{"kiosk"}, HandshakeTimeout: 5 * time.Second,
-		ReserveTimeout: 300 * time.Millisecond}, store, w, quiet)
+		ReserveTimeout: 300 * time.Millisecond, Clock: lclock}, store, w, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = lc.Run(ctx); close(done) }()
@@ -112,12 +127,14 @@ func newRig(t *testing.T, serverUp bool) *rig {
 	drv := printer.Open(printer.Config{Driver: "sim", Profile: prof, PaperMM: 80, Template: printer.DefaultTemplate,
 		Port: printer.PipePort{Name: "sim", Serve: func(c io.ReadWriteCloser) { _ = dev.Serve(c) }}})
 	t.Cleanup(func() { drv.Close() })
-	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(), office: office}
+	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(), office: office,
+		scanner: devices.NewSimScanner()}
 	r.waitPrinter(t, devices.OK)
 	button, _ := r.pins.Pin("BUTTON")
 	light, _ := r.pins.Pin("LED")
 	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, Button: button, ButtonService: "certificate-income",
-		FaultLight: light, Log: quiet})
+		FaultLight: light, Scanner: r.scanner, Log: quiet})
+	t.Cleanup(r.k.Close)
 	mux := http.NewServeMux()
 	r.k.Register(mux)
 	r.api = httptest.NewServer(mux)
@@ -127,7 +144,12 @@ func newRig(t *testing.T, serverUp bool) *rig {
 
 func (r *rig) take(t *testing.T, body string, want int) map[string]any {
 	t.Helper()
-	resp, err := http.Post(r.api.URL+"/api/v1/tickets", "application/json", strings.NewReader(body))
+	return r.post(t, "/api/v1/tickets", body, want)
+}
+
+func (r *rig) post(t *testing.T, path, body string, want int) map[string]any {
+	t.Helper()
+	resp, err := http.Post(r.api.URL+path, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,5 +277,72 @@ func TestKioskPageServed(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || strings.Contains(string(b), "https://") {
 			t.Errorf("%s: %s", path, resp.Status)
 		}
+	}
+}
+
+// A booking checked in by its typed code, then one by a scan while the
+// page shows something else: each gives one ticket with the booking's
+// priority, printed; a second scan of the same code is ignored, a used
+// code is refused with the reason, a code that is no booking politely.
+func TestCheckIn(t *testing.T) {
+	kyiv, _ := time.LoadLocation("Europe/Kyiv")
+	r := newRig(t, true, rigClock{time.Date(2026, 11, 23, 10, 0, 0, 0, kyiv)})
+	b1, err := r.office.Queue.Book("pension-age", "2026-11-23", "10:15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := r.office.Queue.Book("certificate-income", "2026-11-23", "10:00")
+
+	got := r.post(t, "/api/v1/checkin", `{"code":"`+b1.Code+`"}`, http.StatusCreated)
+	if got["printed"] != true || got["priority"] != float64(1) || got["booking"].(map[string]any)["slot"] != "10:15" {
+		t.Fatalf("check-in answer %v", got)
+	}
+	<-r.printed
+	refused := r.post(t, "/api/v1/checkin", `{"code":"`+b1.Code+`"}`, http.StatusConflict)
+	if refused["code"] != proto.CodeBookingUsed {
+		t.Fatalf("second check-in %v", refused)
+	}
+	r.post(t, "/api/v1/checkin", `{"cod":1}`, http.StatusBadRequest)
+
+	// The page's websocket hears the outcome of scans.
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(r.api.URL, "http")+"/kiosk/ws", http.Header{"Origin": {r.api.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	next := func() map[string]any {
+		t.Helper()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			var m map[string]any
+			if err := conn.ReadJSON(&m); err != nil {
+				t.Fatal(err)
+			}
+			if m["type"] == "scan" {
+				return m
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.k.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for _, code := range []string{b2.Code, b2.Code, "https://evil.example/x", b1.Code} {
+		if err := r.scanner.Feed([]byte(code)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := next(); m["result"] != "ticket" || m["ticket"].(map[string]any)["service"] != "certificate-income" {
+		t.Fatalf("scan → %v", m)
+	}
+	<-r.printed
+	if m := next(); m["result"] != "not_booking" {
+		t.Fatalf("garbage scan → %v (the repeat must be ignored)", m)
+	}
+	if m := next(); m["result"] != "refused" || m["refusal"].(map[string]any)["code"] != proto.CodeBookingUsed {
+		t.Fatalf("used code scanned → %v", m)
+	}
+	if n := len(r.dev.Tickets()); n != 2 {
+		t.Errorf("%d tickets printed, want 2", n)
 	}
 }

@@ -439,6 +439,9 @@ func (s *system) run(ctx context.Context) error {
 	if s.boards != nil {
 		s.boards.Close()
 	}
+	if s.kiosk != nil {
+		s.kiosk.Close() // its page websockets, so Shutdown need not wait for them
+	}
 	httpCtx, cancel := context.WithDeadline(context.Background(), deadline.Add(-time.Second))
 	defer cancel()
 	if err := hs.Shutdown(httpCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
