@@ -149,6 +149,11 @@ type Scanner struct {
 	Driver ScannerDriver `yaml:"driver"`
 	Port   string        `yaml:"port"`
 	Source ScanSource    `yaml:"source"`
+	// serial only: line speed (CDC-ACM scanners ignore it).
+	Baud int `yaml:"baud"`
+	// Symbologies accepted when the scanner sends AIM identifiers, by
+	// their letter (Q QR Code, C Code 128, d Data Matrix); empty: all.
+	Symbologies []string `yaml:"symbologies"`
 }
 
 type ScannerDriver string
@@ -319,7 +324,7 @@ func DefaultTerminal() Terminal {
 		Kiosk: KioskRole{
 			Printer: Printer{Driver: PrinterSim, Profile: "generic", PaperMM: 80, Baud: 19200},
 			Ticket:  Ticket{Blocks: append([]string(nil), printer.DefaultTemplate.Blocks...)},
-			Scanner: Scanner{Driver: ScannerNone, Source: "http"},
+			Scanner: Scanner{Driver: ScannerNone, Source: "http", Baud: 9600},
 		},
 		Hall: HallRole{
 			RecentCalls: 6,
@@ -444,6 +449,14 @@ func (c *Terminal) checkKiosk(d *decoder) {
 	case ScannerSerial, ScannerEvdev:
 		if !isDevicePath(k.Scanner.Port) {
 			d.errorf("kiosk.scanner.port", "got %q, expected a device path like /dev/ttyACM0 or /dev/input/by-id/...-event-kbd", k.Scanner.Port)
+		}
+	}
+	if k.Scanner.Baud < 1200 || k.Scanner.Baud > 115200 {
+		d.errorf("kiosk.scanner.baud", "got %d, expected 1200 to 115200", k.Scanner.Baud)
+	}
+	for i, sym := range k.Scanner.Symbologies {
+		if len(sym) != 1 {
+			d.errorf(fmt.Sprintf("kiosk.scanner.symbologies[%d]", i), "got %q, expected one AIM letter like Q (QR Code)", sym)
 		}
 	}
 	if (k.Button.Pin == "") != (k.Button.Service == "") {

@@ -46,7 +46,7 @@ func notInThisBuild(c *configs.Terminal) []string {
 		out = append(out, fmt.Sprintf("%s: %s: %v", key, driver, errLaterRelease))
 	}
 	if c.Has(configs.RoleKiosk) {
-		if d := c.Kiosk.Scanner.Driver; d == configs.ScannerSerial || d == configs.ScannerEvdev {
+		if d := c.Kiosk.Scanner.Driver; d == configs.ScannerEvdev {
 			note("kiosk.scanner.driver", string(d))
 		}
 	}
@@ -104,6 +104,10 @@ func openScanner(c *configs.Terminal) (kioskScanner, *devices.SimScanner) {
 	case configs.ScannerSim:
 		s := devices.NewSimScanner()
 		return s, s
+	case configs.ScannerSerial:
+		sc := c.Kiosk.Scanner
+		return devices.OpenSerialScanner(devices.SerialScannerConfig{Name: "scanner", Port: sc.Port, Baud: sc.Baud,
+			Symbologies: sc.Symbologies}), nil
 	default:
 		return newMissing("scanner", "scanner", string(d), errLaterRelease), nil
 	}
