@@ -94,7 +94,7 @@ type SerialScannerConfig struct {
 // SerialScanner reads codes from a serial scanner, reopening the port
 // when it fails (a USB scanner unplugged and plugged back in).
 type SerialScanner struct {
-	cfg   SerialScannerConfig
+	cfg     SerialScannerConfig
 	scans   chan Scan
 	changes chan struct{}
 	stop    chan struct{}
