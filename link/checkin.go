@@ -1,6 +1,7 @@
 package link
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,6 +53,22 @@ func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("%w: never reached, no catalogue", ErrOffline)
 	}
+	c.mu.Lock()
+	day := c.clock.Now().In(c.loc).Format(time.DateOnly)
+	c.mu.Unlock()
+	key := []byte(day + "/" + digits)
+	// This kiosk gave the code a ticket already (its confirmation may
+	// still be on the way to the server): never a second paper.
+	var prev []byte
+	_ = c.store.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketCheckins); b != nil {
+			prev = bytes.Clone(b.Get(key))
+		}
+		return nil
+	})
+	if prev != nil {
+		return nil, &BookingRefused{Code: proto.CodeBookingUsed, Message: "checked in here already, ticket " + string(prev)}
+	}
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.ReserveTimeout)
 	r, err := c.request(rctx, &proto.Message{Type: proto.TypeCheckin, Checkin: &proto.Checkin{Code: digits, At: c.clock.Now()}})
 	cancel()
@@ -60,7 +77,15 @@ func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
 	case err == nil && r.Type == proto.TypeReserved && r.Ticket != nil && r.Booking != nil:
 		t := *r.Ticket
 		t.State, t.Offline, t.Device = proto.StateWaiting, false, c.cfg.Device
-		seq, err := c.store.Append(&proto.Message{Type: proto.TypeTicketIssued, Ticket: &t})
+		var seq uint64
+		err := c.store.update(func(tx *bolt.Tx) error {
+			if err := recordCheckin(tx, key, t.Number); err != nil {
+				return err
+			}
+			var err error
+			seq, err = c.store.appendTx(tx, &proto.Message{Type: proto.TypeTicketIssued, Ticket: &t})
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -110,15 +135,8 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string) (*CheckedIn,
 	group, _ := snap.Catalogue.Group(svc.Group)
 	key := []byte(day + "/" + digits)
 	is, err := c.issueOfflineWith(svc, group, snap.Slot, func(tx *bolt.Tx, t *proto.Ticket) error {
-		bk, err := tx.CreateBucketIfNotExists(bucketCheckins)
-		if err != nil {
-			return err
-		}
-		if prev := bk.Get(key); prev != nil {
-			return &BookingRefused{Code: proto.CodeBookingUsed, Offline: true, Booking: &b, Message: "checked in here already, ticket " + string(prev)}
-		}
 		t.Booking, t.Priority = digits, rules.Priority
-		return bk.Put(key, []byte(t.Number))
+		return recordCheckin(tx, key, t.Number)
 	})
 	if err != nil {
 		return nil, err
@@ -126,4 +144,17 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string) (*CheckedIn,
 	b.State, b.Ticket = proto.BookingCheckedIn, is.Number
 	c.log.Info("booking checked in offline", "booking", b.Code, "number", is.Number)
 	return &CheckedIn{Issued: *is, Booking: b}, nil
+}
+
+// recordCheckin notes that this kiosk gave the booking key (date/digits)
+// ticket number, refusing a second one.
+func recordCheckin(tx *bolt.Tx, key []byte, number string) error {
+	b, err := tx.CreateBucketIfNotExists(bucketCheckins)
+	if err != nil {
+		return err
+	}
+	if prev := b.Get(key); prev != nil {
+		return &BookingRefused{Code: proto.CodeBookingUsed, Message: "checked in here already, ticket " + string(prev)}
+	}
+	return b.Put(key, []byte(number))
 }
