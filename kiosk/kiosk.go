@@ -267,6 +267,16 @@ func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, issued)
 	case errors.Is(err, ErrUnknownService), errors.As(err, &perr) && perr.Code == proto.CodeUnknownService:
 		writeError(w, http.StatusNotFound, proto.CodeUnknownService, "no service "+req.Service+" in the catalogue")
+	default:
+		k.writeIssueError(w, "take ticket for "+req.Service, err)
+	}
+}
+
+// writeIssueError answers why no ticket was issued, for the errors every
+// way of issuing shares.
+func (k *Kiosk) writeIssueError(w http.ResponseWriter, what string, err error) {
+	var perr *proto.Error
+	switch {
 	case errors.Is(err, ErrNoCatalogue), errors.Is(err, link.ErrOffline):
 		writeError(w, http.StatusServiceUnavailable, "offline", err.Error())
 	case errors.Is(err, link.ErrOutboxFull):
@@ -274,7 +284,7 @@ func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &perr):
 		writeError(w, http.StatusBadGateway, perr.Code, perr.Message)
 	default:
-		k.log.Error("take ticket", "service", req.Service, "err", err)
+		k.log.Error(what, "err", err)
 		writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
 	}
 }
@@ -286,6 +296,12 @@ type refusal struct {
 	Booking *proto.Booking `json:"booking,omitempty"`
 	// Offline: the kiosk decided alone (the server is away).
 	Offline bool `json:"offline,omitempty"`
+}
+
+// refused logs a refused check-in and says it as the page gets it.
+func (k *Kiosk) refused(br *link.BookingRefused) refusal {
+	k.log.Info("check-in refused", "code", br.Code, "why", br.Message, "offline", br.Offline)
+	return refusal{Code: br.Code, Error: br.Message, Booking: br.Booking, Offline: br.Offline}
 }
 
 func (k *Kiosk) handleCheckIn(w http.ResponseWriter, r *http.Request) {
@@ -302,15 +318,9 @@ func (k *Kiosk) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusCreated, issued)
 	case errors.As(err, &br):
-		k.log.Info("check-in refused", "code", br.Code, "why", br.Message, "offline", br.Offline)
-		writeJSON(w, http.StatusConflict, refusal{Code: br.Code, Error: br.Message, Booking: br.Booking, Offline: br.Offline})
-	case errors.Is(err, ErrNoCatalogue), errors.Is(err, link.ErrOffline):
-		writeError(w, http.StatusServiceUnavailable, "offline", err.Error())
-	case errors.Is(err, link.ErrOutboxFull):
-		writeError(w, http.StatusServiceUnavailable, "buffer_full", err.Error())
+		writeJSON(w, http.StatusConflict, k.refused(br))
 	default:
-		k.log.Error("check-in", "err", err)
-		writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
+		k.writeIssueError(w, "check-in", err)
 	}
 }
 
@@ -366,9 +376,7 @@ func (k *Kiosk) scanned(ctx context.Context, code string) {
 	case err == nil:
 		k.hub.Broadcast(map[string]any{"type": "scan", "result": "ticket", "ticket": issued})
 	case errors.As(err, &br):
-		k.log.Info("check-in refused", "code", br.Code, "why", br.Message, "offline", br.Offline)
-		k.hub.Broadcast(map[string]any{"type": "scan", "result": "refused",
-			"refusal": refusal{Code: br.Code, Error: br.Message, Booking: br.Booking, Offline: br.Offline}})
+		k.hub.Broadcast(map[string]any{"type": "scan", "result": "refused", "refusal": k.refused(br)})
 	default:
 		k.log.Error("scanned check-in failed", "err", err)
 		k.hub.Broadcast(map[string]any{"type": "scan", "result": "error", "error": err.Error()})

@@ -1,7 +1,6 @@
 package link
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,20 +53,13 @@ func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
 		return nil, fmt.Errorf("%w: never reached, no catalogue", ErrOffline)
 	}
 	c.mu.Lock()
-	day := c.clock.Now().In(c.loc).Format(time.DateOnly)
+	now := c.clock.Now().In(c.loc)
 	c.mu.Unlock()
-	key := []byte(day + "/" + digits)
+	key := []byte(now.Format(time.DateOnly) + "/" + digits)
 	// This kiosk gave the code a ticket already (its confirmation may
 	// still be on the way to the server): never a second paper.
-	var prev []byte
-	_ = c.store.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketCheckins); b != nil {
-			prev = bytes.Clone(b.Get(key))
-		}
-		return nil
-	})
-	if prev != nil {
-		return nil, &BookingRefused{Code: proto.CodeBookingUsed, Message: "checked in here already, ticket " + string(prev)}
+	if err := c.store.db.View(func(tx *bolt.Tx) error { return checkedInHere(tx, key) }); err != nil {
+		return nil, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.ReserveTimeout)
 	r, err := c.request(rctx, &proto.Message{Type: proto.TypeCheckin, Checkin: &proto.Checkin{Code: digits, At: c.clock.Now()}})
@@ -98,19 +90,17 @@ func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
 	if err != nil && !errors.Is(err, ErrOffline) {
 		c.log.Warn("no check-in answer from the server; checking the code here", "err", err)
 	}
-	return c.checkInOffline(snap, digits)
+	return c.checkInOffline(snap, digits, now, key)
 }
 
-func (c *Client) checkInOffline(snap *proto.Welcome, digits string) (*CheckedIn, error) {
+// checkInOffline decides at now (office time) alone; key is the code's
+// record in bucketCheckins.
+func (c *Client) checkInOffline(snap *proto.Welcome, digits string, now time.Time, key []byte) (*CheckedIn, error) {
 	rules := snap.Bookings
 	if rules == nil {
 		return nil, &BookingRefused{Code: CodeBookingUnverified, Offline: true,
 			Message: "the server is away and this kiosk has no booking key"}
 	}
-	c.mu.Lock()
-	loc := c.loc
-	c.mu.Unlock()
-	now := c.clock.Now().In(loc)
 	day := now.Format(time.DateOnly)
 	bc, err := proto.VerifyBookingCode(rules.Key, snap.Office.ID, day, digits)
 	if err != nil {
@@ -121,7 +111,7 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string) (*CheckedIn,
 		return nil, &BookingRefused{Code: CodeBookingUnverified, Offline: true,
 			Message: fmt.Sprintf("service %d is not in this kiosk's catalogue", bc.Service)}
 	}
-	start, _ := bc.SlotTime(day, loc)
+	start, _ := bc.SlotTime(day, now.Location())
 	b := proto.Booking{Code: digits[:4] + "-" + digits[4:8] + "-" + digits[8:], Service: svc.ID, Date: day,
 		Slot: start.Format("15:04"), State: proto.BookingBooked,
 		Opens:  start.Add(-time.Duration(rules.EarlyMin) * time.Minute),
@@ -133,7 +123,6 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string) (*CheckedIn,
 		return nil, &BookingRefused{Code: proto.CodeBookingLate, Offline: true, Booking: &b, Message: "check-in closed at " + b.Closes.Format("15:04")}
 	}
 	group, _ := snap.Catalogue.Group(svc.Group)
-	key := []byte(day + "/" + digits)
 	is, err := c.issueOfflineWith(svc, group, snap.Slot, func(tx *bolt.Tx, t *proto.Ticket) error {
 		t.Booking, t.Priority = digits, rules.Priority
 		return recordCheckin(tx, key, t.Number)
@@ -146,15 +135,26 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string) (*CheckedIn,
 	return &CheckedIn{Issued: *is, Booking: b}, nil
 }
 
-// recordCheckin notes that this kiosk gave the booking key (date/digits)
-// ticket number, refusing a second one.
+// checkedInHere refuses a booking (key: date/digits) this kiosk gave a
+// ticket already.
+func checkedInHere(tx *bolt.Tx, key []byte) error {
+	if b := tx.Bucket(bucketCheckins); b != nil {
+		if prev := b.Get(key); prev != nil {
+			return &BookingRefused{Code: proto.CodeBookingUsed, Message: "checked in here already, ticket " + string(prev)}
+		}
+	}
+	return nil
+}
+
+// recordCheckin notes that this kiosk gave the booking key ticket number,
+// refusing a second one.
 func recordCheckin(tx *bolt.Tx, key []byte, number string) error {
+	if err := checkedInHere(tx, key); err != nil {
+		return err
+	}
 	b, err := tx.CreateBucketIfNotExists(bucketCheckins)
 	if err != nil {
 		return err
-	}
-	if prev := b.Get(key); prev != nil {
-		return &BookingRefused{Code: proto.CodeBookingUsed, Message: "checked in here already, ticket " + string(prev)}
 	}
 	return b.Put(key, []byte(number))
 }

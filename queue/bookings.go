@@ -14,7 +14,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -217,18 +216,20 @@ func (q *Queue) Slots(service, date string) ([]Slot, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownService, service)
 	}
 	first, last := b.SlotRange()
-	if _, _, err := q.parseSlot(date, fmt.Sprintf("%02d:%02d", first/60, first%60)); err != nil {
+	firstStart, _, err := q.parseSlot(date, fmt.Sprintf("%02d:%02d", first/60, first%60))
+	if err != nil {
 		return nil, err
 	}
 	var out []Slot
-	err := q.db.View(func(tx *bolt.Tx) error {
+	now := q.now()
+	err = q.db.View(func(tx *bolt.Tx) error {
 		var day *bolt.Bucket
 		if all := tx.Bucket(bucketBookings); all != nil {
 			day = all.Bucket([]byte(date))
 		}
 		for m := first; m <= last; m += b.SlotMinutes {
-			start, _, _ := q.parseSlot(date, fmt.Sprintf("%02d:%02d", m/60, m%60))
-			if q.now().After(start.Add(b.Late)) {
+			start := firstStart.Add(time.Duration(m-first) * time.Minute)
+			if now.After(start.Add(b.Late)) {
 				continue
 			}
 			out = append(out, Slot{Time: fmt.Sprintf("%02d:%02d", m/60, m%60), Free: b.Capacity - len(places(day, svc.Code, m))})
@@ -329,7 +330,7 @@ func (q *Queue) CheckIn(code, device string) (proto.Ticket, proto.Booking, error
 	today := q.day
 	var ticket proto.Ticket
 	var view proto.Booking
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+	_, err = q.update(func(tx *bolt.Tx, w *work) error {
 		sb, day := getBooking(tx, today, digits)
 		if sb == nil {
 			if other := q.otherDay(tx, digits, today); other != nil {
@@ -363,7 +364,6 @@ func (q *Queue) CheckIn(code, device string) (proto.Ticket, proto.Booking, error
 		view = q.bookingView(today, digits, sb)
 		return putJSON(day, []byte(digits), sb)
 	})
-	_ = w
 	return ticket, view, err
 }
 
@@ -405,11 +405,4 @@ func (q *Queue) bookingUsedOffline(tx *bolt.Tx, t *proto.Ticket, device string) 
 	}
 	sb.State, sb.Ticket, sb.Device = proto.BookingCheckedIn, t.Number, device
 	return putJSON(b, []byte(t.Booking), sb)
-}
-
-// bookingsConfig is the bookings section, for handlers.
-func (q *Queue) bookingsConfig() configs.Bookings {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.o.cfg.Bookings
 }
