@@ -108,6 +108,20 @@ type KioskRole struct {
 	Scanner    Scanner `yaml:"scanner"`
 	Button     Button  `yaml:"button"`
 	FaultLight string  `yaml:"fault_light"`
+	Screen     Screen  `yaml:"screen"`
+	// Origin is the touch page's exact origin; empty: http:// and
+	// http.listen (127.0.0.1 for an unspecified host).
+	Origin string `yaml:"origin"`
+	// VoiceGuidance offers the page's voice guidance mode (espeak-ng).
+	VoiceGuidance bool `yaml:"voice_guidance"`
+}
+
+// Screen is the touch page's timing.
+type Screen struct {
+	Idle        time.Duration `yaml:"idle"`
+	IdleWarning time.Duration `yaml:"idle_warning"`
+	Ticket      time.Duration `yaml:"ticket"`
+	Popular     []string      `yaml:"popular"`
 }
 
 type Printer struct {
@@ -322,9 +336,11 @@ func DefaultTerminal() Terminal {
 		Server: Server{HandshakeTimeout: 10 * time.Second, ReconnectMax: 30 * time.Second},
 		Buffer: Buffer{AlarmEvents: 5000, AlarmAge: 30 * time.Minute, MaxEvents: 200_000},
 		Kiosk: KioskRole{
-			Printer: Printer{Driver: PrinterSim, Profile: "generic", PaperMM: 80, Baud: 19200},
-			Ticket:  Ticket{Blocks: append([]string(nil), printer.DefaultTemplate.Blocks...)},
-			Scanner: Scanner{Driver: ScannerNone, Source: "http", Baud: 9600},
+			Printer:       Printer{Driver: PrinterSim, Profile: "generic", PaperMM: 80, Baud: 19200},
+			Ticket:        Ticket{Blocks: append([]string(nil), printer.DefaultTemplate.Blocks...)},
+			Scanner:       Scanner{Driver: ScannerNone, Source: "http", Baud: 9600},
+			Screen:        Screen{Idle: 60 * time.Second, IdleWarning: 30 * time.Second, Ticket: 15 * time.Second},
+			VoiceGuidance: true,
 		},
 		Hall: HallRole{
 			RecentCalls: 6,
@@ -466,6 +482,20 @@ func (c *Terminal) checkKiosk(d *decoder) {
 	checkPin(d, "kiosk.fault_light", k.FaultLight)
 	if k.Button.Pin != "" && k.Button.Pin == k.FaultLight {
 		d.errorf("kiosk.fault_light", "pin %s is already the button's", k.FaultLight)
+	}
+	if k.Screen.Idle < 10*time.Second || k.Screen.Idle > time.Hour {
+		d.errorf("kiosk.screen.idle", "got %s, expected 10s to 1h", k.Screen.Idle)
+	}
+	if k.Screen.IdleWarning < 20*time.Second || k.Screen.IdleWarning > 10*time.Minute {
+		d.errorf("kiosk.screen.idle_warning", "got %s, expected 20s to 10m: a visitor needs at least 20 s to answer (EN 301 549)", k.Screen.IdleWarning)
+	}
+	if k.Screen.Ticket < 3*time.Second || k.Screen.Ticket > 10*time.Minute {
+		d.errorf("kiosk.screen.ticket", "got %s, expected 3s to 10m", k.Screen.Ticket)
+	}
+	if k.Origin != "" {
+		if u, err := url.Parse(k.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			d.errorf("kiosk.origin", "got %q, expected scheme://host:port of the kiosk page, like http://127.0.0.1:8080", k.Origin)
+		}
 	}
 }
 

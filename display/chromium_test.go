@@ -45,7 +45,9 @@ func welcome() *proto.Welcome {
 // The hall page in a real Chromium, on a landscape and a portrait TV: the
 // current call large and readable, nothing cut off, a new call at once, its
 // blinking from when it is spoken, a recalled ticket back on top, and a
-// lost connection said on screen.
+// lost connection said on screen. Both orientations and the offline page
+// pass the accessibility audit (axe-core, WCAG 2.2 AA and 7:1 contrast),
+// and are saved as screenshots.
 func TestHallPageInChromium(t *testing.T) {
 	v := make(voice, 8)
 	h, ts := hallServer(t, v)
@@ -53,7 +55,10 @@ func TestHallPageInChromium(t *testing.T) {
 	h.Link(true)
 	b := webtest.Start(t, 1920, 1080)
 
-	for _, size := range []struct{ w, h, minPx int }{{1920, 1080, 200}, {1080, 1920, 180}} {
+	for _, size := range []struct {
+		name        string
+		w, h, minPx int
+	}{{"hall-landscape", 1920, 1080, 200}, {"hall-portrait", 1080, 1920, 180}} {
 		if err := b.Resize(size.w, size.h); err != nil {
 			t.Fatal(err)
 		}
@@ -87,6 +92,8 @@ func TestHallPageInChromium(t *testing.T) {
 			layout.Captions != "Талон / TicketВікно / Window" {
 			t.Errorf("%d×%d: %+v", size.w, size.h, layout)
 		}
+		b.Screenshot(t, size.name)
+		audit(t, b, size.name)
 	}
 
 	// A new call shows at once; it blinks from when the voice starts.
@@ -109,7 +116,63 @@ func TestHallPageInChromium(t *testing.T) {
 	h.Link(false)
 	must(t, b.WaitTrue(`!document.querySelector("#serverdown").hidden`, 5*time.Second))
 	h.Close()
+	must(t, b.WaitTrue(`!document.querySelector("#offline").hidden && document.querySelector("#serverdown").hidden && document.body.classList.contains("stale")`, 5*time.Second))
+	b.Screenshot(t, "hall-offline")
+	audit(t, b, "hall-offline")
+}
+
+// The window page in a real Chromium: this window's number and the ticket
+// called to it, a new call at once, a withdrawn one cleared, and a lost
+// connection said on screen; audited and saved as screenshots, online and
+// offline, like the hall page.
+func TestWindowPageInChromium(t *testing.T) {
+	w := NewWindow(3, nil, quiet)
+	mux := http.NewServeMux()
+	i18n.Register(mux)
+	RegisterAssets(mux)
+	w.Register(mux)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(func() { w.Close(); ts.Close() })
+	w.Welcome(welcome()) // its calls 0…6 go to windows 10…16
+	w.Call(call("w1", "А017", 3))
+	b := webtest.Start(t, 1920, 1080)
+	if err := b.Resize(1920, 1080); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Open(ts.URL + "/window/"); err != nil {
+		t.Fatal(err)
+	}
+	must(t, b.WaitTrue(`document.querySelector("#ticket").textContent === "А017" && document.querySelector("#number").textContent === "3"`, 10*time.Second))
+	fit, err := webtest.Eval[bool](b, `(() => {
+		const r = document.querySelector("#ticket").getBoundingClientRect();
+		return parseFloat(getComputedStyle(document.querySelector("#ticket")).fontSize) >= 300 &&
+			r.right <= innerWidth && r.bottom <= innerHeight && document.documentElement.scrollWidth <= innerWidth;
+	})()`)
+	if err != nil || !fit {
+		t.Errorf("ticket not large and on screen: %v %v", fit, err)
+	}
+	b.Screenshot(t, "window")
+	audit(t, b, "window")
+
+	w.Call(call("w2", "Б018", 3))
+	must(t, b.WaitTrue(`document.querySelector("#ticket").textContent === "Б018"`, 5*time.Second))
+	w.Cancel(proto.Cancel{Call: "w2", Ticket: "Б018"})
+	must(t, b.WaitTrue(`document.querySelector("#ticket").textContent === "—"`, 5*time.Second))
+	w.Call(call("w3", "В019", 3))
+	must(t, b.WaitTrue(`document.querySelector("#ticket").textContent === "В019"`, 5*time.Second))
+	w.Close()
 	must(t, b.WaitTrue(`!document.querySelector("#offline").hidden && document.body.classList.contains("stale")`, 5*time.Second))
+	b.Screenshot(t, "window-offline")
+	audit(t, b, "window-offline")
+}
+
+// audit fails the test with whatever accessibility rules the page, as it
+// is now, breaks.
+func audit(t *testing.T, b *webtest.Browser, name string) {
+	t.Helper()
+	if v := b.Audit(t, name); len(v) > 0 {
+		t.Errorf("%s: %d accessibility rules broken:\n%s", name, len(v), webtest.FormatViolations(v))
+	}
 }
 
 // hallLayout is what the layout check measures on the page.

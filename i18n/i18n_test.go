@@ -55,7 +55,11 @@ func TestKeysUsedExist(t *testing.T) {
 	}
 	// Keys made at run time from an API error code.
 	dynamic := []string{"operator.error.queue_empty", "operator.error.unknown_window",
-		"operator.error.nothing_to_recall", "operator.error.bad_window", "operator.error.internal"}
+		"operator.error.nothing_to_recall", "operator.error.bad_window", "operator.error.internal",
+		// The kiosk's refusals of a booking, by the check-in's error code.
+		"kiosk.refused.booking_unknown", "kiosk.refused.booking_used", "kiosk.refused.booking_early",
+		"kiosk.refused.booking_late", "kiosk.refused.booking_other_day", "kiosk.refused.booking_cancelled",
+		"kiosk.refused.booking_unverified"}
 	found := 0
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -8,10 +8,12 @@
 package kiosk
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -49,6 +51,7 @@ type Tickets interface {
 	CheckIn(ctx context.Context, code string) (*link.CheckedIn, error)
 	WaitAck(ctx context.Context, seq uint64) error
 	Snapshot() *proto.Welcome
+	Status() link.Status
 }
 
 // Config is the kiosk role's wiring; only Tickets and Printer are required.
@@ -59,7 +62,14 @@ type Config struct {
 	Button        gpio.PinIn  // nil: none
 	ButtonService string      // the service the button issues
 	FaultLight    gpio.PinOut // nil: none
-	Log           *slog.Logger
+	// Screen is the page's timing; zero fields take DefaultScreen's.
+	Screen Screen
+	// Speech speaks the page's voice guidance; nil: no voice guidance.
+	Speech Speaker
+	// Origin is the kiosk page's exact origin (http://127.0.0.1:8080):
+	// only that page may use the API; empty: not checked (tests).
+	Origin string
+	Log    *slog.Logger
 }
 
 // Kiosk is the kiosk role.
@@ -71,9 +81,13 @@ type Kiosk struct {
 	// one after the other, never interleaved bytes.
 	printing sync.Mutex
 
-	mu       sync.Mutex
-	lastScan devices.Scan
-	hub      *display.Hub
+	mu         sync.Mutex
+	lastScan   devices.Scan
+	lastStatus pageStatus
+	taken      map[string]int // tickets taken per service, for the home screen
+	hub        *display.Hub
+	origins    origins
+	speech     *speechCache
 }
 
 // New makes the kiosk role. The button pin is set up here, so a press
@@ -85,10 +99,38 @@ func New(cfg Config) *Kiosk {
 			cfg.Button = nil
 		}
 	}
-	k := &Kiosk{cfg: cfg, log: cfg.Log}
-	k.hub = display.NewHub(cfg.Log, func() any { return map[string]string{"type": "hello"} })
+	cfg.Screen.Idle = cmp.Or(cfg.Screen.Idle, DefaultScreen.Idle)
+	cfg.Screen.IdleWarning = cmp.Or(cfg.Screen.IdleWarning, DefaultScreen.IdleWarning)
+	cfg.Screen.Ticket = cmp.Or(cfg.Screen.Ticket, DefaultScreen.Ticket)
+	k := &Kiosk{cfg: cfg, log: cfg.Log, taken: map[string]int{}}
+	k.origins.log = cfg.Log.Warn
+	if err := k.AllowOrigin(cfg.Origin); err != nil {
+		cfg.Log.Error("kiosk origin", "err", err)
+	}
+	if cfg.Speech != nil {
+		k.speech = newSpeechCache(cfg.Speech)
+	}
+	k.hub = display.NewHub(cfg.Log, func() any { return map[string]any{"type": "status", "status": k.status()} })
 	return k
 }
+
+// AllowOrigin sets the kiosk page's origin, the only one whose requests
+// the API takes (kioskd knows its port once it listens).
+func (k *Kiosk) AllowOrigin(origin string) error {
+	if origin == "" {
+		k.origins.allowed.Store(nil)
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return fmt.Errorf("kiosk: origin %q: expected scheme://host:port, like http://127.0.0.1:8080", origin)
+	}
+	k.origins.allowed.Store(&url.URL{Scheme: u.Scheme, Host: u.Host})
+	return nil
+}
+
+// Refused counts requests refused for coming from another origin.
+func (k *Kiosk) Refused() int64 { return k.origins.refused.Load() }
 
 // Close disconnects the kiosk page's websocket.
 func (k *Kiosk) Close() { k.hub.Close() }
@@ -102,11 +144,27 @@ func (k *Kiosk) Register(mux *http.ServeMux) {
 	if err != nil {
 		panic(err)
 	}
-	mux.Handle("GET /kiosk/", http.FileServerFS(sub))
-	mux.HandleFunc("GET /api/v1/services", k.handleServices)
-	mux.HandleFunc("POST /api/v1/tickets", k.handleTake)
-	mux.HandleFunc("POST /api/v1/checkin", k.handleCheckIn)
-	mux.Handle("GET /kiosk/ws", k.hub)
+	g := k.origins.guard
+	mux.Handle("GET /kiosk/", k.origins.redirect(pageHeaders(http.FileServerFS(sub))))
+	mux.Handle("GET /api/v1/services", g(http.HandlerFunc(k.handleServices)))
+	mux.Handle("POST /api/v1/tickets", g(http.HandlerFunc(k.handleTake)))
+	mux.Handle("POST /api/v1/checkin", g(http.HandlerFunc(k.handleCheckIn)))
+	mux.Handle("GET /api/v1/qr", g(http.HandlerFunc(k.handleQR)))
+	mux.Handle("GET /api/v1/speech", g(http.HandlerFunc(k.handleSpeech)))
+	mux.Handle("GET /kiosk/ws", g(k.hub))
+}
+
+// pageHeaders keeps the kiosk page to itself: scripts, styles, images,
+// sound and connections from this kioskd only, no forms sent anywhere,
+// never framed by another page.
+func pageHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "+
+			"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Issued is the answer to a ticket request.
@@ -121,6 +179,9 @@ type Issued struct {
 	Numbering  string `json:"numbering"`
 	Printed    bool   `json:"printed"`
 	PrintError string `json:"print_error,omitempty"`
+	// TrackURL is the ticket's tracking page (its QR code on screen and
+	// paper); empty when the office has none.
+	TrackURL string `json:"track_url,omitempty"`
 	// Booking is set on a ticket given for a booking checked in.
 	Booking  *proto.Booking `json:"booking,omitempty"`
 	Priority int            `json:"priority,omitempty"`
@@ -153,6 +214,7 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 		k.printing.Unlock()
 		return nil, err
 	}
+	k.counted(service)
 	return k.hand(ctx, snap, t, nil), nil
 }
 
@@ -179,10 +241,11 @@ func (k *Kiosk) hand(ctx context.Context, snap *proto.Welcome, t *link.Issued, b
 		Offline: t.Offline, Numbering: t.Mode, Booking: booking, Priority: t.Priority}
 	svc, _ := snap.Catalogue.Service(t.Service)
 	group, _ := snap.Catalogue.Group(svc.Group)
+	out.TrackURL = TrackURL(snap.Office, t.IssuedAt, t.Number)
 	err := k.cfg.Printer.Print(ctx, &printer.Ticket{
 		Centre: snap.Office.Name, Number: t.Number, Service: svc.Name,
 		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
-		Windows: group.Windows, TrackURL: TrackURL(snap.Office, t.IssuedAt, t.Number), Offline: t.Offline,
+		Windows: group.Windows, TrackURL: out.TrackURL, Offline: t.Offline,
 	})
 	if err != nil {
 		k.log.Error("ticket not printed; the page shows its number", "number", t.Number, "err", err)
@@ -192,6 +255,7 @@ func (k *Kiosk) hand(ctx context.Context, snap *proto.Welcome, t *link.Issued, b
 	}
 	k.printing.Unlock()
 	k.refreshFaultLight()
+	k.pushStatus()
 	if !t.Offline {
 		// Answer once the server has the ticket in its queue, so "taken"
 		// means callable; a slow link only delays this answer, not the paper.
@@ -226,30 +290,6 @@ func TrackURL(o proto.Office, issued time.Time, number string) string {
 	}
 	return strings.NewReplacer("{office}", url.PathEscape(o.ID), "{date}", issued.Format(time.DateOnly),
 		"{number}", url.PathEscape(number)).Replace(o.TrackingURL)
-}
-
-// catalogueView is GET /api/v1/services: the catalogue, and what the page
-// needs beside it.
-type catalogueView struct {
-	Office   proto.Office     `json:"office"`
-	Groups   []proto.Group    `json:"groups"`
-	Services []proto.Service  `json:"services"`
-	Queues   []proto.QueueLen `json:"queues"`
-	// CanPrint is false while the printer cannot print: the page then
-	// says the number will be shown on screen.
-	CanPrint bool `json:"can_print"`
-}
-
-func (k *Kiosk) handleServices(w http.ResponseWriter, r *http.Request) {
-	snap := k.cfg.Tickets.Snapshot()
-	if snap == nil {
-		writeError(w, http.StatusServiceUnavailable, "no_catalogue", ErrNoCatalogue.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, catalogueView{
-		Office: snap.Office, Groups: snap.Catalogue.Groups, Services: snap.Catalogue.Services, Queues: snap.Queues,
-		CanPrint: k.cfg.Printer.Status().State != devices.Fault,
-	})
 }
 
 func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
@@ -418,6 +458,7 @@ func (k *Kiosk) lightLoop(ctx context.Context) {
 	}
 	for {
 		k.refreshFaultLight()
+		k.pushStatus()
 		select {
 		case <-ctx.Done():
 			return

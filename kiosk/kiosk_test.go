@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +18,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/i18n"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
@@ -65,7 +69,7 @@ type rig struct {
 }
 
 // waitPrinter waits until the driver reports state.
-func (r *rig) waitPrinter(t *testing.T, state devices.State) {
+func (r *rig) waitPrinter(t testing.TB, state devices.State) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for r.drv.Status().State != state {
@@ -83,14 +87,38 @@ type rigClock struct{ at time.Time }
 func (c rigClock) Now() time.Time                         { return c.at }
 func (c rigClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// newRig wires a kiosk to a real queue server over a real link; clock,
-// if given, is the time on both.
-func newRig(t *testing.T, serverUp bool, clock ...rigClock) *rig {
+func (c rigClock) apply(s *rigSetup) { s.clock = &c }
+
+// rigOption changes a rig: a rigClock is the time on both sides, a
+// withScanner the kiosk's scanner.
+type rigOption interface{ apply(*rigSetup) }
+
+type rigSetup struct {
+	clock   *rigClock
+	scanner Scanner
+	wire    func(io.ReadWriteCloser) io.ReadWriteCloser
+}
+
+// withWire puts something on the printer's cable (a byte watcher).
+type withWire func(io.ReadWriteCloser) io.ReadWriteCloser
+
+func (w withWire) apply(s *rigSetup) { s.wire = w }
+
+type withScanner struct{ Scanner }
+
+func (w withScanner) apply(s *rigSetup) { s.scanner = w.Scanner }
+
+// newRig wires a kiosk to a real queue server over a real link.
+func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 	t.Helper()
+	var setup rigSetup
+	for _, o := range opts {
+		o.apply(&setup)
+	}
 	var now func() time.Time
 	var lclock link.Clock
-	if len(clock) > 0 {
-		now, lclock = clock[0].Now, clock[0]
+	if setup.clock != nil {
+		now, lclock = setup.clock.Now, *setup.clock
 	}
 	office := queuetest.Start(t, now)
 	url := office.LinkURL()
@@ -125,17 +153,27 @@ func newRig(t *testing.T, serverUp bool, clock ...rigClock) *rig {
 		t.Fatal(err)
 	}
 	drv := printer.Open(printer.Config{Driver: "sim", Profile: prof, PaperMM: 80, Template: printer.DefaultTemplate,
-		Port: printer.PipePort{Name: "sim", Serve: func(c io.ReadWriteCloser) { _ = dev.Serve(c) }}})
+		Port: printer.PipePort{Name: "sim", Serve: func(c io.ReadWriteCloser) {
+			if setup.wire != nil {
+				c = setup.wire(c)
+			}
+			_ = dev.Serve(c)
+		}}})
 	t.Cleanup(func() { drv.Close() })
 	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(), office: office,
 		scanner: devices.NewSimScanner()}
 	r.waitPrinter(t, devices.OK)
 	button, _ := r.pins.Pin("BUTTON")
 	light, _ := r.pins.Pin("LED")
+	var scanner Scanner = r.scanner
+	if setup.scanner != nil {
+		scanner = setup.scanner
+	}
 	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, Button: button, ButtonService: "certificate-income",
-		FaultLight: light, Scanner: r.scanner, Log: quiet})
+		FaultLight: light, Scanner: scanner, Log: quiet})
 	t.Cleanup(r.k.Close)
 	mux := http.NewServeMux()
+	i18n.Register(mux)
 	r.k.Register(mux)
 	r.api = httptest.NewServer(mux)
 	t.Cleanup(r.api.Close)
@@ -344,5 +382,123 @@ func TestCheckIn(t *testing.T) {
 	}
 	if n := len(r.dev.Tickets()); n != 2 {
 		t.Errorf("%d tickets printed, want 2", n)
+	}
+}
+
+// Only the kiosk page's own origin may use the API and the websocket;
+// programs sending no Origin (kioskctl, curl) may, at the kiosk's address.
+func TestOriginLockdown(t *testing.T) {
+	r := newRig(t, true)
+	if err := r.k.AllowOrigin("http://example.com/x"); err == nil {
+		t.Error("an origin with a path was taken")
+	}
+	if err := r.k.AllowOrigin(r.api.URL); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(r.api.URL, "http://")
+	for _, tt := range []struct {
+		origin, host string
+		want         int
+	}{
+		{r.api.URL, "", http.StatusCreated},
+		{"", "", http.StatusCreated},
+		{"http://evil.example", "", http.StatusForbidden},
+		{"http://localhost:" + strings.Split(host, ":")[1], "", http.StatusForbidden},
+		{"", "rebound.example:80", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest("POST", r.api.URL+"/api/v1/tickets", strings.NewReader(`{"service":"pension-age"}`))
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		if tt.host != "" {
+			req.Host = tt.host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("origin %q host %q: %s %v, want %d", tt.origin, tt.host, resp.Status, body, tt.want)
+		}
+		if tt.want == http.StatusCreated {
+			<-r.printed
+		} else if body["code"] != "forbidden_origin" || !strings.Contains(body["error"].(string), r.api.URL) {
+			t.Errorf("refusal does not say what is allowed: %v", body)
+		}
+	}
+	ws := "ws" + strings.TrimPrefix(r.api.URL, "http") + "/kiosk/ws"
+	if _, resp, err := websocket.DefaultDialer.Dial(ws, http.Header{"Origin": {"http://evil.example"}}); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("websocket from another origin: %v", err)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial(ws, http.Header{"Origin": {r.api.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if n := r.k.Refused(); n != 4 {
+		t.Errorf("%d refusals counted, want 4", n)
+	}
+	// The page opened at another name of this terminal is sent to the
+	// kiosk's origin.
+	req, _ := http.NewRequest("GET", r.api.URL+"/kiosk/?x=1", nil)
+	req.Host = "localhost:8080"
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusTemporaryRedirect || loc != r.api.URL+"/kiosk/?x=1" {
+		t.Errorf("page at another host: %s → %q", resp.Status, loc)
+	}
+	resp, err = http.Get(r.api.URL + "/kiosk/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("page CSP %q", csp)
+	}
+}
+
+// Voice guidance speaks through espeak-ng on this machine; what it cannot
+// say is refused plainly.
+func TestSpeech(t *testing.T) {
+	sp, ok := announce.FindEspeak()
+	if !ok {
+		t.Fatal("espeak-ng is not installed: make test installs it")
+	}
+	r := newRig(t, true)
+	k := New(Config{Tickets: r.k.cfg.Tickets, Printer: r.k.cfg.Printer, Speech: sp, Log: quiet})
+	mux := http.NewServeMux()
+	k.Register(mux)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	get := func(q string) (*http.Response, []byte) {
+		t.Helper()
+		resp, err := http.Get(ts.URL + "/api/v1/speech?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, b := get("lang=uk&text=" + url.QueryEscape("Оберіть послугу"))
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "audio/wav" || len(b) < 4000 || string(b[:4]) != "RIFF" {
+		t.Fatalf("speech: %s %q, %d bytes", resp.Status, resp.Header.Get("Content-Type"), len(b))
+	}
+	if _, again := get("lang=uk&text=" + url.QueryEscape("Оберіть послугу")); !bytes.Equal(again, b) {
+		t.Error("the same text spoken differently the second time (cache)")
+	}
+	for _, q := range []string{"lang=de&text=x", "lang=uk&text=", "lang=uk&text=" + strings.Repeat("a", 700)} {
+		if resp, _ := get(q); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %s", q, resp.Status)
+		}
+	}
+	if resp, _ := http.Get(r.api.URL + "/api/v1/speech?lang=uk&text=x"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("speech without a voice: %s", resp.Status)
 	}
 }

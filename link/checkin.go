@@ -59,6 +59,17 @@ func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
 	// This kiosk gave the code a ticket already (its confirmation may
 	// still be on the way to the server): never a second paper.
 	if err := c.store.db.View(func(tx *bolt.Tx) error { return checkedInHere(tx, key) }); err != nil {
+		var br *BookingRefused
+		if errors.As(err, &br) {
+			// Say which booking it was, so the visitor sees the service
+			// and can take a normal ticket for it.
+			if bc, derr := proto.DecodeBookingCode(digits); derr == nil {
+				if b, ok := describeBooking(snap, bc, digits, now); ok {
+					b.State = proto.BookingCheckedIn
+					br.Booking = &b
+				}
+			}
+		}
 		return nil, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.ReserveTimeout)
@@ -106,16 +117,12 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string, now time.Tim
 	if err != nil {
 		return nil, &BookingRefused{Code: CodeBookingUnverified, Offline: true, Message: err.Error()}
 	}
-	svc, ok := snap.Catalogue.ServiceByCode(bc.Service)
+	b, ok := describeBooking(snap, bc, digits, now)
 	if !ok {
 		return nil, &BookingRefused{Code: CodeBookingUnverified, Offline: true,
 			Message: fmt.Sprintf("service %d is not in this kiosk's catalogue", bc.Service)}
 	}
-	start, _ := bc.SlotTime(day, now.Location())
-	b := proto.Booking{Code: digits[:4] + "-" + digits[4:8] + "-" + digits[8:], Service: svc.ID, Date: day,
-		Slot: start.Format("15:04"), State: proto.BookingBooked,
-		Opens:  start.Add(-time.Duration(rules.EarlyMin) * time.Minute),
-		Closes: start.Add(time.Duration(rules.LateMin) * time.Minute)}
+	svc, _ := snap.Catalogue.Service(b.Service)
 	switch {
 	case now.Before(b.Opens):
 		return nil, &BookingRefused{Code: proto.CodeBookingEarly, Offline: true, Booking: &b, Message: "check-in opens at " + b.Opens.Format("15:04")}
@@ -133,6 +140,25 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string, now time.Tim
 	b.State, b.Ticket = proto.BookingCheckedIn, is.Number
 	c.log.Info("booking checked in offline", "booking", b.Code, "number", is.Number)
 	return &CheckedIn{Issued: *is, Booking: b}, nil
+}
+
+// describeBooking is the booking a code names, for today (now, office
+// time), as far as the kiosk can tell from the code and the office's
+// rules; false if its service is not in the catalogue.
+func describeBooking(snap *proto.Welcome, bc proto.BookingCode, digits string, now time.Time) (proto.Booking, bool) {
+	svc, ok := snap.Catalogue.ServiceByCode(bc.Service)
+	if !ok {
+		return proto.Booking{}, false
+	}
+	day := now.Format(time.DateOnly)
+	start, _ := bc.SlotTime(day, now.Location())
+	b := proto.Booking{Code: digits[:4] + "-" + digits[4:8] + "-" + digits[8:], Service: svc.ID, Date: day,
+		Slot: start.Format("15:04"), State: proto.BookingBooked}
+	if rules := snap.Bookings; rules != nil {
+		b.Opens = start.Add(-time.Duration(rules.EarlyMin) * time.Minute)
+		b.Closes = start.Add(time.Duration(rules.LateMin) * time.Minute)
+	}
+	return b, true
 }
 
 // checkedInHere refuses a booking (key: date/digits) this kiosk gave a

@@ -2,11 +2,21 @@
 # Installs, only where missing, what `make test` needs on a Debian machine:
 # a C compiler for the race detector, espeak-ng (phrase packs), aplay (the
 # ALSA output), Chromium and a font with Cyrillic (the pages, tested in a
-# real browser), and Go itself (from the Go module proxy) if the machine has
-# none.
+# real browser), Go itself (from the Go module proxy) if the machine has
+# none, and axe-core (from the npm registry, checked against its published
+# sha512) for the pages' accessibility audit. Run it again at will: it
+# fetches nothing that is already there.
 set -eu
+cd "$(dirname "$0")/.."
 
 GO_VERSION=1.26.8   # any Go >= 1.21 fetches the go.mod toolchain by itself
+
+# axe-core, MPL-2.0: only axe.min.js and its licence files are kept, in
+# .tools/axe-core/. AXE_SHA512 is the registry's dist.integrity for this
+# version (npm view axe-core@$AXE_VERSION dist.integrity), without "sha512-".
+AXE_VERSION=4.14.1
+AXE_SHA512=FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR=.tools/axe-core
 
 # Debian packages the tests use, as "command:package" or "/file:package".
 NEEDS="gcc:gcc espeak-ng:espeak-ng aplay:alsa-utils chromium:chromium
@@ -20,9 +30,16 @@ for pair in $NEEDS; do
 		*) command -v "$what" >/dev/null 2>&1 || missing="$missing $pkg" ;;
 	esac
 done
+need_go=false need_axe=false
 if ! command -v go >/dev/null 2>&1 && ! [ -x .tools/go/bin/go ]; then
-	command -v curl >/dev/null 2>&1 || missing="$missing curl ca-certificates"
+	need_go=true
 	command -v unzip >/dev/null 2>&1 || missing="$missing unzip"
+fi
+if ! [ -s "$AXE_DIR/axe.min.js" ] || [ "$(cat "$AXE_DIR/VERSION" 2>/dev/null)" != "$AXE_VERSION" ]; then
+	need_axe=true
+fi
+if { $need_go || $need_axe; } && ! command -v curl >/dev/null 2>&1; then
+	missing="$missing curl ca-certificates"
 fi
 
 if [ -n "$missing" ]; then
@@ -37,7 +54,7 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
 fi
 
-if ! command -v go >/dev/null 2>&1 && ! [ -x .tools/go/bin/go ]; then
+if $need_go; then
 	arch=$(uname -m)
 	case $arch in
 		x86_64) arch=amd64 ;;
@@ -53,4 +70,26 @@ if ! command -v go >/dev/null 2>&1 && ! [ -x .tools/go/bin/go ]; then
 	mv .tools/unpack/golang.org/toolchain@*/ .tools/go
 	chmod +x .tools/go/bin/* .tools/go/pkg/tool/*/* 2>/dev/null || true
 	rm -rf .tools/unpack .tools/go.zip
+fi
+
+if $need_axe; then
+	echo "test-deps: fetching axe-core $AXE_VERSION from the npm registry"
+	mkdir -p .tools
+	rm -rf .tools/axe-core.tgz .tools/axe-unpack
+	curl -fsSL -o .tools/axe-core.tgz "https://registry.npmjs.org/axe-core/-/axe-core-$AXE_VERSION.tgz"
+	# sha512sum, base64 and od are all in coreutils, on every Debian.
+	want=$(printf '%s' "$AXE_SHA512" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+	got=$(sha512sum .tools/axe-core.tgz | cut -d' ' -f1)
+	if [ "$got" != "$want" ]; then
+		rm -f .tools/axe-core.tgz
+		echo "test-deps: axe-core-$AXE_VERSION.tgz does not match its sha512 (got $got)" >&2
+		exit 1
+	fi
+	mkdir -p .tools/axe-unpack
+	tar -xzf .tools/axe-core.tgz -C .tools/axe-unpack \
+		package/axe.min.js package/LICENSE package/LICENSE-3RD-PARTY.txt
+	echo "$AXE_VERSION" >.tools/axe-unpack/package/VERSION
+	rm -rf "$AXE_DIR"
+	mv .tools/axe-unpack/package "$AXE_DIR"
+	rm -rf .tools/axe-unpack .tools/axe-core.tgz
 fi

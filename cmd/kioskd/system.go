@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -209,7 +210,15 @@ func (s *system) buildKiosk() {
 			s.mux.Handle("POST /api/v1/sim/scan", simScanner)
 		}
 	}
-	kcfg := kiosk.Config{Tickets: s.link, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: s.log}
+	kcfg := kiosk.Config{Tickets: s.link, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: s.log,
+		Screen: kiosk.Screen{Idle: k.Screen.Idle, IdleWarning: k.Screen.IdleWarning, Ticket: k.Screen.Ticket, Popular: k.Screen.Popular}}
+	if k.VoiceGuidance {
+		if sp, ok := announce.FindEspeak(); ok {
+			kcfg.Speech = sp
+		} else {
+			s.log.Warn("voice guidance not offered: espeak-ng is not installed (apt-get install espeak-ng)")
+		}
+	}
 	if k.Button.Pin != "" || k.FaultLight != "" {
 		kcfg.Button, kcfg.FaultLight = s.openPins(k.Button.Pin, k.FaultLight)
 	}
@@ -294,6 +303,9 @@ func (p pushes) Call(c proto.Call) {
 func (p pushes) Link(up bool) {
 	if p.s.hall != nil {
 		p.s.hall.Link(up)
+	}
+	if p.s.kiosk != nil {
+		p.s.kiosk.LinkChanged(up)
 	}
 }
 
@@ -385,6 +397,13 @@ func (s *system) run(ctx context.Context) error {
 	if err != nil {
 		s.store.Close()
 		return fmt.Errorf("http.listen: %w", err)
+	}
+	if s.kiosk != nil {
+		if err := s.kiosk.AllowOrigin(kioskOrigin(s.cfg.Kiosk.Origin, ln.Addr())); err != nil {
+			ln.Close()
+			s.store.Close()
+			return err
+		}
 	}
 	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
@@ -500,4 +519,22 @@ func (s *system) reportDevices(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// kioskOrigin is the touch page's origin: the configured one, else this
+// kioskd's address, with loopback for an unspecified host (Chromium on
+// the kiosk opens http://127.0.0.1:port/kiosk/).
+func kioskOrigin(configured string, addr net.Addr) string {
+	if configured != "" {
+		return configured
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	ip := tcp.IP
+	if ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
 }

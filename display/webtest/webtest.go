@@ -5,11 +5,17 @@ package webtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -80,4 +86,174 @@ func (b *Browser) WaitTrue(expr string, timeout time.Duration) error {
 		return fmt.Errorf("waiting for %s: %w", expr, err)
 	}
 	return nil
+}
+
+// ModuleRoot is the directory holding go.mod, found by walking up from the
+// working directory (a test runs in its own package's directory).
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = up
+	}
+}
+
+// Violation is one accessibility rule the page breaks, as axe-core
+// reports it, with the elements that break it.
+type Violation struct {
+	ID      string          `json:"id"`
+	Impact  string          `json:"impact"` // minor, moderate, serious, critical
+	Help    string          `json:"help"`
+	HelpURL string          `json:"helpUrl"`
+	Nodes   []ViolationNode `json:"nodes"`
+}
+
+// ViolationNode is one element that breaks a rule.
+type ViolationNode struct {
+	Target         string `json:"target"` // CSS selector of the element
+	HTML           string `json:"html"`
+	FailureSummary string `json:"failureSummary"` // what to fix
+}
+
+func (v Violation) String() string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "%s (%s): %s\n    %s\n", v.ID, v.Impact, v.Help, v.HelpURL)
+	for _, n := range v.Nodes {
+		fmt.Fprintf(&s, "  - %s\n      %s\n", n.Target, n.HTML)
+		for _, line := range strings.Split(strings.TrimSpace(n.FailureSummary), "\n") {
+			fmt.Fprintf(&s, "      %s\n", strings.TrimSpace(line))
+		}
+	}
+	return s.String()
+}
+
+// FormatViolations lists violations one after the other, for a test's
+// failure message.
+func FormatViolations(vs []Violation) string {
+	var s strings.Builder
+	for _, v := range vs {
+		s.WriteString(v.String())
+	}
+	return s.String()
+}
+
+// axeRun audits the whole document against WCAG 2.0, 2.1 and 2.2 levels A
+// and AA and axe's best practices, and also the AAA enhanced contrast
+// (7:1 for text, 4.5:1 for large text), which our pages promise: they are
+// read from across a hall. Nested selectors (frames, shadow roots) are
+// joined with " >>> ".
+const axeRun = `axe.run(document, {
+	runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+	rules: {"color-contrast-enhanced": {enabled: true}},
+}).then((r) => ({
+	passes: r.passes.length,
+	incomplete: r.incomplete.flatMap((x) => {
+		const why = new Map(); // axe's reason → the elements it gave it for
+		for (const n of x.nodes) {
+			const msg = [...n.any, ...n.all, ...n.none].map((c) => c.message).find(Boolean) || "";
+			why.set(msg, [...(why.get(msg) || []), [].concat(n.target).join(" >>> ")]);
+		}
+		return [...why].map(([msg, targets]) => x.id + ": " + msg + " (" + targets.join(", ") + ")");
+	}),
+	violations: r.violations.map((v) => ({
+		id: v.id, impact: v.impact || "", help: v.help, helpUrl: v.helpUrl,
+		nodes: v.nodes.map((n) => ({target: [].concat(n.target).join(" >>> "), html: n.html, failureSummary: n.failureSummary || ""})),
+	})),
+}))`
+
+// Audit runs axe-core (which scripts/test-deps.sh puts in .tools/axe-core)
+// on the page as it is now and returns the rules it breaks. Checks axe
+// could not decide (say, a contrast over an image) are logged, not
+// returned. name says which page in the log.
+func (b *Browser) Audit(t testing.TB, name string) []Violation {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(root, ".tools", "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatalf("axe-core missing: run make test (scripts/test-deps.sh fetches it): %v", err)
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+		t.Fatalf("audit %s: load axe-core: %v", name, err)
+	}
+	res, err := chromedp.Run(b.ctx, chromedp.Evaluate[struct {
+		Passes     int         `json:"passes"`
+		Incomplete []string    `json:"incomplete"`
+		Violations []Violation `json:"violations"`
+	}](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("audit %s: %v", name, err)
+	}
+	t.Logf("audit %s: %d rules passed, %d broken", name, res.Passes, len(res.Violations))
+	for _, s := range res.Incomplete {
+		t.Logf("audit %s: not decided, check by eye: %s", name, s)
+	}
+	return res.Violations
+}
+
+// Screenshot saves the viewport as name.png in $ARTEFACTS_DIR, or else in
+// var/artefacts/screenshots/ at the module's root, for a person to look at.
+func (b *Browser) Screenshot(t testing.TB, name string) {
+	t.Helper()
+	dir := os.Getenv("ARTEFACTS_DIR")
+	if dir == "" {
+		root, err := ModuleRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(root, "var", "artefacts", "screenshots")
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s: %s", name, path)
+}
+
+// TouchScreen sets the page's viewport to a touch screen of that size:
+// taps then reach the page as touch and pointer events, as on a kiosk.
+func (b *Browser) TouchScreen(width, height int) error {
+	return chromedp.Do(b.ctx, chromedp.EmulateViewport(int64(width), int64(height), chromedp.EmulateTouch))
+}
+
+// Tap touches the middle of the first element matching the CSS selector
+// (touch start, touch end, then the click the browser makes of them),
+// waiting at most 10 s for it to be there.
+func (b *Browser) Tap(selector string) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Tap(chromedp.CSS(selector))); err != nil {
+		return fmt.Errorf("tap %s: %w", selector, err)
+	}
+	return nil
+}
+
+// NoCache makes every load fetch each file again, as a kiosk's first
+// start after boot does.
+func (b *Browser) NoCache() error {
+	return chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+		return err
+	}))
 }

@@ -92,6 +92,9 @@ async function main() {
   clock($("time"), $("date"));
   live("/hall/ws", onMessage, (up) => {
     $("offline").hidden = up;
+    // Without kioskd, what it said of the server is stale too (and its
+    // banner would cover this one); the next snapshot says it again.
+    if (!up) $("serverdown").hidden = true;
     document.body.classList.toggle("stale", !up);
   });
 }

@@ -1,0 +1,343 @@
+package kiosk
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/display/webtest"
+	"github.com/cherga/kiosk/printer/simprinter"
+)
+
+// page is the kiosk page open in a real headless Chromium on a touch
+// screen, against a rig whose kiosk runs.
+type page struct {
+	*webtest.Browser
+	t *testing.T
+	r *rig
+}
+
+func openPage(t *testing.T, r *rig, width, height int) *page {
+	t.Helper()
+	// Only the page's own origin may use the API, as in kioskd.
+	if err := r.k.AllowOrigin(r.api.URL); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.k.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	// Tickets printed are counted by the simulated printer; the driver's
+	// notices are not needed here.
+	go func() {
+		for range r.printed {
+		}
+	}()
+	b := webtest.Start(t, width, height)
+	if err := b.TouchScreen(width, height); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Open(r.api.URL + "/kiosk/"); err != nil {
+		t.Fatal(err)
+	}
+	p := &page{Browser: b, t: t, r: r}
+	p.onScreen("home")
+	return p
+}
+
+// wait waits until the page's expression is true.
+func (p *page) wait(what, expr string) {
+	p.t.Helper()
+	if err := p.WaitTrue(expr, 20*time.Second); err != nil {
+		state, _ := webtest.Eval[map[string]any](p.Browser, `kiosk.state()`)
+		p.t.Fatalf("%s: %v (page state %v)", what, err, state)
+	}
+}
+
+func (p *page) onScreen(name string) {
+	p.t.Helper()
+	p.wait("screen "+name, fmt.Sprintf(`window.kiosk && kiosk.state().screen === %q && !kiosk.state().busy`, name))
+}
+
+func (p *page) tap(selector string) {
+	p.t.Helper()
+	if err := p.Tap(selector); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// tapText taps the button whose text is text.
+func (p *page) tapText(text string) {
+	p.t.Helper()
+	n, err := webtest.Eval[int](p.Browser, fmt.Sprintf(`(() => {
+		const all = [...document.querySelectorAll("button")].filter((b) => !b.hidden && b.offsetParent !== null);
+		const i = all.findIndex((b) => b.textContent.trim() === %q);
+		all.forEach((b) => b.removeAttribute("data-tap"));
+		if (i >= 0) all[i].setAttribute("data-tap", "");
+		return i;
+	})()`, text))
+	if err != nil || n < 0 {
+		p.t.Fatalf("no button %q on screen (%v)", text, err)
+	}
+	p.tap("[data-tap]")
+}
+
+func (p *page) eval(expr string) any {
+	p.t.Helper()
+	v, err := webtest.Eval[any](p.Browser, expr)
+	if err != nil {
+		p.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+func (p *page) text(selector string) string {
+	p.t.Helper()
+	s, err := webtest.Eval[string](p.Browser, fmt.Sprintf(`document.querySelector(%q).textContent`, selector))
+	if err != nil {
+		p.t.Fatalf("text of %s: %v", selector, err)
+	}
+	return s
+}
+
+// check audits the screen for accessibility, checks that it fits the
+// screen with every target at least 44×44 px, and saves a screenshot.
+func (p *page) check(name string) {
+	p.t.Helper()
+	if vs := p.Audit(p.t, name); len(vs) > 0 {
+		p.t.Errorf("%s: accessibility:\n%s", name, webtest.FormatViolations(vs))
+	}
+	problems, err := webtest.Eval[[]string](p.Browser, `(() => {
+		const out = [];
+		if (document.documentElement.scrollHeight > innerHeight + 1 || document.documentElement.scrollWidth > innerWidth + 1)
+			out.push("the page scrolls: " + document.documentElement.scrollWidth + "×" + document.documentElement.scrollHeight);
+		for (const b of document.querySelectorAll("button")) {
+			if (b.offsetParent === null) continue;
+			const r = b.getBoundingClientRect();
+			if (r.width < 44 || r.height < 44) out.push("small target " + b.textContent + " " + r.width + "×" + r.height);
+			if (r.bottom > innerHeight + 1 || r.right > innerWidth + 1) out.push("off screen: " + b.textContent);
+		}
+		return out;
+	})()`)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for _, s := range problems {
+		p.t.Errorf("%s: %s", name, s)
+	}
+	p.Screenshot(p.t, name)
+}
+
+// The kiosk in a real Chromium on a portrait touch screen: a group, a
+// service, a ticket taken by a double tap → one ticket, printed by the
+// simulated printer and in queued's queue; the ticket screen, its QR code
+// and its timeout; English; the idle question and the reset; search with
+// the on-screen keyboard; high contrast and large text. Every screen is
+// audited and photographed.
+func TestKioskInChromium(t *testing.T) {
+	r := newRig(t, true)
+	p := openPage(t, r, 1080, 1920)
+	if got := p.text("h1"); got != "Оберіть послугу" {
+		t.Fatalf("home title %q", got)
+	}
+	p.check("kiosk-home")
+
+	p.tap(`[data-group="pensions"]`)
+	p.onScreen("group")
+	p.check("kiosk-group")
+	p.tap(`[data-service="pension-age"]`)
+	p.onScreen("service")
+	p.check("kiosk-service")
+
+	// A double tap on "take a ticket" is one intent: one ticket.
+	p.eval(`(() => { const b = document.querySelector(".take"); b.click(); b.click(); })()`)
+	p.onScreen("ticket")
+	if got := p.text(".number"); got != "П001" {
+		t.Fatalf("ticket screen shows %q", got)
+	}
+	p.wait("the QR code drawn", `document.querySelector(".qr img").complete && document.querySelector(".qr img").naturalWidth > 0`)
+	p.check("kiosk-ticket")
+	if n := len(r.dev.Tickets()); n != 1 {
+		t.Fatalf("%d tickets printed for one double tap", n)
+	}
+	if called, _, err := r.office.Queue.Next(9); err != nil || called.Number != "П001" {
+		t.Fatalf("queued does not hold the ticket: %v %v", called, err)
+	}
+	if p := <-r.dev.Printed(); p.Headline != "П001" {
+		t.Fatalf("printed %q", p.Headline)
+	}
+
+	// The ticket screen stays while touched, then goes home.
+	p.eval(`document.querySelector(".number").dispatchEvent(new PointerEvent("pointerdown", {bubbles: true}))`)
+	p.eval(`kiosk.advance(60 * 60 * 1000)`)
+	if s := p.eval(`kiosk.state().screen`); s != "ticket" {
+		t.Fatalf("the ticket screen left while touched: %v", s)
+	}
+	p.eval(`document.querySelector(".number").dispatchEvent(new PointerEvent("pointerup", {bubbles: true}))`)
+	p.eval(`kiosk.advance(16000)`)
+	p.onScreen("home")
+
+	// English, then left alone: the question, then the reset.
+	p.tap("#lang")
+	p.wait("English", `document.documentElement.lang === "en" && document.querySelector("h1").textContent === "Choose a service" &&
+		document.querySelector('[data-group="pensions"]').textContent.includes("Pensions")`)
+	p.check("kiosk-home-en")
+	p.eval(`kiosk.advance(59000)`)
+	if p.eval(`kiosk.state().warning`) != false {
+		t.Fatal("the idle question came early")
+	}
+	p.eval(`kiosk.advance(1000)`)
+	p.wait("the idle question", `!document.querySelector("#idle").hidden && document.querySelector("#idle-text").textContent.includes("30")`)
+	p.check("kiosk-idle")
+	p.tap("#idle-continue")
+	p.wait("continued", `document.querySelector("#idle").hidden && document.documentElement.lang === "en"`)
+	p.eval(`kiosk.advance(60000)`)
+	p.wait("asked again", `!document.querySelector("#idle").hidden`)
+	p.eval(`kiosk.advance(30000)`)
+	p.wait("reset to Ukrainian", `document.querySelector("#idle").hidden && document.documentElement.lang === "uk" &&
+		kiosk.state().screen === "home" && document.querySelector("h1").textContent === "Оберіть послугу"`)
+
+	// Search with the on-screen keyboard.
+	p.tapText("Пошук послуги")
+	p.onScreen("search")
+	for _, c := range []string{"п", "е", "н", "с"} {
+		p.tapText(c)
+	}
+	p.wait("results", `document.querySelector(".query").textContent === "пенс" &&
+		document.querySelector('.results [data-service="pension-age"]') !== null`)
+	p.check("kiosk-search")
+	p.tap(`.results [data-service="pension-age"]`)
+	p.onScreen("service")
+
+	// High contrast and large text: still 7:1, still no scrolling.
+	p.tap("#contrast")
+	p.tap("#large")
+	p.wait("modes on", `document.body.classList.contains("contrast") && document.body.classList.contains("large")`)
+	p.check("kiosk-service-contrast-large")
+	p.tapText("← Назад")
+	p.onScreen("group")
+	p.check("kiosk-group-contrast-large")
+}
+
+// Bookings at the kiosk: by the keypad, a used code refused with the
+// option of a normal ticket, and by a scan on a serial scanner (a
+// pseudo-terminal) while the page shows something else; garbage and an
+// over-long code are said plainly, never half-handled.
+func TestBookingInChromium(t *testing.T) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	sc := devices.OpenSerialScanner(devices.SerialScannerConfig{Name: "scanner", Port: slave.Name(), Baud: 9600, Log: quiet})
+	t.Cleanup(func() { sc.Close() })
+	kyiv, _ := time.LoadLocation("Europe/Kyiv")
+	r := newRig(t, true, rigClock{time.Date(2026, 11, 23, 10, 0, 0, 0, kyiv)}, withScanner{sc})
+	b1, err := r.office.Queue.Book("pension-age", "2026-11-23", "10:15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := r.office.Queue.Book("certificate-income", "2026-11-23", "10:00")
+	p := openPage(t, r, 1080, 1920)
+
+	p.tapText("Маю попередній запис")
+	p.onScreen("booking")
+	p.check("kiosk-booking")
+	for _, d := range strings.ReplaceAll(b1.Code, "-", "") {
+		p.tapText(string(d))
+	}
+	p.wait("code typed", fmt.Sprintf(`document.querySelector("#code").textContent === %q && !document.querySelector(".key.ok").disabled`, b1.Code))
+	p.tap(".key.ok")
+	p.onScreen("ticket")
+	if got := p.text("main"); !strings.Contains(got, "Попередній запис на 10:15") {
+		t.Fatalf("ticket screen %q", got)
+	}
+	p.tapText("Готово")
+	p.onScreen("home")
+
+	// The same code again: refused, with the way to a normal ticket.
+	p.tapText("Маю попередній запис")
+	p.onScreen("booking")
+	p.eval(fmt.Sprintf(`(() => { for (const d of %q) document.dispatchEvent(new KeyboardEvent("keydown", {key: d})); })()`,
+		strings.ReplaceAll(b1.Code, "-", "")))
+	p.tap(".key.ok")
+	p.onScreen("refused")
+	if got := p.text("main"); !strings.Contains(got, "За цим записом талон уже видано") {
+		t.Fatalf("refusal %q", got)
+	}
+	p.check("kiosk-refused")
+	p.tapText("Взяти звичайний талон")
+	p.onScreen("service")
+	if got := p.text("h1"); got != "Призначення пенсії за віком" {
+		t.Fatalf("normal ticket for %q", got)
+	}
+
+	// Scans arrive whatever the screen: garbage is said plainly, a code of
+	// 10 KB is dropped whole, a booking gives its ticket.
+	p.tapText("← Назад")
+	p.onScreen("group")
+	if _, err := master.Write([]byte("https://example.com/promo\r")); err != nil {
+		t.Fatal(err)
+	}
+	p.wait("garbage refused politely", `!document.querySelector("#toast").hidden && kiosk.state().screen === "group"`)
+	p.check("kiosk-scan-not-booking")
+	if _, err := master.Write([]byte(strings.Repeat("7", 10<<10) + "\r" + b2.Code + "\r")); err != nil {
+		t.Fatal(err)
+	}
+	p.onScreen("ticket")
+	if got := p.text("main"); !strings.Contains(got, "Попередній запис на 10:00") {
+		t.Fatalf("scanned booking: %q", got)
+	}
+	if n := len(r.dev.Tickets()); n != 2 {
+		t.Errorf("%d tickets printed, want 2", n)
+	}
+}
+
+// Printer trouble and a lost server, said on screen: out of paper, the
+// number is shown large with its QR code ("photograph or remember"); with
+// queued gone, tickets still come and the waits are called approximate.
+func TestTroubleInChromium(t *testing.T) {
+	r := newRig(t, true)
+	p := openPage(t, r, 1920, 1080)
+	r.dev.SetCondition(simprinter.PaperOut)
+	p.wait("the printer banner", `!document.querySelector("#noprinter").hidden`)
+	p.tap(`[data-group="pensions"]`)
+	p.onScreen("group")
+	p.tap(`[data-service="pension-age"]`)
+	p.onScreen("service")
+	p.tap(".take")
+	p.onScreen("ticket")
+	if got := p.text("main"); !strings.Contains(got, "П001") || !strings.Contains(got, "Сфотографуйте або запам'ятайте") {
+		t.Fatalf("ticket screen without paper: %q", got)
+	}
+	p.wait("the QR code drawn", `document.querySelector(".qr img").naturalWidth > 0`)
+	p.check("kiosk-no-paper")
+
+	r.dev.SetCondition(simprinter.Ready)
+	p.wait("the printer back", `document.querySelector("#noprinter").hidden`)
+	r.office.Stop()
+	p.wait("the offline banner", `!document.querySelector("#offline").hidden`)
+	p.tapText("Готово")
+	p.onScreen("home")
+	p.tap(`[data-group="pensions"]`)
+	p.onScreen("group")
+	p.tap(`[data-service="pension-age"]`)
+	p.onScreen("service")
+	if got := p.text("main"); !strings.Contains(got, "приблизні") {
+		t.Fatalf("offline service screen: %q", got)
+	}
+	p.check("kiosk-offline")
+	p.tap(".take")
+	p.onScreen("ticket")
+	if got := p.text("main"); !strings.Contains(got, "без зв'язку з сервером") {
+		t.Fatalf("offline ticket: %q", got)
+	}
+	if n := len(r.dev.Tickets()); n != 1 {
+		t.Errorf("%d tickets printed, want 1 (the first had no paper)", n)
+	}
+}
