@@ -91,10 +91,21 @@ type SerialScannerConfig struct {
 	Log         *slog.Logger
 }
 
-// SerialScanner reads codes from a serial scanner, reopening the port
-// when it fails (a USB scanner unplugged and plugged back in).
-type SerialScanner struct {
+// source is an opened scanner: Read returns 0, nil when the line was
+// quiet for the inter-key gap.
+type source interface {
+	Read(p []byte) (int, error)
+	Close() error
+}
+
+// StreamScanner reads codes from a scanner that delivers a stream of
+// characters (a serial port, a keyboard-emulating scanner read through
+// evdev), reopening the device when it fails (a USB scanner unplugged and
+// plugged back in).
+type StreamScanner struct {
 	cfg     SerialScannerConfig
+	driver  string
+	open    func() (source, string, error) // the source and how to describe it
 	scans   chan Scan
 	changes chan struct{}
 	stop    chan struct{}
@@ -107,29 +118,42 @@ type SerialScanner struct {
 	read     int
 	rejected int
 	lastErr  string
-	port     serial.Port
+	port     source
 }
 
 // OpenSerialScanner starts reading; a missing port is a fault it retries.
-func OpenSerialScanner(cfg SerialScannerConfig) *SerialScanner {
-	if cfg.Gap <= 0 {
-		cfg.Gap = 100 * time.Millisecond
-	}
+func OpenSerialScanner(cfg SerialScannerConfig) *StreamScanner {
 	if cfg.Baud == 0 {
 		cfg.Baud = 9600
+	}
+	return openStream(cfg, "serial", func(cfg SerialScannerConfig) (source, string, error) {
+		p, err := serial.Open(cfg.Port, &serial.Mode{BaudRate: cfg.Baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+		if err == nil {
+			if err = p.SetReadTimeout(cfg.Gap); err != nil {
+				p.Close()
+			}
+		}
+		return p, fmt.Sprintf("%s at %d baud", cfg.Port, cfg.Baud), err
+	})
+}
+
+func openStream(cfg SerialScannerConfig, driver string, open func(SerialScannerConfig) (source, string, error)) *StreamScanner {
+	if cfg.Gap <= 0 {
+		cfg.Gap = 100 * time.Millisecond
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &SerialScanner{cfg: cfg, scans: make(chan Scan, 16), changes: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
-		state: Warning, detail: "opening " + cfg.Port, since: time.Now()}
+	s := &StreamScanner{cfg: cfg, driver: driver, scans: make(chan Scan, 16), changes: make(chan struct{}, 1), stop: make(chan struct{}),
+		done: make(chan struct{}), state: Warning, detail: "opening " + cfg.Port, since: time.Now()}
+	s.open = func() (source, string, error) { return open(s.cfg) }
 	go s.run()
 	return s
 }
 
-func (s *SerialScanner) Scans() <-chan Scan { return s.scans }
+func (s *StreamScanner) Scans() <-chan Scan { return s.scans }
 
-func (s *SerialScanner) Status() Status {
+func (s *StreamScanner) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.detail
@@ -139,11 +163,11 @@ func (s *SerialScanner) Status() Status {
 			d += "; last rejected: " + s.lastErr
 		}
 	}
-	return Status{Name: s.cfg.Name, Kind: "scanner", Driver: "serial", State: s.state, Detail: d, Since: s.since}
+	return Status{Name: s.cfg.Name, Kind: "scanner", Driver: s.driver, State: s.state, Detail: d, Since: s.since}
 }
 
 // Close stops reading and closes the port.
-func (s *SerialScanner) Close() error {
+func (s *StreamScanner) Close() error {
 	close(s.stop)
 	s.mu.Lock()
 	if s.port != nil {
@@ -155,9 +179,9 @@ func (s *SerialScanner) Close() error {
 }
 
 // Changes signals after the status changed.
-func (s *SerialScanner) Changes() <-chan struct{} { return s.changes }
+func (s *StreamScanner) Changes() <-chan struct{} { return s.changes }
 
-func (s *SerialScanner) set(st State, detail string) {
+func (s *StreamScanner) set(st State, detail string) {
 	s.mu.Lock()
 	if st != s.state {
 		s.since = time.Now()
@@ -170,14 +194,11 @@ func (s *SerialScanner) set(st State, detail string) {
 	}
 }
 
-func (s *SerialScanner) run() {
+func (s *StreamScanner) run() {
 	defer close(s.done)
 	wait := 500 * time.Millisecond
 	for {
-		p, err := serial.Open(s.cfg.Port, &serial.Mode{BaudRate: s.cfg.Baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-		if err == nil {
-			err = p.SetReadTimeout(s.cfg.Gap)
-		}
+		p, what, err := s.open()
 		if err != nil {
 			s.set(Fault, fmt.Sprintf("cannot open %s: %v", s.cfg.Port, err))
 			select {
@@ -192,7 +213,7 @@ func (s *SerialScanner) run() {
 		s.mu.Lock()
 		s.port = p
 		s.mu.Unlock()
-		s.set(OK, fmt.Sprintf("%s at %d baud", s.cfg.Port, s.cfg.Baud))
+		s.set(OK, what)
 		s.cfg.Log.Info("scanner connected", "port", s.cfg.Port)
 		err = s.readCodes(p)
 		p.Close()
@@ -207,7 +228,7 @@ func (s *SerialScanner) run() {
 }
 
 // readCodes frames codes until the port fails.
-func (s *SerialScanner) readCodes(p serial.Port) error {
+func (s *StreamScanner) readCodes(p source) error {
 	var f Framer
 	buf := make([]byte, 256)
 	for {
@@ -238,7 +259,7 @@ func (s *SerialScanner) readCodes(p serial.Port) error {
 	}
 }
 
-func (s *SerialScanner) deliver(raw []byte) {
+func (s *StreamScanner) deliver(raw []byte) {
 	code, err := CleanScan(raw)
 	if err == nil {
 		code, err = StripAIM(code, s.cfg.Symbologies)
@@ -262,7 +283,7 @@ func (s *SerialScanner) deliver(raw []byte) {
 	s.mu.Unlock()
 }
 
-func (s *SerialScanner) reject(err error) {
+func (s *StreamScanner) reject(err error) {
 	s.cfg.Log.Warn("scan rejected", "port", s.cfg.Port, "err", err)
 	s.mu.Lock()
 	s.rejected++

@@ -10,6 +10,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/display/announce"
 	"github.com/cherga/kiosk/display/webtest"
 	"github.com/cherga/kiosk/printer/simprinter"
 )
@@ -302,8 +303,24 @@ func TestBookingInChromium(t *testing.T) {
 // number is shown large with its QR code ("photograph or remember"); with
 // queued gone, tickets still come and the waits are called approximate.
 func TestTroubleInChromium(t *testing.T) {
-	r := newRig(t, true)
+	sp, ok := announce.FindEspeak()
+	if !ok {
+		t.Fatal("espeak-ng is not installed: make test installs it")
+	}
+	r := newRig(t, true, withSpeech{sp})
 	p := openPage(t, r, 1920, 1080)
+
+	// A USB keypad's arrow turns voice guidance on; the screen and then
+	// each choice reached are spoken, by kioskd, in the page's language.
+	p.eval(`document.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowDown"}))`)
+	p.wait("voice guidance on", `kiosk.state().modes.voice && kiosk.state().speaking.includes("lang=uk")`)
+	p.eval(`document.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowDown"}))`)
+	p.wait("the focused choice spoken", `kiosk.state().speaking.includes("text=" + document.activeElement.textContent)`)
+	p.wait("the speech played", `kiosk.state().speaking !== "" && !document.querySelector("#voice").hidden &&
+		document.querySelector("#voice").getAttribute("aria-pressed") === "true"`)
+	p.tap("#voice")
+	p.wait("voice guidance off", `!kiosk.state().modes.voice`)
+
 	r.dev.SetCondition(simprinter.PaperOut)
 	p.wait("the printer banner", `!document.querySelector("#noprinter").hidden`)
 	p.tap(`[data-group="pensions"]`)

@@ -97,7 +97,12 @@ type rigSetup struct {
 	clock   *rigClock
 	scanner Scanner
 	wire    func(io.ReadWriteCloser) io.ReadWriteCloser
+	speech  Speaker
 }
+
+type withSpeech struct{ Speaker }
+
+func (w withSpeech) apply(s *rigSetup) { s.speech = w.Speaker }
 
 // withWire puts something on the printer's cable (a byte watcher).
 type withWire func(io.ReadWriteCloser) io.ReadWriteCloser
@@ -170,7 +175,7 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 		scanner = setup.scanner
 	}
 	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, Button: button, ButtonService: "certificate-income",
-		FaultLight: light, Scanner: scanner, Log: quiet})
+		FaultLight: light, Scanner: scanner, Speech: setup.speech, Log: quiet})
 	t.Cleanup(r.k.Close)
 	mux := http.NewServeMux()
 	i18n.Register(mux)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -37,21 +36,6 @@ func (m *missing) Play(context.Context, *announce.Clip) error   { return m.err()
 func (m *missing) Scans() <-chan devices.Scan                   { return nil }
 
 var errLaterRelease = errors.New("this kioskd build has no driver for it yet; see the hardware table in README.md")
-
-// notInThisBuild lists the configured drivers that are not implemented
-// yet, for -check.
-func notInThisBuild(c *configs.Terminal) []string {
-	var out []string
-	note := func(key, driver string) {
-		out = append(out, fmt.Sprintf("%s: %s: %v", key, driver, errLaterRelease))
-	}
-	if c.Has(configs.RoleKiosk) {
-		if d := c.Kiosk.Scanner.Driver; d == configs.ScannerEvdev {
-			note("kiosk.scanner.driver", string(d))
-		}
-	}
-	return out
-}
 
 // The device constructors below map configuration to drivers.
 
@@ -97,7 +81,7 @@ type kioskScanner interface {
 	Status() devices.Status
 }
 
-func openScanner(c *configs.Terminal) (kioskScanner, *devices.SimScanner) {
+func openScanner(c *configs.Terminal, log *slog.Logger) (kioskScanner, *devices.SimScanner) {
 	switch d := c.Kiosk.Scanner.Driver; d {
 	case configs.ScannerNone:
 		return nil, nil
@@ -107,7 +91,11 @@ func openScanner(c *configs.Terminal) (kioskScanner, *devices.SimScanner) {
 	case configs.ScannerSerial:
 		sc := c.Kiosk.Scanner
 		return devices.OpenSerialScanner(devices.SerialScannerConfig{Name: "scanner", Port: sc.Port, Baud: sc.Baud,
-			Symbologies: sc.Symbologies}), nil
+			Symbologies: sc.Symbologies, Log: log}), nil
+	case configs.ScannerEvdev:
+		sc := c.Kiosk.Scanner
+		return devices.OpenEvdevScanner(devices.SerialScannerConfig{Name: "scanner", Port: sc.Port,
+			Symbologies: sc.Symbologies, Log: log}), nil
 	default:
 		return newMissing("scanner", "scanner", string(d), errLaterRelease), nil
 	}

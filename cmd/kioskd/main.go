@@ -44,9 +44,6 @@ func main() {
 			roles[i] = string(r)
 		}
 		fmt.Printf("%s: ok (device %s, roles %s)\n", *configPath, cfg.DeviceID, strings.Join(roles, ", "))
-		for _, w := range notInThisBuild(cfg) {
-			fmt.Printf("%s: note: %s\n", *configPath, w)
-		}
 		return
 	}
 

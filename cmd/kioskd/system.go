@@ -199,7 +199,7 @@ func (s *system) buildKiosk() {
 			w.WriteHeader(http.StatusNoContent)
 		})
 	}
-	scanner, simScanner := openScanner(s.cfg)
+	scanner, simScanner := openScanner(s.cfg, s.log)
 	if scanner != nil {
 		s.device(scanner)
 	}

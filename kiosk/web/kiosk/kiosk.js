@@ -573,10 +573,14 @@ function redraw() {
   if (S.render && S.screen !== "printing") draw();
 }
 
+const label = (b) => b.getAttribute("aria-label") || b.textContent;
+
 function speak(text) {
   if (!S.modes.voice || !text) return;
+  const src = "/api/v1/speech?lang=" + I18N.lang + "&text=" + encodeURIComponent(text.slice(0, 500));
+  if (S.audio && S.audio.src.endsWith(src) && !S.audio.ended) return; // focus and arrow said the same
   if (S.audio) S.audio.pause();
-  S.audio = new Audio("/api/v1/speech?lang=" + I18N.lang + "&text=" + encodeURIComponent(text.slice(0, 500)));
+  S.audio = new Audio(src);
   S.audio.play().catch(() => {});
 }
 
@@ -609,7 +613,10 @@ function onKey(e) {
     const all = [...document.querySelectorAll("header button:not([hidden]), main button")].filter((b) => !b.disabled);
     const i = all.indexOf(document.activeElement);
     const next = all[(i + arrows[e.key] + all.length) % all.length] || all[0];
-    if (next) next.focus();
+    if (next) {
+      next.focus();
+      speak(label(next));
+    }
   } else if (e.key === "Escape" && S.back && !S.busy) {
     e.preventDefault();
     S.back();
@@ -640,7 +647,7 @@ async function main() {
   document.addEventListener("pointercancel", up, true);
   document.addEventListener("keydown", onKey, true);
   document.addEventListener("focusin", (e) => {
-    if (S.modes.voice && e.target.matches("button")) speak(e.target.getAttribute("aria-label") || e.target.textContent);
+    if (S.modes.voice && e.target.matches("button")) speak(label(e.target));
   });
   $("lang").addEventListener("click", () => { I18N.lang = I18N.lang === "uk" ? "en" : "uk"; redraw(); });
   $("contrast").addEventListener("click", () => { S.modes.contrast = !S.modes.contrast; applyModes(); });
@@ -662,7 +669,10 @@ async function main() {
 // For tests and benchmarks: move the page's clock, read its state.
 window.kiosk = {
   advance(ms) { clock.skew += ms; tick(); },
-  state() { return { screen: S.screen, busy: S.busy, lang: I18N.lang, modes: { ...S.modes }, warning: !!S.warnSince }; },
+  state() {
+    return { screen: S.screen, busy: S.busy, lang: I18N.lang, modes: { ...S.modes }, warning: !!S.warnSince,
+      speaking: S.audio ? decodeURIComponent(S.audio.src) : "" };
+  },
   // readyAt: ms from the start of the page's load until the home screen
   // took taps.
   readyAt() { return S.readyAt || 0; },
