@@ -123,27 +123,29 @@ func TestEvdevScanner(t *testing.T) {
 	if st := waitState(OK); !strings.Contains(st.Detail, "NOT grabbed") || st.Driver != "evdev" {
 		t.Errorf("status %+v", st)
 	}
-	next := func() string {
-		t.Helper()
-		select {
-		case sc := <-s.Scans():
-			return sc.Code
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no code; scanner %+v", s.Status())
-			return ""
-		}
-	}
 	if _, err := w.Write(events("4213-0000-1234\n]Q1ABC")); err != nil {
 		t.Fatal(err)
 	}
-	if c := next(); c != "4213-0000-1234" {
+	if c := nextScan(t, s); c != "4213-0000-1234" {
 		t.Errorf("code %q", c)
 	}
-	if c := next(); c != "ABC" {
+	if c := nextScan(t, s); c != "ABC" {
 		t.Errorf("code ended by the gap %q", c)
 	}
 	w.Close()
 	if st := waitState(Fault); !strings.Contains(st.Detail, "lost") {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// nextScan waits for the scanner's next code.
+func nextScan(t *testing.T, s *StreamScanner) string {
+	t.Helper()
+	select {
+	case sc := <-s.Scans():
+		return sc.Code
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no scan; status %+v", s.Status())
+		return ""
 	}
 }

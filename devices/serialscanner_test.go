@@ -75,16 +75,6 @@ func TestSerialScanner(t *testing.T) {
 	s := OpenSerialScanner(SerialScannerConfig{Name: "scanner", Port: slave.Name(), Baud: 9600, Gap: 50 * time.Millisecond,
 		Symbologies: []string{"Q"}})
 	defer s.Close()
-	next := func() string {
-		t.Helper()
-		select {
-		case sc := <-s.Scans():
-			return sc.Code
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no scan; status %+v", s.Status())
-			return ""
-		}
-	}
 	write := func(b string) {
 		t.Helper()
 		if _, err := master.Write([]byte(b)); err != nil {
@@ -92,14 +82,14 @@ func TestSerialScanner(t *testing.T) {
 		}
 	}
 	write("0421-2303-1234\r\n")
-	if c := next(); c != "0421-2303-1234" {
+	if c := nextScan(t, s); c != "0421-2303-1234" {
 		t.Fatalf("got %q", c)
 	}
 	write("]C0NOTQR\r]Q1https://book.example/b/0421\r" + strings.Repeat("x", MaxScanBytes+1) + "\nLAST")
-	if c := next(); c != "https://book.example/b/0421" {
+	if c := nextScan(t, s); c != "https://book.example/b/0421" {
 		t.Fatalf("got %q", c)
 	}
-	if c := next(); c != "LAST" { // ended by the quiet gap
+	if c := nextScan(t, s); c != "LAST" { // ended by the quiet gap
 		t.Fatalf("got %q", c)
 	}
 	if st := s.Status(); st.State != OK || !strings.Contains(st.Detail, "2 rejected") {

@@ -65,6 +65,15 @@ func (p *page) onScreen(name string) {
 	p.wait("screen "+name, fmt.Sprintf(`window.kiosk && kiosk.state().screen === %q && !kiosk.state().busy`, name))
 }
 
+// toService taps from the home screen to a service's screen.
+func (p *page) toService(group, service string) {
+	p.t.Helper()
+	p.tap(fmt.Sprintf(`[data-group=%q]`, group))
+	p.onScreen("group")
+	p.tap(fmt.Sprintf(`[data-service=%q]`, service))
+	p.onScreen("service")
+}
+
 func (p *page) tap(selector string) {
 	p.t.Helper()
 	if err := p.Tap(selector); err != nil {
@@ -323,10 +332,7 @@ func TestTroubleInChromium(t *testing.T) {
 
 	r.dev.SetCondition(simprinter.PaperOut)
 	p.wait("the printer banner", `!document.querySelector("#noprinter").hidden`)
-	p.tap(`[data-group="pensions"]`)
-	p.onScreen("group")
-	p.tap(`[data-service="pension-age"]`)
-	p.onScreen("service")
+	p.toService("pensions", "pension-age")
 	p.tap(".take")
 	p.onScreen("ticket")
 	if got := p.text("main"); !strings.Contains(got, "П001") || !strings.Contains(got, "Сфотографуйте або запам'ятайте") {
@@ -341,10 +347,7 @@ func TestTroubleInChromium(t *testing.T) {
 	p.wait("the offline banner", `!document.querySelector("#offline").hidden`)
 	p.tapText("Готово")
 	p.onScreen("home")
-	p.tap(`[data-group="pensions"]`)
-	p.onScreen("group")
-	p.tap(`[data-service="pension-age"]`)
-	p.onScreen("service")
+	p.toService("pensions", "pension-age")
 	if got := p.text("main"); !strings.Contains(got, "приблизні") {
 		t.Fatalf("offline service screen: %q", got)
 	}
