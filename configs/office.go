@@ -33,6 +33,43 @@ type Office struct {
 	Services  []OfficeService      `yaml:"services"`
 	Windows   []OfficeWindow       `yaml:"windows"`
 	Bookings  Bookings             `yaml:"bookings"`
+	// Names are the host names queued answers to (the Host header):
+	// what terminals, operators' browsers and the city website use to
+	// reach it. Loopback names are always allowed. A request for any other
+	// name is refused, against DNS rebinding.
+	Names []string `yaml:"names"`
+	// NoShowAfter is how many times a window must call a ticket again
+	// before it may mark the visitor as not come; 0: at once.
+	NoShowAfter int `yaml:"no_show_after"`
+	// PauseReasons are why a window may pause; a paused window is closed.
+	PauseReasons []Reason `yaml:"pause_reasons"`
+	// Priorities staff may give a ticket by hand (a visitor with a
+	// disability, a veteran); empty: none.
+	Priorities []Priority `yaml:"priorities"`
+	Sessions   Sessions   `yaml:"sessions"`
+}
+
+// Reason is a named reason, like a pause's.
+type Reason struct {
+	ID   string `yaml:"id"`
+	Name Text   `yaml:"name"`
+}
+
+// Priority is a level of precedence staff may give a ticket.
+type Priority struct {
+	ID   string `yaml:"id"`
+	Name Text   `yaml:"name"`
+	// Level: higher is called first; a booked visitor has
+	// bookings.priority.
+	Level int `yaml:"level"`
+}
+
+// Sessions bound how long a signed-in operator stays signed in.
+type Sessions struct {
+	// Idle ends a session nobody used for this long.
+	Idle time.Duration `yaml:"idle"`
+	// MaxAge ends any session this long after sign-in.
+	MaxAge time.Duration `yaml:"max_age"`
 }
 
 // Bookings are visits booked ahead (by phone or on the website) for a
@@ -128,10 +165,19 @@ type OfficeWindow struct {
 
 func DefaultOffice() Office {
 	return Office{
-		Timezone:  "Europe/Kyiv",
-		Listen:    "127.0.0.1:8090",
-		LeaseSize: 20,
-		Log:       Log{Format: "text", Level: "info"},
+		Timezone:    "Europe/Kyiv",
+		Listen:      "127.0.0.1:8090",
+		LeaseSize:   20,
+		Log:         Log{Format: "text", Level: "info"},
+		NoShowAfter: 2,
+		Sessions:    Sessions{Idle: 2 * time.Hour, MaxAge: 12 * time.Hour},
+		PauseReasons: []Reason{
+			{ID: "break", Name: Text{UK: "Перерва", EN: "Break"}},
+			{ID: "paperwork", Name: Text{UK: "Робота з документами", EN: "Paperwork"}},
+			{ID: "meeting", Name: Text{UK: "Нарада", EN: "Meeting"}},
+			{ID: "technical", Name: Text{UK: "Технічні проблеми", EN: "Technical problem"}},
+			{ID: "other", Name: Text{UK: "Інше", EN: "Other"}},
+		},
 		Bookings: Bookings{SlotMinutes: 15, Capacity: 2, Open: "08:00", Close: "20:00",
 			Early: 30 * time.Minute, Late: 15 * time.Minute, DaysAhead: 30, Priority: 1},
 	}
@@ -230,6 +276,7 @@ func (o *Office) check(d *decoder) {
 		codes[s.Code] = s.ID
 	}
 	o.checkBookings(d)
+	o.checkDesk(d)
 	windows := map[int]bool{}
 	for i, w := range o.Windows {
 		p := fmt.Sprintf("windows[%d]", i)
@@ -247,6 +294,45 @@ func (o *Office) check(d *decoder) {
 	}
 	if len(o.Windows) == 0 {
 		d.errorf("windows", "required: at least one window")
+	}
+}
+
+var hostNameRe = regexp.MustCompile(`^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$`)
+
+// checkDesk checks what the operators' desks use: names, pauses,
+// priorities, sessions.
+func (o *Office) checkDesk(d *decoder) {
+	for i, n := range o.Names {
+		if !hostNameRe.MatchString(n) || strings.Contains(n, "..") {
+			d.errorf(fmt.Sprintf("names[%d]", i), "got %q, expected a host name like queue.office.example or an address like 10.0.0.5 (no scheme, no port)", n)
+		}
+	}
+	if o.NoShowAfter < 0 || o.NoShowAfter > 9 {
+		d.errorf("no_show_after", "got %d, expected 0 (at once) to 9 calls again", o.NoShowAfter)
+	}
+	if len(o.PauseReasons) == 0 {
+		d.errorf("pause_reasons", "required: at least one reason a window may pause, like {id: break, name: {uk: Перерва, en: Break}}")
+	}
+	seen := map[string]bool{}
+	for i, r := range o.PauseReasons {
+		p := fmt.Sprintf("pause_reasons[%d]", i)
+		checkID(d, p+".id", r.ID, seen)
+		checkText(d, p+".name", r.Name)
+	}
+	seen = map[string]bool{}
+	for i, pr := range o.Priorities {
+		p := fmt.Sprintf("priorities[%d]", i)
+		checkID(d, p+".id", pr.ID, seen)
+		checkText(d, p+".name", pr.Name)
+		if pr.Level < 1 || pr.Level > 9 {
+			d.errorf(p+".level", "got %d, expected 1 to 9 (higher is called first)", pr.Level)
+		}
+	}
+	if o.Sessions.Idle < time.Minute || o.Sessions.Idle > 24*time.Hour {
+		d.errorf("sessions.idle", "got %s, expected 1m to 24h", o.Sessions.Idle)
+	}
+	if o.Sessions.MaxAge < o.Sessions.Idle || o.Sessions.MaxAge > 7*24*time.Hour {
+		d.errorf("sessions.max_age", "got %s, expected from sessions.idle (%s) to 168h", o.Sessions.MaxAge, o.Sessions.Idle)
 	}
 }
 

@@ -69,7 +69,9 @@ func Keys() []string {
 
 // Register serves the catalogue at /i18n.json and the pages' lookup
 // script at /i18n.js.
-func Register(mux *http.ServeMux) {
+func Register(mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}) {
 	mux.HandleFunc("GET /i18n.json", serve("application/json; charset=utf-8", catalogueJSON))
 	mux.HandleFunc("GET /i18n.js", serve("text/javascript; charset=utf-8", scriptJS))
 }

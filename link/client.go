@@ -131,6 +131,13 @@ type Status struct {
 	// ClockOffset is how far the server's clock is ahead of this
 	// terminal's, as last measured.
 	ClockOffset string `json:"clock_offset,omitempty"`
+	// Rejected counts the events the server refused for good since the
+	// store's file was created; LastRejected is the latest of them.
+	Rejected     int        `json:"rejected"`
+	LastRejected *Rejection `json:"last_rejected,omitempty"`
+	// Alarm is set while the latest rejection is recent (a day by
+	// default): an event was lost and a technician should look.
+	Alarm string `json:"alarm,omitempty"`
 }
 
 // Client is the terminal's side of the link.
@@ -208,8 +215,11 @@ func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
 // Status reports the link's state.
 func (c *Client) Status() Status {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status
+	st := c.status
+	c.mu.Unlock()
+	rs := c.store.Rejections()
+	st.Rejected, st.LastRejected, st.Alarm = rs.Total, rs.Last, rs.Alarm
+	return st
 }
 
 // Snapshot returns the latest snapshot from the server (or the saved one),
@@ -523,6 +533,8 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 		case s.ackMore <- struct{}{}:
 		default:
 		}
+	case proto.TypeRejected:
+		c.rejected(m.Seq, m.Error)
 	case proto.TypeCall, proto.TypeRecall:
 		call := *m.Call
 		call.Recall = m.Type == proto.TypeRecall
@@ -568,6 +580,28 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 	default:
 		c.log.Warn("unexpected message from server", "type", m.Type)
 	}
+}
+
+// rejected records that the server refused event seq for good. It runs in
+// the reader and waits for the commit: the ack covering seq comes next on
+// the connection, and the event must be copied out of the outbox before
+// that ack can prune it. A rejection is rare; one commit's wait is cheap.
+func (c *Client) rejected(seq uint64, e *proto.Error) {
+	r, fresh, err := c.store.RecordRejected(seq, e)
+	switch {
+	case errors.Is(err, errNoSuchEvent):
+		c.log.Warn("server rejected an event this terminal never sent; ignored", "seq", seq, "code", e.Code, "err", err)
+		return
+	case errors.Is(err, ErrClosed):
+		return // shutting down: the covering ack cannot prune the outbox either
+	case err != nil:
+		c.log.Error("rejected event not saved; counted until restart", "seq", seq, "err", err)
+	case !fresh:
+		c.log.Info("server repeated a rejection already recorded", "seq", seq)
+		return
+	}
+	c.log.Error("the server rejected an event and will never apply it", "seq", seq, "type", r.Type,
+		"code", r.Code, "message", r.Message)
 }
 
 // writeLoop is the only writer of the connection. It sends requests, and

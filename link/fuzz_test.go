@@ -22,6 +22,8 @@ func FuzzServerMessage(f *testing.F) {
 		`{"type":"queues","queues":[{"group":"g","waiting":-5,"min_per_visitor":1e308}]}`,
 		`{"type":"lease","leases":[{"day":"2026-11-23","prefix":"А","from":-1,"to":999999999}]}`,
 		`{"type":"ack","seq":18446744073709551615}`,
+		`{"type":"rejected","seq":1,"error":{"code":"bad_event","message":"keypad: window 99 is not in this office"}}`,
+		`{"type":"rejected","seq":18446744073709551615,"error":{"code":"x"}}`,
 		`{"type":"reserved","re":"r1","ticket":{"number":"А1"}}`,
 		`{"type":"error","re":"r2","error":{"code":"x"}}`,
 	} {

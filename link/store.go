@@ -24,7 +24,9 @@ import (
 //     and announced once;
 //   - state: the last snapshot (the catalogue and recent calls while the
 //     server is away), this terminal's slot and outbox epoch;
-//   - numbers: the leased number blocks and counters of offline tickets.
+//   - numbers: the leased number blocks and counters of offline tickets;
+//   - rejected: the newest events the server refused for good, with the
+//     event as it was sent (see rejected.go).
 //
 // Writes are group-committed: callers that arrive while a commit is on disk
 // share the next one, so a burst does not pay one fsync per event, and a
@@ -54,6 +56,9 @@ type Store struct {
 	lastPush  atomic.Uint64
 	committed atomic.Int64 // commits, for tests and benchmarks
 
+	rejectedTotal int        // see RecordRejected; under mu
+	lastRejected  *Rejection // under mu
+
 	inboxMu    sync.Mutex
 	seen       map[string]bool // recent push ids, see Receive
 	seenOrder  []string
@@ -69,6 +74,9 @@ type StoreOptions struct {
 	// MaxEvents is the hard limit: beyond it Append fails, so nothing is
 	// ever dropped silently. About 1 KB each on disk.
 	MaxEvents int // default 200,000
+	// RejectedAlarm is how long an event the server rejected keeps the
+	// alarm raised in /healthz.
+	RejectedAlarm time.Duration // default 24 hours
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log gets the outbox alarms; nil discards them.
@@ -84,6 +92,9 @@ func (o *StoreOptions) setDefaults() {
 	}
 	if o.MaxEvents <= 0 {
 		o.MaxEvents = 200_000
+	}
+	if o.RejectedAlarm <= 0 {
+		o.RejectedAlarm = 24 * time.Hour
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -140,7 +151,7 @@ func OpenStore(path string, opts StoreOptions) (*Store, error) {
 
 func (s *Store) load() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketState, bucketOutbox, bucketInbox, bucketNumbers} {
+		for _, b := range [][]byte{bucketState, bucketOutbox, bucketInbox, bucketNumbers, bucketRejected} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -169,7 +180,7 @@ func (s *Store) load() error {
 			s.oldestAt = eventTime(v)
 		}
 		s.checkAlarm()
-		return nil
+		return s.loadRejected(tx)
 	})
 }
 

@@ -148,25 +148,23 @@ func places(day *bolt.Bucket, service int, slotMin int) map[int]bool {
 
 // Book books service's slot on date (YYYY-MM-DD, HH:MM).
 func (q *Queue) Book(service, date, slot string) (proto.Booking, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	b := q.o.cfg.Bookings
-	if !b.Enabled || len(q.bookingKey) == 0 {
-		return proto.Booking{}, ErrBookingsOff
-	}
-	svc, ok := q.o.services[service]
-	if !ok {
-		return proto.Booking{}, fmt.Errorf("%w %q", ErrUnknownService, service)
-	}
-	start, min, err := q.parseSlot(date, slot)
-	if err != nil {
-		return proto.Booking{}, err
-	}
-	if q.now().After(start.Add(b.Late)) {
-		return proto.Booking{}, fmt.Errorf("%w: %s %s is over", ErrBadSlot, date, slot)
-	}
 	var out proto.Booking
-	_, err = q.update(func(tx *bolt.Tx, w *work) error {
+	_, err := q.update(false, func(tx *bolt.Tx, w *work) error {
+		b := q.o.cfg.Bookings
+		if !b.Enabled || len(q.bookingKey) == 0 {
+			return refuse(ErrBookingsOff)
+		}
+		svc, ok := q.o.services[service]
+		if !ok {
+			return refuse(fmt.Errorf("%w %q", ErrUnknownService, service))
+		}
+		start, min, err := q.parseSlot(date, slot)
+		if err != nil {
+			return refuse(err)
+		}
+		if q.now().After(start.Add(b.Late)) {
+			return refuse(fmt.Errorf("%w: %s %s is over", ErrBadSlot, date, slot))
+		}
 		all, err := tx.CreateBucketIfNotExists(bucketBookings)
 		if err != nil {
 			return err
@@ -177,7 +175,7 @@ func (q *Queue) Book(service, date, slot string) (proto.Booking, error) {
 		}
 		taken := places(day, svc.Code, min)
 		if len(taken) >= b.Capacity {
-			return ErrSlotFull
+			return refuse(ErrSlotFull)
 		}
 		place := 0
 		for taken[place] {
@@ -206,17 +204,17 @@ func (q *Queue) Book(service, date, slot string) (proto.Booking, error) {
 // Slots lists a service's slots on date with the places left.
 func (q *Queue) Slots(service, date string) ([]Slot, error) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	b := q.o.cfg.Bookings
+	svc, ok := q.o.services[service]
+	first, last := b.SlotRange()
+	firstStart, _, err := q.parseSlot(date, fmt.Sprintf("%02d:%02d", first/60, first%60))
+	q.mu.Unlock()
 	if !b.Enabled {
 		return nil, ErrBookingsOff
 	}
-	svc, ok := q.o.services[service]
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownService, service)
 	}
-	first, last := b.SlotRange()
-	firstStart, _, err := q.parseSlot(date, fmt.Sprintf("%02d:%02d", first/60, first%60))
 	if err != nil {
 		return nil, err
 	}
@@ -244,8 +242,6 @@ func (q *Queue) Bookings(date string) ([]proto.Booking, error) {
 	if _, err := time.Parse(time.DateOnly, date); err != nil {
 		return nil, fmt.Errorf("%w: %q", ErrBadDate, date)
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	out := []proto.Booking{}
 	err := q.db.View(func(tx *bolt.Tx) error {
 		all := tx.Bucket(bucketBookings)
@@ -270,16 +266,14 @@ func (q *Queue) CancelBooking(date, code string) (proto.Booking, error) {
 	if err != nil {
 		return proto.Booking{}, err
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	var out proto.Booking
-	_, err = q.update(func(tx *bolt.Tx, w *work) error {
+	_, err = q.update(false, func(tx *bolt.Tx, w *work) error {
 		sb, day := getBooking(tx, date, digits)
 		if sb == nil {
-			return ErrNoSuchBooking
+			return refuse(ErrNoSuchBooking)
 		}
 		if sb.State == proto.BookingCheckedIn {
-			return &BookingError{Code: proto.CodeBookingUsed, Message: "the visitor has checked in already"}
+			return refuse(&BookingError{Code: proto.CodeBookingUsed, Message: "the visitor has checked in already"})
 		}
 		sb.State = proto.BookingCancelled
 		out = q.bookingView(date, digits, sb)
@@ -318,48 +312,46 @@ func (q *Queue) CheckIn(code, device string) (proto.Ticket, proto.Booking, error
 	if err != nil {
 		return proto.Ticket{}, proto.Booking{}, &BookingError{Code: proto.CodeBookingUnknown, Message: err.Error()}
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	b := q.o.cfg.Bookings
-	if !b.Enabled || len(q.bookingKey) == 0 {
-		return proto.Ticket{}, proto.Booking{}, ErrBookingsOff
-	}
-	if err := q.rollDay(); err != nil {
-		return proto.Ticket{}, proto.Booking{}, err
-	}
-	today := q.day
 	var ticket proto.Ticket
 	var view proto.Booking
-	_, err = q.update(func(tx *bolt.Tx, w *work) error {
+	_, err = q.update(false, func(tx *bolt.Tx, w *work) error {
+		b := q.o.cfg.Bookings
+		if !b.Enabled || len(q.bookingKey) == 0 {
+			return refuse(ErrBookingsOff)
+		}
+		if err := q.rollDay(tx); err != nil {
+			return err
+		}
+		today := q.day
 		sb, day := getBooking(tx, today, digits)
 		if sb == nil {
 			if other := q.otherDay(tx, digits, today); other != nil {
 				v := q.bookingView(other.Date, digits, other)
-				return &BookingError{Code: proto.CodeBookingOtherDay, Message: "booked for " + other.Date, Booking: &v}
+				return refuse(&BookingError{Code: proto.CodeBookingOtherDay, Message: "booked for " + other.Date, Booking: &v})
 			}
-			return &BookingError{Code: proto.CodeBookingUnknown, Message: "no booking with code " + code + " today"}
+			return refuse(&BookingError{Code: proto.CodeBookingUnknown, Message: "no booking with code " + code + " today"})
 		}
 		view = q.bookingView(today, digits, sb)
 		now := q.now()
 		switch {
 		case sb.State == proto.BookingCancelled:
-			return &BookingError{Code: proto.CodeBookingCanceled, Message: "the booking was cancelled", Booking: &view}
+			return refuse(&BookingError{Code: proto.CodeBookingCanceled, Message: "the booking was cancelled", Booking: &view})
 		case sb.State == proto.BookingCheckedIn:
-			if t := q.byNumber[sb.Ticket]; t != nil && t.State == proto.StateReserved && t.Device == device {
-				ticket = *t
+			if t := q.tickets[sb.Ticket]; t != nil && t.State == proto.StateReserved && t.Device == device {
+				ticket = t.Ticket
 				return nil
 			}
-			return &BookingError{Code: proto.CodeBookingUsed, Message: "checked in already, ticket " + sb.Ticket, Booking: &view}
+			return refuse(&BookingError{Code: proto.CodeBookingUsed, Message: "checked in already, ticket " + sb.Ticket, Booking: &view})
 		case now.Before(view.Opens):
-			return &BookingError{Code: proto.CodeBookingEarly, Message: "check-in opens at " + view.Opens.Format("15:04"), Booking: &view}
+			return refuse(&BookingError{Code: proto.CodeBookingEarly, Message: "check-in opens at " + view.Opens.Format("15:04"), Booking: &view})
 		case now.After(view.Closes):
-			return &BookingError{Code: proto.CodeBookingLate, Message: "check-in closed at " + view.Closes.Format("15:04"), Booking: &view}
+			return refuse(&BookingError{Code: proto.CodeBookingLate, Message: "check-in closed at " + view.Closes.Format("15:04"), Booking: &view})
 		}
-		var err error
-		ticket, err = q.issueTx(tx, w, sb.Service, device, proto.StateReserved, digits, b.Priority)
+		tk, err := q.issueTx(tx, w, sb.Service, device, proto.StateReserved, digits, b.Priority)
 		if err != nil {
 			return err
 		}
+		ticket = tk.Ticket
 		sb.State, sb.Ticket, sb.Device = proto.BookingCheckedIn, ticket.Number, device
 		view = q.bookingView(today, digits, sb)
 		return putJSON(day, []byte(digits), sb)

@@ -48,16 +48,14 @@ func saveDevice(tx *bolt.Tx, w *work, q *Queue, d *Device) error {
 // it missed, and what the server now knows of it. offset is how far the
 // server's clock is ahead of the terminal's.
 func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Device, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if err := q.rollDay(); err != nil {
-		return nil, nil, Device{}, err
-	}
-	now := q.now()
 	var welcome *proto.Welcome
 	var missed []*proto.Message
 	var dev Device
-	_, err := q.update(func(tx *bolt.Tx, w *work) error {
+	_, err := q.update(false, func(tx *bolt.Tx, w *work) error {
+		if err := q.rollDay(tx); err != nil {
+			return err
+		}
+		now := q.now()
 		d := Device{ID: h.Device}
 		if old := q.devices[h.Device]; old != nil {
 			d = *old
@@ -91,7 +89,7 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 		if err := saveDevice(tx, w, q, &d); err != nil {
 			return err
 		}
-		leases, err := q.leasesOf(tx, d.ID)
+		leases, err := leasesOf(tx, d.ID, q.day)
 		if err != nil {
 			return err
 		}
@@ -102,7 +100,7 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 			missed, _ = pushesAfter(tx, h.LastPush, now.Add(-2*time.Hour))
 		}
 		welcome = &proto.Welcome{
-			Office: q.o.info(), Catalogue: q.o.catalogue(), ConfigVersion: q.o.version,
+			Office: q.o.info(), Catalogue: q.catalogue(), ConfigVersion: q.o.version,
 			Queues: q.lengthsLocked(), RecentCalls: append([]proto.Call(nil), q.recent...),
 			HallMessage: q.hallMsg, ServerTime: now, Resume: d.LastSeq, Slot: d.Slot, Leases: leases,
 			LastPush: last,
@@ -119,23 +117,15 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 	return welcome, missed, dev, nil
 }
 
-func (q *Queue) lengthsLocked() []proto.QueueLen {
-	out := make([]proto.QueueLen, 0, len(q.o.cfg.Groups))
-	for _, g := range q.o.cfg.Groups {
-		n := q.waiting(g.ID)
-		out = append(out, proto.QueueLen{Group: g.ID, Waiting: n, WaitMin: q.estimate(g.ID, n), MinPerVisitor: q.perVisitor(g.ID)})
-	}
-	return out
-}
-
 // Leases lists a kiosk's current number blocks.
 func (q *Queue) Leases(device string) ([]proto.Lease, error) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	today := q.today()
+	q.mu.Unlock()
 	var out []proto.Lease
 	err := q.db.View(func(tx *bolt.Tx) error {
 		var err error
-		out, err = q.leasesOf(tx, device)
+		out, err = leasesOf(tx, device, today)
 		return err
 	})
 	return out, err

@@ -11,25 +11,54 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/link/proto"
+	"github.com/cherga/kiosk/queue/record"
 )
 
 // keypadMaxAge is how old a keypad press may be and still act: a "next"
 // pressed during a network outage must not call someone minutes later.
 const keypadMaxAge = time.Minute
 
-// ApplyEvents commits a batch of one terminal's events in one transaction,
-// skipping every event at or below the last one committed from it, and
-// returns the seq to acknowledge. offset is the terminal's clock offset
-// (server minus terminal) measured at hello; times it sends are corrected
-// by it.
+// badEventError is a terminal event that can never be applied (it names
+// an unknown service, a call that does not exist…). It is recorded as
+// rejected, answered with a rejected message, and moved past, so one bad
+// event never blocks a terminal for good.
+type badEventError struct{ msg string }
+
+func (e *badEventError) Error() string { return e.msg }
+
+func badEvent(format string, args ...any) error {
+	return &badEventError{fmt.Sprintf(format, args...)}
+}
+
+// ErrGap is a batch of a terminal's events that skips a sequence number:
+// nothing past the gap is acknowledged; the terminal sends again from the
+// acknowledged one.
+var ErrGap = errors.New("queue: gap in the terminal's event sequence")
+
+// rejection is a terminal event the server refused, as stored.
+type rejection struct {
+	Device string    `json:"device"`
+	Seq    uint64    `json:"seq"`
+	Type   string    `json:"type"`
+	At     time.Time `json:"at"`
+	Error  string    `json:"error"`
+}
+
+// ApplyEvents commits a batch of one terminal's events, skipping every
+// event at or below the last one committed from it, and returns the seq to
+// acknowledge. offset is the terminal's clock offset (server minus
+// terminal) measured at hello; times it sends are corrected by it. An
+// event that can never be applied is rejected (Effects.Rejected) and
+// acknowledged with the rest. At a gap in the sequence the batch stops:
+// what came before is committed and acknowledged, and the error wraps
+// ErrGap.
 func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto.Message) (uint64, Effects, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if err := q.rollDay(); err != nil {
-		return 0, Effects{}, err
-	}
 	var acked uint64
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+	var gap error
+	w, err := q.update(true, func(tx *bolt.Tx, w *work) error {
+		if err := q.rollDay(tx); err != nil {
+			return err
+		}
 		old := q.devices[device]
 		if old == nil {
 			return fmt.Errorf("queue: events from %s before its hello", device)
@@ -41,9 +70,17 @@ func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto
 				continue // already committed: resent after a break
 			}
 			if m.Seq != d.LastSeq+1 {
-				q.log.Warn("gap in a terminal's events", "device", device, "after", d.LastSeq, "got", m.Seq)
+				q.gaps.Add(1)
+				gap = fmt.Errorf("%w: after %d came %d", ErrGap, d.LastSeq, m.Seq)
+				break
 			}
-			if err := q.applyEvent(tx, w, &d, offset, m); err != nil {
+			err := q.applyEvent(tx, w, &d, offset, m)
+			var bad *badEventError
+			if errors.As(err, &bad) {
+				if err := q.reject(tx, w, d.ID, m, bad.msg); err != nil {
+					return err
+				}
+			} else if err != nil {
 				return fmt.Errorf("event %d (%s): %w", m.Seq, m.Type, err)
 			}
 			tickets = tickets || m.Type == proto.TypeTicketIssued
@@ -61,8 +98,28 @@ func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto
 	if err != nil {
 		return 0, Effects{}, fmt.Errorf("queue: events from %s: %w", device, err)
 	}
-	return acked, w.effects(), nil
+	return acked, w.effects(), gap
 }
+
+// reject records a refused event and queues its answer.
+func (q *Queue) reject(tx *bolt.Tx, w *work, device string, m *proto.Message, why string) error {
+	q.rejected.Add(1)
+	q.log.Warn("terminal event rejected", "device", device, "seq", m.Seq, "type", m.Type, "why", why)
+	b := tx.Bucket(bucketRejected)
+	n, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	if err := putJSON(b, u64(n), rejection{Device: device, Seq: m.Seq, Type: m.Type, At: q.now(), Error: why}); err != nil {
+		return err
+	}
+	w.rejected = append(w.rejected, &proto.Message{Type: proto.TypeRejected, Seq: m.Seq,
+		Error: &proto.Error{Code: proto.CodeBadEvent, Message: why}})
+	return nil
+}
+
+// Rejected is how many terminal events were refused since start.
+func (q *Queue) Rejected() int64 { return q.rejected.Load() }
 
 func (q *Queue) applyEvent(tx *bolt.Tx, w *work, d *Device, offset time.Duration, m *proto.Message) error {
 	switch m.Type {
@@ -72,68 +129,110 @@ func (q *Queue) applyEvent(tx *bolt.Tx, w *work, d *Device, offset time.Duration
 		d.Status = m.Status
 		return nil
 	case proto.TypeCallShown, proto.TypeCallAnnounced:
-		return q.callSeen(tx, d.ID, m.Seen.Call, m.Type == proto.TypeCallAnnounced)
+		return q.callSeen(tx, d.ID, m.Seen.Call, m.Type == proto.TypeCallAnnounced, m.Seen.At.Add(offset))
 	case proto.TypeKeypad:
 		return q.keypad(tx, w, d, offset, m.Keypad)
 	case proto.TypeRating:
-		r := *m.Rating
-		r.At = r.At.Add(offset)
-		b, err := createDayBucket(tx, q.dayOf(r.At))
-		if err != nil {
-			return err
-		}
-		return putJSON(b.Bucket(bucketRatings), []byte(r.Ticket+"/"+d.ID), struct {
-			proto.Rating
-			Device string `json:"device"`
-		}{r, d.ID})
+		return q.rating(tx, d, offset, m.Rating)
 	}
-	return fmt.Errorf("not an event")
+	return badEvent("%s is not an event", m.Type)
+}
+
+// rating stores a visitor's mark and logs it against the ticket just
+// finished at that window and its operator.
+func (q *Queue) rating(tx *bolt.Tx, d *Device, offset time.Duration, r *proto.Rating) error {
+	rt := *r
+	rt.At = rt.At.Add(offset)
+	win := q.windows[rt.Window]
+	if win == nil {
+		return badEvent("rating for window %d, which is not configured", rt.Window)
+	}
+	// A panel names no ticket, or the one it was told: the window's last
+	// finished visitor, if that was a moment ago, is the one rated.
+	key := rt.Ticket
+	if key == "" || q.tickets[key] == nil {
+		if win.lastDone == "" || rt.At.Sub(win.lastDoneAt) > 15*time.Minute {
+			q.log.Warn("rating with no visitor finished at the window lately; kept, tied to nobody", "device", d.ID, "window", rt.Window)
+			key = ""
+		} else {
+			key = win.lastDone
+		}
+	}
+	b, err := createDayBucket(tx, q.dayOf(rt.At))
+	if err != nil {
+		return err
+	}
+	if err := putJSON(b.Bucket(bucketRatings), []byte(key+"/"+d.ID+"/"+rt.At.Format(time.RFC3339Nano)), struct {
+		proto.Rating
+		Device string `json:"device"`
+	}{rt, d.ID}); err != nil {
+		return err
+	}
+	e := record.Event{Type: record.Rated, At: rt.At, Window: rt.Window, Score: rt.Score, Terminal: d.ID}
+	if t := q.tickets[key]; t != nil {
+		e.Ticket, e.Service, e.Group, e.Operator, e.Day = t.Number, t.Service, t.Group, t.Operator, q.day
+	}
+	return q.appendLog(tx, e)
 }
 
 // ticketIssued puts a ticket a kiosk handed out into the queue. An online
 // ticket was reserved by the server and is confirmed; an offline one is
 // merged in issue-time order, its time corrected to the server's clock.
-func (q *Queue) ticketIssued(tx *bolt.Tx, w *work, d *Device, offset time.Duration, t *proto.Ticket) error {
-	nt := *t
-	nt.Device, nt.State = d.ID, proto.StateWaiting
-	if nt.Group == "" {
-		if g, ok := q.groupOf(nt.Service); ok {
-			nt.Group = g.ID
-		}
+func (q *Queue) ticketIssued(tx *bolt.Tx, w *work, d *Device, offset time.Duration, pt *proto.Ticket) error {
+	g, ok := q.groupOf(pt.Service)
+	if !ok {
+		return badEvent("ticket %s for service %q, which the catalogue does not have", pt.Number, pt.Service)
 	}
-	if !t.Offline {
-		day := q.dayOf(t.IssuedAt)
-		b, err := createDayBucket(tx, day)
-		if err != nil {
-			return err
-		}
-		if v := b.Bucket(bucketTix).Get([]byte(t.Number)); v != nil {
-			old, err := decodeTicket(v)
+	if !pt.Offline {
+		day := q.dayOf(pt.IssuedAt)
+		if day == q.day {
+			if t := q.tickets[pt.Number]; t != nil {
+				if t.State != proto.StateReserved || t.Device != d.ID {
+					q.log.Warn("ticket confirmed twice or by another kiosk; kept as it was",
+						"number", pt.Number, "device", d.ID, "state", t.State, "holder", t.Device)
+					return nil
+				}
+				t.State = proto.StateWaiting
+				q.lines.add(t)
+				q.touchQueues()
+				if err := q.saveTicket(tx, w, t); err != nil {
+					return err
+				}
+				return q.logTicket(tx, t, recordIssued(t, d.ID))
+			}
+		} else if b := dayBucket(tx, day); b != nil && b.Bucket(bucketTix).Get([]byte(pt.Number)) != nil {
+			// Yesterday's reservation confirmed after midnight: it is
+			// yesterday's ticket, and nobody calls it now.
+			old, err := decodeTicket(b.Bucket(bucketTix).Get([]byte(pt.Number)))
 			if err != nil {
 				return err
 			}
-			if old.State != proto.StateReserved || old.Device != d.ID {
-				q.log.Warn("ticket confirmed twice or by another kiosk; kept as it was",
-					"number", t.Number, "device", d.ID, "state", old.State, "holder", old.Device)
-				return nil
+			if old.State == proto.StateReserved && old.Device == d.ID {
+				old.State = proto.StateWaiting
+				t := &ticket{Ticket: *old, key: pt.Number}
+				if err := putTicketJSON(tx, day, pt.Number, old); err != nil {
+					return err
+				}
+				return q.logTicket(tx, t, recordIssued(t, d.ID))
 			}
-			old.State = proto.StateWaiting
-			return q.putTicket(tx, w, day, t.Number, old)
+			return nil
 		}
 		// The reservation is gone (a restored database): take the kiosk's word.
-		q.log.Warn("confirmed ticket was never reserved here; adding it", "number", t.Number, "device", d.ID)
-		return q.putTicket(tx, w, day, t.Number, &nt)
+		q.log.Warn("confirmed ticket was never reserved here; adding it", "number", pt.Number, "device", d.ID)
 	}
-
-	terminalAt := t.IssuedAt
-	if t.TerminalAt != nil {
-		terminalAt = *t.TerminalAt
-	}
-	nt.TerminalAt = &terminalAt
-	nt.IssuedAt = terminalAt.Add(offset).In(q.o.loc)
-	if t.Booking != "" {
-		if err := q.bookingUsedOffline(tx, &nt, d.ID); err != nil {
-			return err
+	nt := *pt
+	nt.Device, nt.State, nt.Group = d.ID, proto.StateWaiting, g.ID
+	if pt.Offline {
+		terminalAt := pt.IssuedAt
+		if pt.TerminalAt != nil {
+			terminalAt = *pt.TerminalAt
+		}
+		nt.TerminalAt = &terminalAt
+		nt.IssuedAt = terminalAt.Add(offset).In(q.o.loc)
+		if pt.Booking != "" {
+			if err := q.bookingUsedOffline(tx, &nt, d.ID); err != nil {
+				return err
+			}
 		}
 	}
 	day := q.dayOf(nt.IssuedAt)
@@ -141,65 +240,41 @@ func (q *Queue) ticketIssued(tx *bolt.Tx, w *work, d *Device, offset time.Durati
 	if err != nil {
 		return err
 	}
-	key := t.Number
+	key := pt.Number
 	if b.Bucket(bucketTix).Get([]byte(key)) != nil {
 		// Leases make this impossible; if it happens anyway, the visitor
 		// holding the paper still gets served.
-		key = t.Number + "~" + d.ID
-		q.log.Error("offline ticket number already taken; kept under another key", "number", t.Number, "device", d.ID, "key", key)
+		key = pt.Number + "~" + d.ID
+		q.log.Error("offline ticket number already taken; kept under another key", "number", pt.Number, "device", d.ID, "key", key)
 	}
-	if n, ok := leasedNumber(t.Number, nt.Group, q); ok {
-		if _, err := markUsed(b, d.ID, q.o.groups[nt.Group].Prefix, n); err != nil {
+	if n, ok := leasedNumber(pt.Number, g.Prefix); ok && pt.Offline {
+		if _, err := markUsed(b, d.ID, g.Prefix, n); err != nil {
 			return err
 		}
 	}
-	return q.putTicket(tx, w, day, key, &nt)
+	t := &ticket{Ticket: nt, key: key}
+	if day == q.day {
+		if err := q.addTicket(tx, w, t); err != nil {
+			return err
+		}
+	} else if err := putTicketJSON(tx, day, key, &t.Ticket); err != nil {
+		return err
+	}
+	return q.logTicket(tx, t, recordIssued(t, d.ID))
 }
 
-// leasedNumber parses a lease-format number ("А980") of group.
-func leasedNumber(number, group string, q *Queue) (int, bool) {
-	g, ok := q.o.groups[group]
-	if !ok || !strings.HasPrefix(number, g.Prefix) {
+// leasedNumber parses a lease-format number ("А980") of prefix p.
+func leasedNumber(number, p string) (int, bool) {
+	if !strings.HasPrefix(number, p) {
 		return 0, false
 	}
-	n, err := strconv.Atoi(strings.TrimPrefix(number, g.Prefix))
+	n, err := strconv.Atoi(strings.TrimPrefix(number, p))
 	return n, err == nil
 }
 
 func decodeTicket(v []byte) (*proto.Ticket, error) {
 	t := new(proto.Ticket)
 	return t, json.Unmarshal(v, t)
-}
-
-// callSeen records that a terminal showed or announced a call.
-func (q *Queue) callSeen(tx *bolt.Tx, device, callID string, announced bool) error {
-	day, n, ok := strings.Cut(callID, "/")
-	seq, err := strconv.ParseUint(n, 10, 64)
-	if !ok || err != nil {
-		q.log.Warn("seen call with a malformed id", "device", device, "call", callID)
-		return nil
-	}
-	b := dayBucket(tx, day)
-	if b == nil || b.Bucket(bucketCall).Get(u64(seq)) == nil {
-		q.log.Warn("seen call is unknown", "device", device, "call", callID)
-		return nil
-	}
-	calls := b.Bucket(bucketCall)
-	var c callRecord
-	if err := json.Unmarshal(calls.Get(u64(seq)), &c); err != nil {
-		return err
-	}
-	list := &c.ShownBy
-	if announced {
-		list = &c.AnnouncedBy
-	}
-	for _, x := range *list {
-		if x == device {
-			return nil
-		}
-	}
-	*list = append(*list, device)
-	return putJSON(calls, u64(seq), c)
 }
 
 // keypad acts on an operator's key, unless it is too old to mean anything
@@ -209,19 +284,31 @@ func (q *Queue) keypad(tx *bolt.Tx, w *work, d *Device, offset time.Duration, k 
 		q.log.Warn("keypad press too old, not acted on", "device", d.ID, "window", k.Window, "key", k.Key, "age", age.Round(time.Second))
 		return nil
 	}
+	by := Actor{Terminal: d.ID}
 	var err error
 	switch k.Key {
 	case proto.KeyNext:
-		_, _, err = q.nextTx(tx, w, k.Window)
+		_, err = q.nextTx(tx, w, k.Window, "", by)
 	case proto.KeyRecall:
-		_, err = q.recallTx(tx, w, k.Window)
+		_, err = q.actTx(tx, w, k.Window, ActRecall, by)
+	case proto.KeyCame:
+		_, err = q.actTx(tx, w, k.Window, ActCame, by)
+	case proto.KeyFinish:
+		_, err = q.actTx(tx, w, k.Window, ActFinish, by)
+	case proto.KeyNoShow:
+		_, err = q.actTx(tx, w, k.Window, ActNoShow, by)
+	case proto.KeyResume:
+		_, err = q.actTx(tx, w, k.Window, ActResume, by)
 	default:
-		q.log.Warn("unknown keypad key", "device", d.ID, "key", k.Key)
-		return nil
+		return badEvent("unknown keypad key %q", k.Key)
 	}
-	if errors.Is(err, ErrUnknownWindow) || errors.Is(err, ErrNothingToCall) {
-		q.log.Warn("keypad press not possible", "device", d.ID, "window", k.Window, "key", k.Key, "err", err)
+	var r *refusal
+	if errors.As(err, &r) {
+		// Pressed with nobody waiting, on a paused window…: it happened,
+		// it did nothing, and the keypad is not to be blocked for it.
+		q.log.Info("keypad press did nothing", "device", d.ID, "window", k.Window, "key", k.Key, "why", r.err)
 		return nil
 	}
 	return err
 }
+

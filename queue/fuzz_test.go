@@ -35,7 +35,11 @@ func FuzzTerminalMessage(f *testing.F) {
 	c := newClock()
 	c.Advance(time.Hour)
 	q := openTest(f, filepath.Join(f.TempDir(), "q.db"), c)
-	srv := NewServer(q, slog.New(slog.NewTextHandler(io.Discard, nil)), Auth{})
+	srv, err := NewServer(q, ServerOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AccessFile: filepath.Join(f.TempDir(), "access.json")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(srv.Close)
 	if _, _, _, err := q.Connect(&proto.Hello{Device: "fuzz", Roles: []string{"kiosk", "hall", "window"}, Epoch: "e", Time: c.Now()}); err != nil {
 		f.Fatal(err)
 	}

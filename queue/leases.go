@@ -104,9 +104,8 @@ func (q *Queue) ensureLeases(tx *bolt.Tx, w *work, device string) error {
 }
 
 // leasesOf lists a device's blocks of today and later, for its welcome.
-func (q *Queue) leasesOf(tx *bolt.Tx, device string) ([]proto.Lease, error) {
+func leasesOf(tx *bolt.Tx, device, today string) ([]proto.Lease, error) {
 	var out []proto.Lease
-	today := q.dayOf(q.now())
 	days := tx.Bucket(bucketDays)
 	c := days.Cursor()
 	for k, _ := c.Seek([]byte(today)); k != nil; k, _ = c.Next() {

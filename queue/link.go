@@ -26,7 +26,10 @@ const (
 	writeTimeout = 10 * time.Second
 	pingEvery    = 15 * time.Second
 	pongTimeout  = 45 * time.Second
-	sendQueue    = 4096
+	// sendQueue bounds what waits to be written to one terminal: a welcome
+	// and up to pushResendMax missed pushes at connect, a few messages
+	// otherwise. Its slots cost memory per connected terminal.
+	sendQueue    = pushResendMax + 100
 	eventQueue   = 4096
 	eventBatch   = 1000
 )
@@ -118,9 +121,10 @@ func (t *terminal) writeLoop() {
 }
 
 // publish sends what a committed change means to the terminals that want
-// it. A terminal too slow to take it is disconnected: it resynchronises
-// from a fresh snapshot and the pushes it missed when it reconnects, which
-// is better than holding up everyone else.
+// it: calls and other pushes, new leases. Queue lengths go out through the
+// broadcaster, coalesced (stream.go). A terminal too slow to take it is
+// disconnected: it resynchronises from a fresh snapshot and the pushes it
+// missed when it reconnects, which is better than holding up everyone else.
 func (s *Server) publish(eff Effects) {
 	type out struct {
 		typ string
@@ -138,11 +142,6 @@ func (s *Server) publish(eff Effects) {
 		}
 		msgs = append(msgs, out{m.Type, b})
 	}
-	if eff.Queues {
-		if b, err := proto.Encode(&proto.Message{Type: proto.TypeQueues, Queues: s.q.Lengths()}); err == nil {
-			msgs = append(msgs, out{proto.TypeQueues, b})
-		}
-	}
 	leases := map[string][]byte{}
 	for _, d := range eff.Leases {
 		ls, err := s.q.Leases(d)
@@ -153,6 +152,9 @@ func (s *Server) publish(eff Effects) {
 		if b, err := proto.Encode(&proto.Message{Type: proto.TypeLease, Leases: ls}); err == nil {
 			leases[d] = b
 		}
+	}
+	if len(msgs) == 0 && len(leases) == 0 {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,6 +178,8 @@ func (s *Server) publish(eff Effects) {
 // Close disconnects every terminal with a going-away close frame, and
 // waits (a second at most) until the frames are out.
 func (s *Server) Close() {
+	s.once.Do(func() { close(s.stop) })
+	<-s.stopped
 	s.mu.Lock()
 	var writers []chan struct{}
 	for t := range s.terms {
@@ -344,6 +348,20 @@ func (s *Server) commitEvents(t *terminal, offset time.Duration, events <-chan *
 			}
 		}
 		acked, eff, err := s.q.ApplyEvents(t.device, offset, batch)
+		if errors.Is(err, ErrGap) {
+			// Acknowledge what came before the gap, then make the terminal
+			// send again from there: nothing past a gap is taken.
+			s.badMessages.Add(1)
+			s.log.Warn("gap in a terminal's events; it will send again from the last acknowledged", "device", t.device, "err", err)
+			s.publish(eff)
+			if acked > 0 {
+				enqueueMsg(t, &proto.Message{Type: proto.TypeAck, Seq: acked})
+			}
+			t.close(websocket.CloseTryAgainLater, "gap in event sequence; resend from the last ack")
+			for range events { // let the reader finish
+			}
+			return
+		}
 		if err != nil {
 			// Not acknowledged: the terminal keeps the events and resends
 			// them on its next connection.
@@ -356,7 +374,11 @@ func (s *Server) commitEvents(t *terminal, offset time.Duration, events <-chan *
 		// What the events changed goes out before the ack, so a terminal
 		// that sees the ack already has its new leases.
 		s.publish(eff)
-		if !enqueueMsg(t, &proto.Message{Type: proto.TypeAck, Seq: acked}) {
+		ok := true
+		for _, m := range eff.Rejected {
+			ok = ok && enqueueMsg(t, m) // before the ack that covers it
+		}
+		if !ok || !enqueueMsg(t, &proto.Message{Type: proto.TypeAck, Seq: acked}) {
 			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
 		}
 	}

@@ -1,14 +1,23 @@
 // Package queue is the reference central queue server behind cmd/queued:
-// it numbers tickets, keeps who waits for which service, answers a window's
-// "call next", takes the terminals' events, and pushes every call to the
-// office's hall and window terminals.
+// it numbers tickets, keeps who waits for which service, runs the
+// operators' windows (call, recall, came, finish, no-show, transfer,
+// pause), takes the terminals' events, pushes every call to the office's
+// hall and window terminals, and keeps the queue's record, from which
+// statistics are computed.
 //
 // Every change is committed to bbolt before anyone is told about it: a
-// terminal's event is acknowledged, and a call is pushed, only after the
-// commit. Events are deduplicated by (device, sequence) inside the same
-// transaction that applies them, so a resent event changes nothing. The
-// current day is also kept in memory (a busy centre issues about a
-// thousand tickets a day); other days are read from disk.
+// terminal's event is acknowledged, a call pushed and an operator answered
+// only after the commit. Changes are group-committed by one goroutine
+// (commit.go). Events are deduplicated by (device, sequence) inside the
+// transaction that applies them, so a resent event changes nothing. Every
+// change of a ticket or a window is also an event in the append-only log
+// (log.go, package record).
+//
+// Today is kept in memory in the shape questions are asked: tickets by
+// number, waiting lines per group and per window, windows with their
+// visitor (waiting.go, windows.go). Nothing done per event, per call or
+// per page view reads or scans the day's tickets; other days are read from
+// disk, by key.
 package queue
 
 import (
@@ -19,6 +28,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,26 +45,29 @@ var (
 	ErrNothingToCall  = errors.New("queue: this window has called nobody yet")
 	ErrBadDate        = errors.New("queue: date must be YYYY-MM-DD")
 	ErrNoTicket       = errors.New("queue: no such ticket")
+	ErrClosed         = errors.New("queue: closed")
 )
 
-// StateCancelled is a ticket whose call the operator withdrew (the visitor
-// did not come).
-const StateCancelled = "cancelled"
+// StateCancelled is kept for callers of the old name: an operator's
+// "cancel" is a no-show now.
+const StateCancelled = proto.StateNoShow
 
 // office is the configuration the queue runs on; Reload swaps it whole.
 type office struct {
-	cfg      *configs.Office
-	loc      *time.Location
-	version  string
-	groups   map[string]configs.Group
-	services map[string]configs.OfficeService
-	windows  map[int]configs.OfficeWindow
-	prefixes []string
+	cfg        *configs.Office
+	loc        *time.Location
+	version    string
+	groups     map[string]configs.Group
+	services   map[string]configs.OfficeService
+	prefixes   []string
+	reasons    map[string]configs.Reason
+	priorities map[string]configs.Priority
 }
 
 func newOffice(cfg *configs.Office, version string) *office {
 	o := &office{cfg: cfg, loc: cfg.Location(), version: version,
-		groups: map[string]configs.Group{}, services: map[string]configs.OfficeService{}, windows: map[int]configs.OfficeWindow{}}
+		groups: map[string]configs.Group{}, services: map[string]configs.OfficeService{},
+		reasons: map[string]configs.Reason{}, priorities: map[string]configs.Priority{}}
 	for _, g := range cfg.Groups {
 		o.groups[g.ID] = g
 		o.prefixes = append(o.prefixes, g.Prefix)
@@ -62,8 +75,11 @@ func newOffice(cfg *configs.Office, version string) *office {
 	for _, s := range cfg.Services {
 		o.services[s.ID] = s
 	}
-	for _, w := range cfg.Windows {
-		o.windows[w.Number] = w
+	for _, r := range cfg.PauseReasons {
+		o.reasons[r.ID] = r
+	}
+	for _, p := range cfg.Priorities {
+		o.priorities[p.ID] = p
 	}
 	return o
 }
@@ -74,31 +90,50 @@ type Queue struct {
 	now func() time.Time
 	log *slog.Logger
 
+	// The committer (commit.go).
+	urgent  chan *change
+	bulk    chan *change
+	stop    chan struct{}
+	stopped chan struct{}
+	closing sync.RWMutex
+	closed  bool
+	commits atomic.Int64
+
 	mu       sync.Mutex
 	o        *office
-	day      string                   // office-local date of the tickets in memory
-	tickets  []*proto.Ticket          // today's, by issue time
-	byNumber map[string]*proto.Ticket // today's, by storage key
-	atWindow map[int]*proto.Ticket
-	recent   []proto.Call // newest last, at most recentCalls
+	day      string             // office-local date of the tickets in memory
+	tickets  map[string]*ticket // today's, by storage key
+	lines    *lines             // today's waiting tickets
+	ord      uint64             // arrival counter for lines' tie-break
+	windows  map[int]*window
+	winOrder []*window                // by number
+	times    map[string]*serviceTimes // recent service times, "s:"+service and "g:"+group
+	recent   []proto.Call             // newest last, at most recentCalls
 	hallMsg  *proto.HallMessage
 	devices  map[string]*Device
+	changes  changeSet // what changed since the last Changes()
+	notify   chan struct{}
 
 	bookingKey []byte
+	rejected   atomic.Int64 // terminal events refused
+	gaps       atomic.Int64 // terminal event batches stopped at a gap
 }
 
 const recentCalls = 20
 
 var (
-	bucketDays    = []byte("days")
-	bucketTix     = []byte("tickets")
-	bucketCnt     = []byte("counters")
-	bucketCall    = []byte("calls")
-	bucketLeases  = []byte("leases")
-	bucketRatings = []byte("ratings")
-	bucketDevices = []byte("devices")
-	bucketPushes  = []byte("pushes")
-	bucketMeta    = []byte("meta")
+	bucketDays     = []byte("days")
+	bucketTix      = []byte("tickets")
+	bucketCnt      = []byte("counters")
+	bucketCall     = []byte("calls")
+	bucketSeen     = []byte("seen")
+	bucketLeases   = []byte("leases")
+	bucketRatings  = []byte("ratings")
+	bucketDevices  = []byte("devices")
+	bucketPushes   = []byte("pushes")
+	bucketMeta     = []byte("meta")
+	bucketWindows  = []byte("windows")
+	bucketRejected = []byte("rejected")
 
 	keyHallMessage = []byte("hall_message")
 	keyNextSlot    = []byte("next_slot")
@@ -129,11 +164,12 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
 	q := &Queue{db: db, now: opts.Now, log: opts.Log, o: newOffice(cfg, opts.Version), devices: map[string]*Device{},
-		bookingKey: opts.BookingKey}
+		bookingKey: opts.BookingKey, urgent: make(chan *change, 1024), bulk: make(chan *change, 4096),
+		stop: make(chan struct{}), stopped: make(chan struct{}), notify: make(chan struct{}, 1)}
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	q.day = q.dayOf(q.now())
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDays, bucketDevices, bucketPushes, bucketMeta} {
+		for _, b := range [][]byte{bucketDays, bucketDevices, bucketPushes, bucketMeta, bucketWindows, bucketLog, bucketLogIndex, bucketRejected} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -144,87 +180,116 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 				return err
 			}
 		}
-		return tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
+		if err := tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
 			d := new(Device)
 			if err := json.Unmarshal(v, d); err != nil {
 				return err
 			}
 			q.devices[string(k)] = d
 			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		return q.loadTx(tx, q.day)
 	})
-	if err == nil {
-		err = q.loadDay(q.today())
-	}
+	q.mu.Unlock()
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("queue: %s: %w", path, err)
 	}
+	go q.commitLoop()
 	return q, nil
 }
 
-// Close closes the database.
-func (q *Queue) Close() error { return q.db.Close() }
+// Close finishes the changes under way and closes the database.
+func (q *Queue) Close() error {
+	q.closing.Lock()
+	if !q.closed {
+		q.closed = true
+		close(q.stop)
+	}
+	q.closing.Unlock()
+	<-q.stopped
+	return q.db.Close()
+}
 
 func (q *Queue) today() string { return q.dayOf(q.now()) }
 
 func (q *Queue) dayOf(t time.Time) string { return t.In(q.o.loc).Format(time.DateOnly) }
 
-// loadDay replaces the in-memory state with day's, read from disk.
-func (q *Queue) loadDay(day string) error {
+// loadTx replaces the in-memory day with day's, read from tx: tickets,
+// lines, windows and their visitors, service times, recent calls. It is
+// the one place that reads a whole day, at start and at midnight.
+func (q *Queue) loadTx(tx *bolt.Tx, day string) error {
 	q.day = day
-	q.tickets = nil
-	q.byNumber = map[string]*proto.Ticket{}
-	q.atWindow = map[int]*proto.Ticket{}
+	q.tickets = map[string]*ticket{}
+	q.lines = newLines()
+	q.times = map[string]*serviceTimes{}
 	q.recent = nil
-	err := q.db.View(func(tx *bolt.Tx) error {
-		b := dayBucket(tx, day)
-		if b == nil {
-			return nil
+	q.loadWindows(tx)
+	b := dayBucket(tx, day)
+	if b == nil {
+		return nil
+	}
+	var done []*ticket
+	if err := b.Bucket(bucketTix).ForEach(func(k, v []byte) error {
+		t := &ticket{key: string(k)}
+		if err := json.Unmarshal(v, &t.Ticket); err != nil {
+			return fmt.Errorf("ticket %s: %w", k, err)
 		}
-		if err := b.Bucket(bucketTix).ForEach(func(k, v []byte) error {
-			var t proto.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
-				return err
+		q.ord++
+		t.ord = q.ord
+		q.tickets[t.key] = t
+		switch t.State {
+		case proto.StateWaiting:
+			q.lines.add(t)
+		case proto.StateCalled, proto.StateServing:
+			if w := q.windows[t.Window]; w != nil {
+				w.current = t
 			}
-			q.remember(string(k), &t)
-			if t.State == proto.StateCalled {
-				q.atWindow[t.Window] = &t
-			}
-			return nil
-		}); err != nil {
+		case proto.StateDone:
+			done = append(done, t)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	sort.Slice(done, func(i, j int) bool { return done[i].FinishedAt != nil && done[j].FinishedAt != nil && done[i].FinishedAt.Before(*done[j].FinishedAt) })
+	for _, t := range done {
+		if start := serviceStart(t); start != nil && t.FinishedAt != nil {
+			q.served(t, *start, *t.FinishedAt)
+		}
+	}
+	// The last calls only: a cursor from the end.
+	c := b.Bucket(bucketCall).Cursor()
+	var calls []proto.Call
+	for k, v := c.Last(); k != nil && len(calls) < recentCalls; k, v = c.Prev() {
+		var cr proto.Call
+		if err := json.Unmarshal(v, &cr); err != nil {
 			return err
 		}
-		return b.Bucket(bucketCall).ForEach(func(_, v []byte) error {
-			var c callRecord
-			if err := json.Unmarshal(v, &c); err != nil {
-				return err
-			}
-			q.recentCall(c.Call)
-			return nil
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("queue: load %s: %w", day, err)
+		calls = append(calls, cr)
+	}
+	for i := len(calls) - 1; i >= 0; i-- {
+		q.recentCall(calls[i])
 	}
 	return nil
+}
+
+// serviceStart is when t's service began: "came", else the call.
+func serviceStart(t *ticket) *time.Time {
+	if t.CameAt != nil {
+		return t.CameAt
+	}
+	return t.CalledAt
 }
 
 // rollDay starts a new day's numbering when the office's date changed.
-func (q *Queue) rollDay() error {
+func (q *Queue) rollDay(tx *bolt.Tx) error {
 	if d := q.today(); d != q.day {
-		return q.loadDay(d)
+		return q.loadTx(tx, d)
 	}
 	return nil
-}
-
-// remember adds t to today's memory in issue-time order. q.mu is held.
-func (q *Queue) remember(key string, t *proto.Ticket) {
-	q.byNumber[key] = t
-	i := sort.Search(len(q.tickets), func(i int) bool { return q.tickets[i].IssuedAt.After(t.IssuedAt) })
-	q.tickets = append(q.tickets, nil)
-	copy(q.tickets[i+1:], q.tickets[i:])
-	q.tickets[i] = t
 }
 
 func (q *Queue) recentCall(c proto.Call) {
@@ -243,7 +308,7 @@ func createDayBucket(tx *bolt.Tx, day string) (*bolt.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range [][]byte{bucketTix, bucketCnt, bucketCall, bucketLeases, bucketRatings} {
+	for _, name := range [][]byte{bucketTix, bucketCnt, bucketCall, bucketSeen, bucketLeases, bucketRatings} {
 		if _, err := b.CreateBucketIfNotExists(name); err != nil {
 			return nil, err
 		}
@@ -273,43 +338,38 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-// work is what one transaction did, to be made visible after it commits:
-// memory changes, and pushes to send.
+// work is what one change did, to tell the terminals after the commit,
+// and memory changes to make once the change has run.
 type work struct {
 	after  []func()
 	pushes []*proto.Message
 	leases map[string]bool // devices whose leases changed
 	queues bool            // queue lengths changed
+	// What the change refused of a terminal's events, to answer.
+	rejected []*proto.Message
 }
+
+func newWork() *work { return &work{leases: map[string]bool{}} }
 
 func (w *work) then(f func()) { w.after = append(w.after, f) }
 
-// update runs fn in a write transaction and, once it committed, applies
-// the memory changes fn recorded. q.mu is held.
-func (q *Queue) update(fn func(tx *bolt.Tx, w *work) error) (*work, error) {
-	var w *work
-	err := q.db.Update(func(tx *bolt.Tx) error {
-		w = &work{leases: map[string]bool{}}
-		return fn(tx, w)
-	})
-	if err != nil {
-		return nil, err
-	}
+func (w *work) apply() {
 	for _, f := range w.after {
 		f()
 	}
-	return w, nil
+	w.after = nil
 }
 
 // Effects is what a change means for the terminals.
 type Effects struct {
-	Pushes []*proto.Message // calls, recalls, cancels, messages, updates
-	Leases []string         // devices to send their leases again
-	Queues bool
+	Pushes   []*proto.Message // calls, recalls, cancels, messages, updates
+	Leases   []string         // devices to send their leases again
+	Queues   bool
+	Rejected []*proto.Message // answers to terminal events refused
 }
 
 func (w *work) effects() Effects {
-	e := Effects{Pushes: w.pushes, Queues: w.queues}
+	e := Effects{Pushes: w.pushes, Queues: w.queues, Rejected: w.rejected}
 	for d := range w.leases {
 		e.Leases = append(e.Leases, d)
 	}
@@ -317,30 +377,30 @@ func (w *work) effects() Effects {
 	return e
 }
 
-// putTicket stores t under key in its day and, for today, in memory.
-func (q *Queue) putTicket(tx *bolt.Tx, w *work, day, key string, t *proto.Ticket) error {
+// saveTicket writes t (one of today's, in memory) to its day.
+func (q *Queue) saveTicket(tx *bolt.Tx, w *work, t *ticket) error {
+	w.queues = true
+	return putTicketJSON(tx, q.day, t.key, &t.Ticket)
+}
+
+func putTicketJSON(tx *bolt.Tx, day, key string, t *proto.Ticket) error {
 	b, err := createDayBucket(tx, day)
 	if err != nil {
 		return err
 	}
-	if err := putJSON(b.Bucket(bucketTix), []byte(key), t); err != nil {
-		return err
+	return putJSON(b.Bucket(bucketTix), []byte(key), t)
+}
+
+// addTicket makes t one of today's tickets and writes it.
+func (q *Queue) addTicket(tx *bolt.Tx, w *work, t *ticket) error {
+	q.ord++
+	t.ord = q.ord
+	q.tickets[t.key] = t
+	if t.State == proto.StateWaiting {
+		q.lines.add(t)
 	}
-	w.queues = true
-	if day == q.day {
-		cp := *t
-		w.then(func() {
-			if old := q.byNumber[key]; old != nil {
-				*old = cp
-				if cp.State == proto.StateCalled {
-					q.atWindow[cp.Window] = old
-				}
-				return
-			}
-			q.remember(key, &cp)
-		})
-	}
-	return nil
+	q.touchQueues()
+	return q.saveTicket(tx, w, t)
 }
 
 // groupOf is the service's group; ok is false for an unknown service.
@@ -356,320 +416,116 @@ func (q *Queue) groupOf(service string) (configs.Group, bool) {
 // kiosk's ticket_issued event confirms it was handed out (Confirm), so a
 // kiosk that dies before printing leaves no visitor-less ticket behind.
 func (q *Queue) Reserve(service, device string) (proto.Ticket, error) {
-	return q.issue(service, device, proto.StateReserved)
+	t, _, err := q.issue(service, device, proto.StateReserved)
+	return t, err
 }
 
 // Issue gives a ticket that joins the queue at once (reception desk, API).
 func (q *Queue) Issue(service, device string) (proto.Ticket, Effects, error) {
-	q.mu.Lock()
-	w, t, err := q.issueLocked(service, device, proto.StateWaiting)
-	q.mu.Unlock()
-	if err != nil {
-		return t, Effects{}, err
-	}
-	return t, w.effects(), nil
+	return q.issue(service, device, proto.StateWaiting)
 }
 
-func (q *Queue) issue(service, device, state string) (proto.Ticket, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	_, t, err := q.issueLocked(service, device, state)
-	return t, err
-}
-
-func (q *Queue) issueLocked(service, device, state string) (*work, proto.Ticket, error) {
-	if _, ok := q.groupOf(service); !ok {
-		return nil, proto.Ticket{}, fmt.Errorf("%w %q", ErrUnknownService, service)
-	}
-	if err := q.rollDay(); err != nil {
-		return nil, proto.Ticket{}, err
-	}
+func (q *Queue) issue(service, device, state string) (proto.Ticket, Effects, error) {
 	var t proto.Ticket
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
-		var err error
-		t, err = q.issueTx(tx, w, service, device, state, "", 0)
-		return err
+	w, err := q.update(false, func(tx *bolt.Tx, w *work) error {
+		if err := q.rollDay(tx); err != nil {
+			return err
+		}
+		tk, err := q.issueTx(tx, w, service, device, state, "", 0)
+		if err != nil {
+			return err
+		}
+		t = tk.Ticket
+		return nil
 	})
 	if err != nil {
-		return nil, proto.Ticket{}, fmt.Errorf("queue: save ticket: %w", err)
+		return proto.Ticket{}, Effects{}, err
 	}
-	return w, t, nil
+	return t, w.effects(), nil
 }
 
 // issueTx numbers and stores a ticket for today (q.day, rolled by the
-// caller); booking and priority are set for a checked-in booking.
-func (q *Queue) issueTx(tx *bolt.Tx, w *work, service, device, state, booking string, priority int) (proto.Ticket, error) {
+// caller); booking and priority are set for a checked-in booking. A
+// ticket issued waiting is logged as issued; a reserved one is logged when
+// the kiosk confirms it.
+func (q *Queue) issueTx(tx *bolt.Tx, w *work, service, device, state, booking string, priority int) (*ticket, error) {
 	g, ok := q.groupOf(service)
 	if !ok {
-		return proto.Ticket{}, fmt.Errorf("%w %q", ErrUnknownService, service)
+		return nil, refuse(fmt.Errorf("%w %q", ErrUnknownService, service))
 	}
 	b, err := createDayBucket(tx, q.day)
 	if err != nil {
-		return proto.Ticket{}, err
+		return nil, err
 	}
 	n, err := nextOnline(b, g.Prefix)
 	if err != nil {
-		return proto.Ticket{}, err
+		return nil, err
 	}
-	ahead := q.waiting(g.ID)
-	t := proto.Ticket{
+	if n > topNumber {
+		q.log.Warn("ticket numbers of the day run past 999", "prefix", g.Prefix, "number", n)
+	}
+	t := &ticket{Ticket: proto.Ticket{
 		Number: fmt.Sprintf("%s%03d", g.Prefix, n), Service: service, Group: g.ID,
-		IssuedAt: q.now().In(q.o.loc), Ahead: ahead, WaitMin: q.estimate(g.ID, ahead),
-		State: state, Device: device, Booking: booking, Priority: priority,
-	}
+		IssuedAt: q.now().In(q.o.loc), State: state, Device: device, Booking: booking, Priority: priority,
+	}}
+	t.key = t.Number
+	t.Ahead = q.lines.count[g.ID]
+	t.WaitMin = q.estimate(g.ID, t.Ahead)
 	if err := b.Bucket(bucketCnt).Put([]byte(g.Prefix), u64(uint64(n))); err != nil {
-		return proto.Ticket{}, err
+		return nil, err
 	}
-	return t, q.putTicket(tx, w, q.day, t.Number, &t)
+	if err := q.addTicket(tx, w, t); err != nil {
+		return nil, err
+	}
+	if state == proto.StateWaiting {
+		return t, q.logTicket(tx, t, recordIssued(t, device))
+	}
+	return t, nil
 }
 
-// Next finishes the visitor at window and calls the longest-waiting ticket
-// the window serves.
-func (q *Queue) Next(window int) (proto.Ticket, Effects, error) {
+// AtWindow returns the ticket the window is serving (called or come), if
+// any.
+func (q *Queue) AtWindow(window int) (proto.Ticket, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var t proto.Ticket
-	var found bool
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
-		var err error
-		t, found, err = q.nextTx(tx, w, window)
-		return err
-	})
-	if err != nil {
-		return proto.Ticket{}, Effects{}, err
+	w := q.windows[window]
+	if w == nil || w.current == nil || q.stale() {
+		return proto.Ticket{}, false
 	}
-	if !found {
-		// The finished visitor is recorded all the same.
-		return proto.Ticket{}, w.effects(), fmt.Errorf("%w: window %d", ErrQueueEmpty, window)
-	}
-	return t, w.effects(), nil
+	return w.current.Ticket, true
 }
 
-// nextTx finishes the window's visitor and calls the next one; found is
-// false when nobody waits for the window.
-func (q *Queue) nextTx(tx *bolt.Tx, w *work, window int) (called proto.Ticket, found bool, err error) {
-	win, ok := q.o.windows[window]
-	if !ok {
-		return proto.Ticket{}, false, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
-	}
-	if err := q.rollDay(); err != nil {
-		return proto.Ticket{}, false, err
-	}
-	if prev := q.atWindow[window]; prev != nil {
-		done := *prev
-		done.State = proto.StateDone
-		if err := q.putTicket(tx, w, q.day, q.keyOf(prev), &done); err != nil {
-			return proto.Ticket{}, false, err
-		}
-		w.then(func() { delete(q.atWindow, window) })
-	}
-	// The longest-waiting ticket of the highest priority (a booked
-	// visitor before walk-ins).
-	var next *proto.Ticket
-	for _, t := range q.tickets {
-		if t.State == proto.StateWaiting && serves(win, t.Group) && (next == nil || t.Priority > next.Priority) {
-			next = t
-		}
-	}
-	if next == nil {
-		return proto.Ticket{}, false, nil
-	}
-	at := q.now().In(q.o.loc)
-	called = *next
-	called.State, called.Window, called.CalledAt = proto.StateCalled, window, &at
-	if err := q.putTicket(tx, w, q.day, q.keyOf(next), &called); err != nil {
-		return proto.Ticket{}, false, err
-	}
-	if err := q.call(tx, w, called, proto.TypeCall); err != nil {
-		return proto.Ticket{}, false, err
-	}
-	return called, true, nil
-}
-
-// keyOf is the storage key of a ticket in today's memory.
-func (q *Queue) keyOf(t *proto.Ticket) string {
-	for k, x := range q.byNumber {
-		if x == t {
-			return k
-		}
-	}
-	return t.Number
-}
-
-// callRecord is a call as stored, with who showed and announced it.
-type callRecord struct {
-	proto.Call
-	ShownBy     []string `json:"shown_by,omitempty"`
-	AnnouncedBy []string `json:"announced_by,omitempty"`
-}
-
-// call records a call (or recall) of t and queues its push.
-func (q *Queue) call(tx *bolt.Tx, w *work, t proto.Ticket, typ string) error {
-	b, err := createDayBucket(tx, q.day)
-	if err != nil {
-		return err
-	}
-	calls := b.Bucket(bucketCall)
-	n, err := calls.NextSequence()
-	if err != nil {
-		return err
-	}
-	c := proto.Call{
-		ID: fmt.Sprintf("%s/%d", q.day, n), Ticket: t.Number, Service: t.Service, Window: t.Window,
-		At: q.now().In(q.o.loc), Recall: typ == proto.TypeRecall,
-	}
-	if err := putJSON(calls, u64(n), callRecord{Call: c}); err != nil {
-		return err
-	}
-	w.then(func() { q.recentCall(c) })
-	return q.push(tx, w, &proto.Message{Type: typ, ID: c.ID, Call: &c})
-}
-
-// Recall calls the window's current ticket again.
-func (q *Queue) Recall(window int) (proto.Ticket, Effects, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var t proto.Ticket
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
-		var err error
-		t, err = q.recallTx(tx, w, window)
-		return err
-	})
-	if err != nil {
-		return proto.Ticket{}, Effects{}, err
-	}
-	return t, w.effects(), nil
-}
-
-func (q *Queue) recallTx(tx *bolt.Tx, w *work, window int) (proto.Ticket, error) {
-	if _, ok := q.o.windows[window]; !ok {
-		return proto.Ticket{}, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
-	}
-	if err := q.rollDay(); err != nil {
-		return proto.Ticket{}, err
-	}
-	t := q.atWindow[window]
-	if t == nil {
-		return proto.Ticket{}, fmt.Errorf("%w: window %d", ErrNothingToCall, window)
-	}
-	return *t, q.call(tx, w, *t, proto.TypeRecall)
-}
-
-// Cancel withdraws the window's current call: the visitor did not come.
-func (q *Queue) Cancel(window int) (proto.Ticket, Effects, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	var out proto.Ticket
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
-		if _, ok := q.o.windows[window]; !ok {
-			return fmt.Errorf("%w: %d", ErrUnknownWindow, window)
-		}
-		if err := q.rollDay(); err != nil {
-			return err
-		}
-		t := q.atWindow[window]
-		if t == nil {
-			return fmt.Errorf("%w: window %d", ErrNothingToCall, window)
-		}
-		out = *t
-		out.State = StateCancelled
-		if err := q.putTicket(tx, w, q.day, q.keyOf(t), &out); err != nil {
-			return err
-		}
-		w.then(func() { delete(q.atWindow, window) })
-		var callID string
-		for _, c := range q.recent {
-			if c.Ticket == t.Number && c.Window == window {
-				callID = c.ID
-			}
-		}
-		return q.push(tx, w, &proto.Message{Type: proto.TypeCancel, ID: "cancel/" + callID,
-			Cancel: &proto.Cancel{Call: callID, Ticket: t.Number}})
-	})
-	if err != nil {
-		return proto.Ticket{}, Effects{}, err
-	}
-	return out, w.effects(), nil
-}
-
-func serves(w configs.OfficeWindow, group string) bool {
-	if len(w.Serves) == 0 {
-		return true
-	}
-	for _, g := range w.Serves {
-		if g == group {
-			return true
-		}
-	}
-	return false
-}
-
-func (q *Queue) waiting(group string) int {
-	n := 0
-	for _, t := range q.tickets {
-		if t.State == proto.StateWaiting && t.Group == group {
-			n++
-		}
-	}
-	return n
-}
-
-// perVisitor is the minutes each visitor ahead adds: their service time
-// shared among the windows that serve the group.
-func (q *Queue) perVisitor(group string) float64 {
-	windows := 0
-	for _, w := range q.o.windows {
-		if serves(w, group) {
-			windows++
-		}
-	}
-	if windows == 0 {
-		return 0
-	}
-	return float64(q.o.groups[group].Minutes) / float64(windows)
-}
-
-// estimate is the minutes until the visitor after `ahead` others is called.
-func (q *Queue) estimate(group string, ahead int) int {
-	minutes := float64(ahead) * q.perVisitor(group)
-	return int(minutes + 0.999)
-}
+// stale reports whether memory holds another day than today (nothing has
+// rolled it yet); readers then answer as for an empty day.
+func (q *Queue) stale() bool { return q.day != q.today() }
 
 // Lengths is the queue of every group, in catalogue order.
 func (q *Queue) Lengths() []proto.QueueLen {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	_ = q.rollDay()
-	out := make([]proto.QueueLen, 0, len(q.o.cfg.Groups))
-	for _, g := range q.o.cfg.Groups {
-		n := q.waiting(g.ID)
-		out = append(out, proto.QueueLen{Group: g.ID, Waiting: n, WaitMin: q.estimate(g.ID, n), MinPerVisitor: q.perVisitor(g.ID)})
+	if q.stale() {
+		out := make([]proto.QueueLen, 0, len(q.o.cfg.Groups))
+		for _, g := range q.o.cfg.Groups {
+			out = append(out, proto.QueueLen{Group: g.ID})
+		}
+		return out
 	}
-	return out
+	return q.lengthsLocked()
 }
 
 // RecentCalls returns the latest calls, newest last.
 func (q *Queue) RecentCalls() []proto.Call {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	_ = q.rollDay()
+	if q.stale() {
+		return nil
+	}
 	return append([]proto.Call(nil), q.recent...)
 }
 
-// AtWindow returns the ticket the window is serving, if any.
-func (q *Queue) AtWindow(window int) (proto.Ticket, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	_ = q.rollDay()
-	t := q.atWindow[window]
-	if t == nil {
-		return proto.Ticket{}, false
-	}
-	return *t, true
-}
-
 // Tickets returns every ticket of date (YYYY-MM-DD, office time), in issue
-// order.
+// order. It reads the day from disk: for reports and programs, not for
+// anything done per event.
 func (q *Queue) Tickets(date string) ([]proto.Ticket, error) {
 	if _, err := time.Parse(time.DateOnly, date); err != nil {
 		return nil, fmt.Errorf("%w, got %q", ErrBadDate, date)
@@ -696,29 +552,6 @@ func (q *Queue) Tickets(date string) ([]proto.Ticket, error) {
 	return out, nil
 }
 
-// CallLog returns every call of date with who showed and announced it.
-func (q *Queue) CallLog(date string) ([]callRecord, error) {
-	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return nil, fmt.Errorf("%w, got %q", ErrBadDate, date)
-	}
-	out := []callRecord{}
-	err := q.db.View(func(tx *bolt.Tx) error {
-		b := dayBucket(tx, date)
-		if b == nil {
-			return nil
-		}
-		return b.Bucket(bucketCall).ForEach(func(_, v []byte) error {
-			var c callRecord
-			if err := json.Unmarshal(v, &c); err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
-	})
-	return out, err
-}
-
 // Today is the office-local date now.
 func (q *Queue) Today() string {
 	q.mu.Lock()
@@ -726,19 +559,34 @@ func (q *Queue) Today() string {
 	return q.today()
 }
 
+// Location is the office's time zone.
+func (q *Queue) Location() *time.Location {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.o.loc
+}
+
+// Config is the office configuration the queue runs on now.
+func (q *Queue) Config() *configs.Office {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.o.cfg
+}
+
 // Catalogue is the office's service catalogue in protocol form.
 func (q *Queue) Catalogue() proto.Catalogue {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.o.catalogue()
+	return q.catalogue()
 }
 
-func (o *office) catalogue() proto.Catalogue {
+func (q *Queue) catalogue() proto.Catalogue {
+	o := q.o
 	c := proto.Catalogue{Groups: []proto.Group{}, Services: []proto.Service{}}
 	for _, g := range o.cfg.Groups {
 		var windows []int
 		for _, w := range o.cfg.Windows {
-			if serves(w, g.ID) {
+			if servesGroup(w, g.ID) {
 				windows = append(windows, w.Number)
 			}
 		}
@@ -762,28 +610,18 @@ func (o *office) info() proto.Office {
 	return proto.Office{ID: o.cfg.ID, Name: proto.Text(o.cfg.Name), Timezone: o.cfg.Timezone, TrackingURL: o.cfg.TrackingURL}
 }
 
-// Windows lists the configured window numbers.
-func (q *Queue) Windows() []int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	out := make([]int, 0, len(q.o.cfg.Windows))
-	for _, w := range q.o.cfg.Windows {
-		out = append(out, w.Number)
-	}
-	return out
-}
-
 // Reload swaps in a new office configuration: catalogue, windows, names.
-// Tickets and calls stay. The terminals get the update as a push.
+// Tickets, calls and windows' states stay. The terminals get the update
+// as a push.
 func (q *Queue) Reload(cfg *configs.Office, version string) (Effects, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+	w, err := q.update(false, func(tx *bolt.Tx, w *work) error {
 		next := newOffice(cfg, version)
-		w.then(func() { q.o = next })
+		q.o = next
+		q.configureWindows()
 		w.queues = true
+		q.touchQueues()
 		return q.push(tx, w, &proto.Message{Type: proto.TypeUpdate, ID: "update/" + version, Update: &proto.Update{
-			Version: version, Office: next.info(), Catalogue: next.catalogue(),
+			Version: version, Office: next.info(), Catalogue: q.catalogue(),
 		}})
 	})
 	if err != nil {
@@ -795,9 +633,7 @@ func (q *Queue) Reload(cfg *configs.Office, version string) (Effects, error) {
 // SetHallMessage sets (or, with empty text, clears) the hall displays'
 // running line.
 func (q *Queue) SetHallMessage(m proto.HallMessage) (Effects, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	w, err := q.update(func(tx *bolt.Tx, w *work) error {
+	w, err := q.update(false, func(tx *bolt.Tx, w *work) error {
 		meta := tx.Bucket(bucketMeta)
 		var err error
 		if m.Text.UK == "" && m.Text.EN == "" {
@@ -830,29 +666,50 @@ func (q *Queue) HallMessage() *proto.HallMessage {
 }
 
 // Track finds a ticket of date for its tracking page, with how many
-// visitors of its group wait before it.
+// visitors of its group wait before it. Today's tickets are looked up in
+// memory; another day's by key on disk.
 func (q *Queue) Track(date, number string) (proto.Ticket, int, error) {
-	tickets, err := q.Tickets(date)
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return proto.Ticket{}, 0, fmt.Errorf("%w, got %q", ErrBadDate, date)
+	}
+	q.mu.Lock()
+	if date == q.day && !q.stale() {
+		defer q.mu.Unlock()
+		t := q.tickets[number]
+		if t == nil || t.State == proto.StateReserved {
+			return proto.Ticket{}, 0, ErrNoTicket
+		}
+		out := t.Ticket
+		out.Ahead, out.WaitMin = 0, 0
+		if t.State == proto.StateWaiting {
+			out.Ahead = q.lines.ahead(t)
+			out.WaitMin = q.estimate(t.Group, out.Ahead)
+		}
+		return out, out.Ahead, nil
+	}
+	q.mu.Unlock()
+	var out proto.Ticket
+	err := q.db.View(func(tx *bolt.Tx) error {
+		b := dayBucket(tx, date)
+		if b == nil {
+			return ErrNoTicket
+		}
+		v := b.Bucket(bucketTix).Get([]byte(number))
+		if v == nil {
+			return ErrNoTicket
+		}
+		return json.Unmarshal(v, &out)
+	})
 	if err != nil {
 		return proto.Ticket{}, 0, err
 	}
-	for _, t := range tickets {
-		if t.Number != number || t.State == proto.StateReserved {
-			continue
-		}
-		ahead := 0
-		if t.State == proto.StateWaiting {
-			for _, o := range tickets {
-				if o.State == proto.StateWaiting && o.Group == t.Group && o.IssuedAt.Before(t.IssuedAt) {
-					ahead++
-				}
-			}
-		}
-		t.Ahead = ahead
-		q.mu.Lock()
-		t.WaitMin = q.estimate(t.Group, ahead)
-		q.mu.Unlock()
-		return t, ahead, nil
+	if out.State == proto.StateReserved {
+		return proto.Ticket{}, 0, ErrNoTicket
 	}
-	return proto.Ticket{}, 0, ErrNoTicket
+	out.Ahead, out.WaitMin = 0, 0
+	return out, 0, nil
 }
+
+// Commits is how many transactions the queue has committed, for
+// benchmarks and metrics.
+func (q *Queue) Commits() int64 { return q.commits.Load() }

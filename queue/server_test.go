@@ -16,16 +16,32 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/cherga/kiosk/link/proto"
+	"github.com/cherga/kiosk/queue/access"
 )
 
 func newTestServer(t *testing.T) (*httptest.Server, *Server) {
 	return newAuthServer(t, Auth{})
 }
 
+// apiToken is the token with every scope of the test server made last;
+// call sends it.
+var apiToken string
+
 func newAuthServer(t *testing.T, auth Auth) (*httptest.Server, *Server) {
 	t.Helper()
 	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), newClock())
-	s := NewServer(q, slog.New(slog.NewTextHandler(io.Discard, nil)), auth)
+	file := filepath.Join(t.TempDir(), "access.json")
+	store, err := access.OpenStore(file, access.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if apiToken, err = store.AddToken("tests", []string{access.ScopeAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewServer(q, ServerOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Terminals: auth, AccessFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.Close(); ts.Close() })
 	return ts, s
@@ -34,6 +50,10 @@ func newAuthServer(t *testing.T, auth Auth) (*httptest.Server, *Server) {
 func call(t *testing.T, method, url, body string, wantStatus int, out any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -376,6 +376,10 @@ func (s *system) handleHealth(w http.ResponseWriter, r *http.Request) {
 		h.Status = "degraded"
 		h.Alarms = append(h.Alarms, "outbox: "+h.Outbox.Alarm)
 	}
+	if h.Link.Alarm != "" {
+		h.Status = "degraded"
+		h.Alarms = append(h.Alarms, "link: "+h.Link.Alarm)
+	}
 	if s.kiosk != nil {
 		n := s.link.Numbering()
 		h.Numbering = &n

@@ -4,6 +4,8 @@
 //
 //	queued -config configs/office.yaml
 //	queued -check -config configs/office.yaml
+//	queued user add olena -role operator -windows 3 -display "Олена Коваль" [-config FILE]
+//	queued token -name booking-site -scope bookings [-config FILE]
 //
 // SIGHUP reloads the configuration (catalogue, windows, names); terminals
 // get the update at once. SIGINT and SIGTERM stop it.
@@ -24,17 +26,22 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the office's time zone without the host's zoneinfo
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/queue"
+	"github.com/cherga/kiosk/queue/access"
 )
 
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "user" || os.Args[1] == "token") {
+		os.Exit(accessCommand(os.Args[1:]))
+	}
 	configPath := flag.String("config", "configs/office.yaml", "office configuration `file`")
 	check := flag.Bool("check", false, "check the configuration and exit")
 	logJSON := flag.Bool("log-json", false, "log one JSON object per line (overrides log.format)")
@@ -56,6 +63,29 @@ func main() {
 		log.Error("queued stopped", "err", err)
 		os.Exit(1)
 	}
+}
+
+// accessCommand runs "queued user …" and "queued token …" on the office's
+// accounts file; -config may come anywhere after the subcommand.
+func accessCommand(args []string) int {
+	configPath, rest := "configs/office.yaml", make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case (a == "-config" || a == "--config") && i+1 < len(args):
+			configPath = args[i+1]
+			i++
+		case strings.HasPrefix(a, "-config=") || strings.HasPrefix(a, "--config="):
+			configPath = a[strings.Index(a, "=")+1:]
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	cfg, err := configs.LoadOffice(configPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	return access.Command(rest, os.Stdin, os.Stdout, os.Stderr, filepath.Join(cfg.DataDir, "access.json"))
 }
 
 // configVersion names a configuration by its content, so terminals can
@@ -126,7 +156,11 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 		return err
 	}
 	defer q.Close()
-	srv := queue.NewServer(q, log, auth(cfg))
+	srv, err := queue.NewServer(q, queue.ServerOptions{Log: log, Terminals: auth(cfg),
+		AccessFile: filepath.Join(cfg.DataDir, "access.json")})
+	if err != nil {
+		return err
+	}
 	if len(cfg.Terminals) == 0 && cfg.TLS.ClientCAFile == "" {
 		log.Warn("terminals are not authenticated: any program that reaches " + cfg.Listen + " may connect")
 	}
@@ -134,7 +168,11 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tc}
+	// Timeouts so that idle or slow clients cannot hold connections (and
+	// descriptors) for ever. The link and the live streams lift the write
+	// deadline for themselves.
+	hs := &http.Server{Handler: srv, TLSConfig: tc, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	scheme := "http"
 	if tc != nil {

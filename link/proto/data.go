@@ -80,10 +80,13 @@ func (c *Catalogue) Group(id string) (Group, bool) {
 
 // Ticket states.
 const (
-	StateReserved = "reserved" // number given to a kiosk, not yet handed out
-	StateWaiting  = "waiting"
-	StateCalled   = "called"
-	StateDone     = "done"
+	StateReserved  = "reserved" // number given to a kiosk, not yet handed out
+	StateWaiting   = "waiting"
+	StateCalled    = "called"    // a window called it; the visitor is on the way
+	StateServing   = "serving"   // the visitor came: service started
+	StateDone      = "done"      // served
+	StateNoShow    = "no_show"   // called and never came
+	StateCancelled = "cancelled" // withdrawn: nobody holds it
 )
 
 // Ticket is one visitor's place in the queue.
@@ -103,7 +106,18 @@ type Ticket struct {
 	TerminalAt *time.Time `json:"terminal_at,omitempty"`
 	Window     int        `json:"window,omitempty"`
 	CalledAt   *time.Time `json:"called_at,omitempty"`
-	Device     string     `json:"device,omitempty"`
+	// CameAt is when service started (the operator's "came"), FinishedAt
+	// when the ticket left the window; Recalls counts the calls after the
+	// first at the current window.
+	CameAt     *time.Time `json:"came_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Recalls    int        `json:"recalls,omitempty"`
+	// Operator is the account that called it (empty: a window nobody
+	// signed in to).
+	Operator string `json:"operator,omitempty"`
+	// ForWindow: the ticket was transferred to this window only.
+	ForWindow int    `json:"for_window,omitempty"`
+	Device    string `json:"device,omitempty"`
 	// Booking is the code (12 digits) of the booking this ticket checked
 	// in; Priority puts it before walk-ins (0 for them).
 	Booking  string `json:"booking,omitempty"`
@@ -135,6 +149,9 @@ type QueueLen struct {
 	// MinPerVisitor is how much each visitor ahead adds to the wait, so a
 	// kiosk can estimate offline.
 	MinPerVisitor float64 `json:"min_per_visitor"`
+	// WindowsOpen is how many open windows call this group now (a window
+	// shared with other groups counts once here).
+	WindowsOpen int `json:"windows_open"`
 }
 
 // Lease is a block of ticket numbers a kiosk may give out by itself while
@@ -187,7 +204,7 @@ type CallSeen struct {
 // Keypad is a key an operator pressed on a window's keypad.
 type Keypad struct {
 	Window int       `json:"window"`
-	Key    string    `json:"key"` // next | recall
+	Key    string    `json:"key"` // next | recall | came | finish | no_show | pause | resume
 	At     time.Time `json:"at"`
 }
 
@@ -195,6 +212,11 @@ type Keypad struct {
 const (
 	KeyNext   = "next"
 	KeyRecall = "recall"
+	KeyCame   = "came"
+	KeyFinish = "finish"
+	KeyNoShow = "no_show"
+	KeyPause  = "pause"
+	KeyResume = "resume"
 )
 
 // Rating is a visitor's mark for the service at a window, 1 (bad) to 5.

@@ -42,6 +42,7 @@ const (
 	// Server → terminal.
 	TypeWelcome  = "welcome"  // answer to hello: the full snapshot
 	TypeAck      = "ack"      // every event up to Seq is committed
+	TypeRejected = "rejected" // event Seq is committed as refused, never applied; an ack follows
 	TypeReserved = "reserved" // answer to reserve
 	TypeLease    = "lease"    // number blocks for offline tickets
 	TypeQueues   = "queues"   // queue lengths changed
@@ -60,8 +61,9 @@ const (
 
 // Message is the envelope of every message. Exactly the payload field the
 // Type needs is set. ID names a request or a push; Re names the request a
-// reply answers; Seq numbers a terminal's events (and, in an ack, the last
-// one committed); Push numbers the server's pushes.
+// reply answers; Seq numbers a terminal's events (in an ack, the last one
+// committed; in a rejected, the one refused); Push numbers the server's
+// pushes.
 type Message struct {
 	Type string `json:"type"`
 	ID   string `json:"id,omitempty"`
@@ -159,6 +161,11 @@ const (
 	CodeUnknownService = "unknown_service"
 	CodeUnsupported    = "unsupported"
 	CodeInternal       = "internal"
+
+	// In a rejected: the server cannot apply the event (it names a service
+	// that is gone, its values are impossible) and never will, so it
+	// committed it as refused rather than block the outbox behind it.
+	CodeBadEvent = "bad_event"
 
 	// Answers to checkin; the reply carries the booking when there is one.
 	CodeBookingUnknown  = "booking_unknown"   // no such booking (or a mistyped code)
@@ -266,6 +273,10 @@ func (m *Message) validate() error {
 	case TypeAck:
 		if m.Seq == 0 {
 			return missing("seq")
+		}
+	case TypeRejected:
+		if m.Seq == 0 || m.Error == nil || m.Error.Code == "" {
+			return missing("seq and error.code")
 		}
 	case TypeLease:
 		// An empty list is a valid "no blocks".

@@ -21,6 +21,8 @@ func TestRoundTrip(t *testing.T) {
 		{Type: TypeRating, Seq: 10, Rating: &Rating{Ticket: "П001", Window: 3, Score: 5, At: at}},
 		{Type: TypeCheckin, ID: "r2", Checkin: &Checkin{Code: "4821-7730", At: at}},
 		{Type: TypeAck, Seq: 10},
+		{Type: TypeRejected, Seq: 9, Error: &Error{Code: CodeBadEvent, Message: "keypad: window 99 is not in this office"}},
+		{Type: TypeRejected, Seq: 9, Error: &Error{Code: CodeBadEvent}},
 		{Type: TypeLease, Leases: []Lease{{Day: "2026-11-23", Prefix: "П", From: 980, To: 999}}},
 		{Type: TypeCall, ID: "2026-11-23/1", Push: 11, Call: &Call{ID: "2026-11-23/1", Ticket: "П001", Window: 3, At: at}},
 		{Type: TypeRecall, ID: "2026-11-23/2", Push: 12, Call: &Call{ID: "2026-11-23/2", Ticket: "П001", Window: 3, At: at, Recall: true}},
@@ -61,6 +63,10 @@ func TestDecodeRejects(t *testing.T) {
 		{`{"type":"ticket_issued","ticket":{"number":"А1","service":"x"}}`, ErrMalformed}, // an event without seq
 		{`{"type":"rating","seq":3,"rating":{"score":9}}`, ErrMalformed},
 		{`{"type":"ack"}`, ErrMalformed},
+		{`{"type":"rejected","error":{"code":"bad_event","message":"x"}}`, ErrMalformed}, // no seq
+		{`{"type":"rejected","seq":3}`, ErrMalformed},                                    // no error
+		{`{"type":"rejected","seq":3,"error":{"message":"x"}}`, ErrMalformed},            // no code
+		{`{"type":"rejected","seq":-3,"error":{"code":"bad_event"}}`, ErrMalformed},
 		{`{"type":"call","call":{"id":"x","ticket":"А1","window":3}}`, ErrMalformed}, // a push without id
 		{`{"type":"call","call":{"id":"x","ticket":"А1","window":3}} {}`, ErrMalformed},
 		{`{"type":"teleport","id":"t1"}`, ErrUnknownType},
@@ -108,6 +114,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"welcome","welcome":{"catalogue":{"groups":[{"id":"g"}],"services":[{"id":"s","group":"g"}]}}}`))
 	f.Add([]byte(`{"type":"reserved","re":"r1","ticket":{"number":"А1","called_at":null}}`))
 	f.Add([]byte(`{"type":"error","error":{"code":"x"}}`))
+	f.Add([]byte(`{"type":"rejected","seq":9,"error":{"code":"bad_event","message":"keypad: window 99 is not in this office"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/queue"
+	"github.com/cherga/kiosk/queue/access"
 )
 
 // Office is a queue server that can be stopped and started again.
@@ -26,6 +28,10 @@ type Office struct {
 	t     testing.TB
 	Queue *queue.Queue
 	addr  string
+	// Token is an API token with every scope, for the tests' requests
+	// (Authorization: Bearer); Request adds it.
+	Token  string
+	access string
 
 	mu  sync.Mutex
 	ts  *httptest.Server
@@ -54,7 +60,14 @@ func Start(t testing.TB, now func() time.Time) *Office {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &Office{t: t, Queue: q, addr: "127.0.0.1:0"}
+	o := &Office{t: t, Queue: q, addr: "127.0.0.1:0", access: filepath.Join(t.TempDir(), "access.json")}
+	store, err := access.OpenStore(o.access, access.StoreOptions{HashParams: access.HashParams{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Token, err = store.AddToken("tests", []string{access.ScopeAdmin}); err != nil {
+		t.Fatal(err)
+	}
 	o.Restart()
 	t.Cleanup(func() { o.Stop(); q.Close() })
 	return o
@@ -86,11 +99,33 @@ func (o *Office) Restart() {
 		o.t.Fatalf("queuetest: listen again on %s: %v", o.addr, err)
 	}
 	o.addr = ln.Addr().String()
-	o.API = queue.NewServer(o.Queue, slog.New(slog.NewTextHandler(io.Discard, nil)), queue.Auth{})
+	api, err := queue.NewServer(o.Queue, queue.ServerOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), AccessFile: o.access})
+	if err != nil {
+		o.t.Fatalf("queuetest: %v", err)
+	}
+	o.API = api
 	o.ts = httptest.NewUnstartedServer(o.API)
 	o.ts.Listener.Close()
 	o.ts.Listener = ln
 	o.ts.Start()
+}
+
+// Request is a request to the server with the tests' token, and a JSON
+// content type when there is a body.
+func (o *Office) Request(method, path, body string) *http.Request {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, o.URL()+path, r)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+o.Token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
 }
 
 // URL is the server's base address, http://127.0.0.1:port.
