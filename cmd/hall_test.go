@@ -24,7 +24,7 @@ func TestHallInChromium(t *testing.T) {
 	// simulated one.
 	sign, port := serialSign(t)
 	o := startOffice(t, "  boards:\n", "  boards:\n    - {name: hall-alpha, driver: alpha, port: "+port+", lines: 2}\n")
-	k, q := "http://"+o.kAddr, "http://"+o.qAddr
+	k := "http://" + o.kAddr
 	b := webtest.Start(t, 1920, 1080)
 	if err := b.Open(k + "/hall/"); err != nil {
 		t.Fatal(err)
@@ -48,19 +48,19 @@ func TestHallInChromium(t *testing.T) {
 	}
 	do(t, "POST", k+"/api/v1/tickets", `{"service":"`+cat.Services[0].ID+`"}`, http.StatusCreated, &first)
 	do(t, "POST", k+"/api/v1/tickets", `{"service":"`+cat.Services[0].ID+`"}`, http.StatusCreated, &second)
-	do(t, "POST", q+"/api/v1/windows/3/next", "", http.StatusOK, nil)
+	o.call(t, "POST", "/api/v1/windows/3/next", "", http.StatusOK, nil)
 	current := func(ticket string) string {
 		return fmt.Sprintf(`document.querySelector("#current .ticket").textContent === %q && document.querySelector("#current .window").textContent === "3"`, ticket)
 	}
 	wait("the call on the page", current(first.Number))
 	signShows(t, sign, alpha.Transliterate(first.Number)+" > 3")
 
-	do(t, "PUT", q+"/api/v1/hall-message", `{"text":{"uk":"Центр працює до 20:00","en":"Open until 8 pm"}}`, http.StatusOK, nil)
+	o.call(t, "PUT", "/api/v1/hall-message", `{"text":{"uk":"Центр працює до 20:00","en":"Open until 8 pm"}}`, http.StatusOK, nil)
 	wait("the running line", `!document.querySelector("#ticker").hidden && document.querySelector("#message").textContent.includes("Центр працює до 20:00")`)
 
 	o.kioskd.kill()
 	wait("the page saying it lost kioskd", `!document.querySelector("#offline").hidden`)
-	do(t, "POST", q+"/api/v1/windows/3/next", "", http.StatusOK, nil)
+	o.call(t, "POST", "/api/v1/windows/3/next", "", http.StatusOK, nil)
 	o.startKioskd(t)
 	wait("the page resynced after kioskd came back", current(second.Number)+` && document.querySelector("#offline").hidden &&
 		document.querySelector("#recent .ticket").textContent === `+fmt.Sprintf("%q", first.Number))

@@ -58,12 +58,12 @@ type serverTicket struct {
 
 // serverTickets is every ticket queued holds for today, by number; tickets
 // it only reserved (a kiosk died before handing them out) are left out.
-func serverTickets(t *testing.T, addr string) (map[string]int, []serverTicket) {
+func serverTickets(t *testing.T, o *office) (map[string]int, []serverTicket) {
 	t.Helper()
 	var day struct {
 		Tickets []serverTicket `json:"tickets"`
 	}
-	do(t, "GET", "http://"+addr+"/api/v1/tickets", "", http.StatusOK, &day)
+	o.call(t, "GET", "/api/v1/tickets", "", http.StatusOK, &day)
 	count := map[string]int{}
 	var queued []serverTicket
 	for _, tk := range day.Tickets {
@@ -136,7 +136,7 @@ func TestKillNineDuringBursts(t *testing.T) {
 	if n := waitDelivered(t, o); n != 0 {
 		t.Fatalf("outbox still holds %d events", n)
 	}
-	atServer, _ := serverTickets(t, o.qAddr)
+	atServer, _ := serverTickets(t, o)
 	prints := map[string]int{}
 	for _, n := range printed(t, o.dataDir) {
 		prints[n]++
@@ -215,7 +215,7 @@ func TestQueuedRestart(t *testing.T) {
 
 	o.startQueued(t)
 	o.kioskd.waitLog("outbox backlog delivered")
-	count, queued := serverTickets(t, o.qAddr)
+	count, queued := serverTickets(t, o)
 	var got []string
 	for _, tk := range queued {
 		got = append(got, tk.Number)

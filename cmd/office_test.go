@@ -210,28 +210,25 @@ func writeConfig(t *testing.T, src, dst string, replace ...string) {
 	}
 }
 
-// office starts queued and a kioskd with the demo configuration, on free
-// ports and in temporary directories; replace holds pairs of old and new
-// text for the kioskd configuration.
+// office is queued and a kioskd with the demo configuration, on free
+// ports and in temporary directories.
 type office struct {
 	queued, kioskd *proc
 	qAddr, kAddr   string
 	dataDir        string
 	kioskConfig    string
 	officeConfig   string
+	// token is an API token with every scope, made with queued token
+	// before queued first started; call sends it.
+	token string
 }
 
+// startOffice starts queued and kioskd; replace holds pairs of old and new
+// text for the kioskd configuration.
 func startOffice(t *testing.T, replace ...string) *office {
 	t.Helper()
-	dir := t.TempDir()
-	o := &office{dataDir: filepath.Join(dir, "kiosk"), kioskConfig: filepath.Join(dir, "demo.yaml"),
-		officeConfig: filepath.Join(dir, "office.yaml")}
-	writeConfig(t, "../configs/office.yaml", o.officeConfig,
-		"listen: 127.0.0.1:8090", "listen: 127.0.0.1:0", "data_dir: var/queued", "data_dir: "+filepath.Join(dir, "queued"))
-	o.queued = start(t, "queued", "-config", o.officeConfig)
-	o.qAddr = listenAddr(t, o.queued.waitLog("queued started"))
-	// queued now listens on a fixed port, so a restarted one is found again.
-	writeConfig(t, o.officeConfig, o.officeConfig, "listen: 127.0.0.1:0", "listen: "+o.qAddr)
+	o := newOffice(t)
+	o.startQueued(t)
 	writeConfig(t, "../configs/demo.yaml", o.kioskConfig,
 		"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0", "data_dir: var/demo-01", "data_dir: "+o.dataDir,
 		"127.0.0.1:8090", o.qAddr, "pack_dir: var/voice", "pack_dir: "+filepath.Join(binDir, "voice"),
@@ -240,6 +237,39 @@ func startOffice(t *testing.T, replace ...string) *office {
 	writeConfig(t, o.kioskConfig, o.kioskConfig, replace...)
 	o.startKioskd(t)
 	return o
+}
+
+// newOffice writes queued's configuration into a temporary directory and
+// makes the tests' API token with queued token, as an installer would;
+// nothing runs yet.
+func newOffice(t *testing.T) *office {
+	t.Helper()
+	dir := t.TempDir()
+	o := &office{dataDir: filepath.Join(dir, "kiosk"), kioskConfig: filepath.Join(dir, "demo.yaml"),
+		officeConfig: filepath.Join(dir, "office.yaml")}
+	writeConfig(t, "../configs/office.yaml", o.officeConfig,
+		"listen: 127.0.0.1:8090", "listen: 127.0.0.1:0", "data_dir: var/queued", "data_dir: "+filepath.Join(dir, "queued"))
+	o.token = strings.TrimSpace(o.queuedCommand(t, "", "token", "-name", "tests", "-scope", "admin"))
+	if o.token == "" {
+		t.Fatal("queued token printed no token")
+	}
+	return o
+}
+
+// queuedCommand runs queued's command line (user …, token …) on the
+// office's configuration with stdin, and returns what it printed on stdout.
+func (o *office) queuedCommand(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	readSources(t)
+	cmd := exec.Command(filepath.Join(binDir, "queued"), append(args, "-config", o.officeConfig)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("queued %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
 }
 
 // startKioskd starts (or starts again) kioskd and waits for its link.
@@ -255,20 +285,53 @@ func (o *office) startKioskd(t *testing.T) {
 	}
 }
 
-// startQueued starts queued again on its port and database.
+// startQueued starts (or starts again) queued and waits until it listens.
 func (o *office) startQueued(t *testing.T) {
 	t.Helper()
 	o.queued = start(t, "queued", "-config", o.officeConfig)
-	o.queued.waitLog("queued started")
+	addr := listenAddr(t, o.queued.waitLog("queued started"))
+	if o.qAddr == "" {
+		// From now on the same port, so a restarted queued is found again.
+		o.qAddr = addr
+		writeConfig(t, o.officeConfig, o.officeConfig, "listen: 127.0.0.1:0", "listen: "+o.qAddr)
+	}
 }
 
+// do sends a request without credentials (kioskd's API, queued's public
+// routes), JSON when there is a body, and checks the status.
 func do(t *testing.T, method, url, body string, want int, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	send(t, newRequest(t, method, url, body), want, out)
+}
+
+// call sends a request to queued with the tests' API token.
+func (o *office) call(t *testing.T, method, path, body string, want int, out any) {
+	t.Helper()
+	req := newRequest(t, method, "http://"+o.qAddr+path, body)
+	req.Header.Set("Authorization", "Bearer "+o.token)
+	send(t, req, want, out)
+}
+
+func newRequest(t *testing.T, method, url, body string) *http.Request {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
+}
+
+// send does req and checks the status; out, if not nil, receives the
+// JSON answer.
+func send(t *testing.T, req *http.Request, want int, out any) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -276,11 +339,11 @@ func do(t *testing.T, method, url, body string, want int, out any) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %s %s, want %d", method, url, resp.Status, b, want)
+		t.Fatalf("%s %s: %s %s, want %d", req.Method, req.URL, resp.Status, b, want)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, url, err, b)
+			t.Fatalf("%s %s: %v in %s", req.Method, req.URL, err, b)
 		}
 	}
 }
@@ -290,7 +353,7 @@ func do(t *testing.T, method, url, body string, want int, out any) {
 // writes the announcement; SIGINT stops both with status 0.
 func TestWholeOffice(t *testing.T) {
 	o := startOffice(t)
-	k, q := "http://"+o.kAddr, "http://"+o.qAddr
+	k := "http://" + o.kAddr
 
 	var health struct {
 		Status  string   `json:"status"`
@@ -342,7 +405,7 @@ func TestWholeOffice(t *testing.T) {
 		Window int    `json:"window"`
 		State  string `json:"state"`
 	}
-	do(t, "POST", q+"/api/v1/windows/3/next", "", http.StatusOK, &called)
+	o.call(t, "POST", "/api/v1/windows/3/next", "", http.StatusOK, &called)
 	if called.Number != tk.Number || called.Window != 3 || called.State != "called" {
 		t.Fatalf("called %+v", called)
 	}
@@ -388,7 +451,7 @@ func TestWholeOffice(t *testing.T) {
 			t.Errorf("announcement %s: %v", wavs[0], err)
 		}
 	}
-	do(t, "POST", q+"/api/v1/windows/3/next", "", http.StatusNotFound, nil)
+	o.call(t, "POST", "/api/v1/windows/3/next", "", http.StatusNotFound, nil)
 
 	var day struct {
 		Tickets []struct {
@@ -396,7 +459,7 @@ func TestWholeOffice(t *testing.T) {
 		} `json:"tickets"`
 	}
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
-	do(t, "GET", q+"/api/v1/tickets?date="+tk.IssuedAt.In(kyiv).Format(time.DateOnly), "", http.StatusOK, &day)
+	o.call(t, "GET", "/api/v1/tickets?date="+tk.IssuedAt.In(kyiv).Format(time.DateOnly), "", http.StatusOK, &day)
 	if len(day.Tickets) != 1 || day.Tickets[0].Number != tk.Number || day.Tickets[0].State != "done" {
 		t.Errorf("tickets of the day %+v", day)
 	}

@@ -97,15 +97,16 @@ func start(t testing.TB, url, dir string, roles []string, opts ...startOpt) *run
 
 var kioskHall = []string{"kiosk", "hall"}
 
-func post(t testing.TB, url string, want int) {
+// post sends a bodiless POST to the office with its API token.
+func post(t testing.TB, office *queuetest.Office, path string, want int) {
 	t.Helper()
-	resp, err := http.Post(url, "application/json", nil)
+	resp, err := http.DefaultClient.Do(office.Request("POST", path, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != want {
-		t.Fatalf("POST %s: %s, want %d", url, resp.Status, want)
+		t.Fatalf("POST %s: %s, want %d", path, resp.Status, want)
 	}
 }
 
@@ -140,7 +141,7 @@ func TestOnlineTicketAndCall(t *testing.T) {
 	if _, err := r.c.IssueTicket(context.Background(), "teleport"); !errors.As(err, &perr) || perr.Code != proto.CodeUnknownService {
 		t.Fatalf("unknown service: %v", err)
 	}
-	post(t, office.URL()+"/api/v1/windows/3/next", http.StatusOK)
+	post(t, office, "/api/v1/windows/3/next", http.StatusOK)
 	c := receive(t, r.rec.calls, "call")
 	if c.Ticket != "П001" || c.Window != 3 {
 		t.Errorf("call %+v", c)

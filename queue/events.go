@@ -193,7 +193,7 @@ func (q *Queue) ticketIssued(tx *bolt.Tx, w *work, d *Device, offset time.Durati
 					return nil
 				}
 				t.State = proto.StateWaiting
-				q.lines.add(t)
+				q.join(t)
 				q.touchQueues()
 				if err := q.saveTicket(tx, w, t); err != nil {
 					return err

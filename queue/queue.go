@@ -231,7 +231,7 @@ func (q *Queue) loadTx(tx *bolt.Tx, day string) error {
 	if b == nil {
 		return nil
 	}
-	var done []*ticket
+	var done, waiting []*ticket
 	if err := b.Bucket(bucketTix).ForEach(func(k, v []byte) error {
 		t := &ticket{key: string(k)}
 		if err := json.Unmarshal(v, &t.Ticket); err != nil {
@@ -242,7 +242,7 @@ func (q *Queue) loadTx(tx *bolt.Tx, day string) error {
 		q.tickets[t.key] = t
 		switch t.State {
 		case proto.StateWaiting:
-			q.lines.add(t)
+			waiting = append(waiting, t)
 		case proto.StateCalled, proto.StateServing:
 			if w := q.windows[t.Window]; w != nil {
 				w.current = t
@@ -259,6 +259,9 @@ func (q *Queue) loadTx(tx *bolt.Tx, day string) error {
 		if start := serviceStart(t); start != nil && t.FinishedAt != nil {
 			q.served(t, *start, *t.FinishedAt)
 		}
+	}
+	for _, t := range waiting { // expected by today's service times
+		q.join(t)
 	}
 	// The last calls only: a cursor from the end.
 	c := b.Bucket(bucketCall).Cursor()
@@ -397,7 +400,7 @@ func (q *Queue) addTicket(tx *bolt.Tx, w *work, t *ticket) error {
 	t.ord = q.ord
 	q.tickets[t.key] = t
 	if t.State == proto.StateWaiting {
-		q.lines.add(t)
+		q.join(t)
 	}
 	q.touchQueues()
 	return q.saveTicket(tx, w, t)

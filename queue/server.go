@@ -34,6 +34,10 @@ type Auth struct {
 
 func (a Auth) required() bool { return len(a.Tokens) > 0 || a.ClientCerts }
 
+// SetNames replaces the host names the server answers to, for a reloaded
+// configuration.
+func (s *Server) SetNames(names []string) { s.guard.SetNames(names) }
+
 // SetAuth replaces the terminals' credentials, for a reloaded
 // configuration.
 func (s *Server) SetAuth(a Auth) {

@@ -18,6 +18,9 @@ type ticket struct {
 	proto.Ticket
 	key string // storage key: the number, or number~device for a collision
 	ord uint64 // arrival order here, the last tie-break
+	// expect is the minutes its service is expected to take, fixed when
+	// it joined a line, so the line's sum of work stays exact.
+	expect float64
 }
 
 // before is the calling order: higher priority first, then the earlier
@@ -66,13 +69,14 @@ func (l line) position(t *ticket) int {
 
 // lines are the waiting tickets of today.
 type lines struct {
-	group  map[string]*line // tickets any window of the group may call
-	window map[int]*line    // tickets transferred to one window only
-	count  map[string]int   // waiting per group, both kinds
+	group  map[string]*line   // tickets any window of the group may call
+	window map[int]*line      // tickets transferred to one window only
+	count  map[string]int     // waiting per group, both kinds
+	work   map[string]float64 // the expected minutes of the group's waiting tickets
 }
 
 func newLines() *lines {
-	return &lines{group: map[string]*line{}, window: map[int]*line{}, count: map[string]int{}}
+	return &lines{group: map[string]*line{}, window: map[int]*line{}, count: map[string]int{}, work: map[string]float64{}}
 }
 
 func (ls *lines) lineOf(t *ticket) *line {
@@ -92,14 +96,20 @@ func (ls *lines) lineOf(t *ticket) *line {
 	return l
 }
 
-func (ls *lines) add(t *ticket) {
+func (ls *lines) add(t *ticket, expect float64) {
+	t.expect = expect
 	ls.lineOf(t).insert(t)
 	ls.count[t.Group]++
+	ls.work[t.Group] += expect
 }
 
 func (ls *lines) drop(t *ticket) {
 	if ls.lineOf(t).remove(t) {
 		ls.count[t.Group]--
+		ls.work[t.Group] -= t.expect
+		if ls.count[t.Group] == 0 {
+			ls.work[t.Group] = 0 // no drift from rounding
+		}
 	}
 }
 
@@ -221,13 +231,35 @@ func (q *Queue) served(t *ticket, start, end time.Time) {
 	}
 }
 
-// perVisitor is the minutes one visitor of group takes at a window: the
-// group's recent mean, else the norm.
-func (q *Queue) perVisitor(group string) float64 {
+// expected is the minutes a visitor for service is expected to take: the
+// service's recent mean, else its group's, else the group's norm.
+func (q *Queue) expected(service, group string) float64 {
+	if m, ok := q.times["s:"+service].mean(); ok {
+		return m
+	}
+	return q.groupNorm(group)
+}
+
+func (q *Queue) groupNorm(group string) float64 {
 	if m, ok := q.times["g:"+group].mean(); ok {
 		return m
 	}
 	return float64(q.o.groups[group].Minutes)
+}
+
+// join puts t into the waiting lines.
+func (q *Queue) join(t *ticket) {
+	q.lines.add(t, q.expected(t.Service, t.Group))
+}
+
+// perVisitor is the minutes one waiting visitor of group takes at a
+// window: the mean expectation of those waiting, by their services, or
+// with nobody waiting the group's recent mean, else its norm.
+func (q *Queue) perVisitor(group string) float64 {
+	if n := q.lines.count[group]; n > 0 && q.lines.work[group] > 0 {
+		return q.lines.work[group] / float64(n)
+	}
+	return q.groupNorm(group)
 }
 
 // capacity is how many windows' worth of work group gets now: each open

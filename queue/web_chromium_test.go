@@ -71,6 +71,7 @@ type webRig struct {
 	url   string
 	token string
 	q     *Queue
+	ts    *httptest.Server
 
 	operator, operatorPassword, operatorName string
 	supervisor, supervisorPassword           string
@@ -119,7 +120,7 @@ func startWebRig(t *testing.T, windows int) *webRig {
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.Close(); ts.CloseClientConnections(); ts.Close(); q.Close() })
-	r.url = ts.URL
+	r.url, r.ts = ts.URL, ts
 	return r
 }
 
@@ -127,16 +128,22 @@ func startWebRig(t *testing.T, windows int) *webRig {
 // as the desk page has).
 func (r *webRig) operatorClient() *http.Client {
 	r.t.Helper()
+	return r.clientAs(r.operator, r.operatorPassword)
+}
+
+// clientAs is an HTTP client signed in as an account.
+func (r *webRig) clientAs(name, password string) *http.Client {
+	r.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	body := fmt.Sprintf(`{"name":%q,"password":%q}`, r.operator, r.operatorPassword)
+	body := fmt.Sprintf(`{"name":%q,"password":%q}`, name, password)
 	resp, err := c.Post(r.url+"/api/v1/login", "application/json", strings.NewReader(body))
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		r.t.Fatalf("sign in as %s: %s", r.operator, resp.Status)
+		r.t.Fatalf("sign in as %s: %s", name, resp.Status)
 	}
 	return c
 }
@@ -319,7 +326,7 @@ func (p *webPage) check(name string, width, height int) {
 			const r = e.getBoundingClientRect();
 			if (r.right > innerWidth + 1 && !e.closest(".sr-only")) out.push("past the right edge: " + e.tagName + "." + e.className + " " + Math.round(r.right));
 			const cs = getComputedStyle(e);
-			if ((cs.overflowX === "auto" || cs.overflowX === "scroll") && e.scrollWidth > e.clientWidth + 1) out.push("scrolls sideways: " + e.tagName + "." + e.className);
+			if ((cs.overflowX === "auto" || cs.overflowX === "scroll") && e.scrollWidth > e.clientWidth + 1) out.push("scrolls sideways: " + e.tagName + "." + e.className + " in " + e.parentElement.className + " " + e.scrollWidth + " > " + e.clientWidth);
 		}
 		for (const e of document.querySelectorAll("button, a[href], select, input:not([type=radio]), label.radio")) {
 			if (!shown(e) || e.closest("dialog:not([open])")) continue;
@@ -360,12 +367,32 @@ func TestOperatorPageInChromium(t *testing.T) {
 	}
 	p.check("operator-choose", 1366, 768)
 
+	// A window someone else holds: the chooser says who, and so does the
+	// refusal.
+	sup := r.clientAs(r.supervisor, r.supervisorPassword)
+	if status, b := r.callAs(sup, "POST", "/api/v1/windows/4/sign-in", ""); status != http.StatusOK {
+		t.Fatalf("the supervisor's sign-in to window 4: %d %s", status, b)
+	}
+	p.wait("window 4 taken", `document.querySelector('#windows [data-window="4"]').textContent.includes("Ірина Бондар")`)
+	p.click(`#windows [data-window="4"]`)
+	p.wait("the refusal", `desk.state().lastAction === "sign-in window_taken" && !desk.state().busy`)
+	if got := p.text("#choose-error"); got != "Вікно 4 уже зайняте: Ірина Бондар." {
+		t.Errorf("the refusal says %q", got)
+	}
+
 	p.click(`#windows [data-window="3"]`)
 	p.wait("the desk of window 3", `desk.state().screen === "desk" && desk.state().window === 3 && !desk.state().busy`)
 	if got := p.text("#where"); !strings.Contains(got, "3") || !strings.Contains(got, r.operatorName) {
 		t.Errorf("the bar says %q", got)
 	}
 	p.wait("the empty queue", `desk.state().queue.length === 0 && !document.querySelector("#queue-empty").hidden`)
+
+	// The stream breaks: the page says so, polls, and is live again when
+	// the stream is back.
+	p.wait("the stream", `desk.state().streamUp`)
+	r.ts.CloseClientConnections()
+	p.wait("the reconnecting note", `!desk.state().streamUp && !document.querySelector("#conn-text").hidden`)
+	p.wait("the stream back", `desk.state().streamUp && document.querySelector("#conn-text").hidden`)
 
 	// Next: the ticket issued first is called and shown, big.
 	first := r.issue("pension-age")
@@ -473,6 +500,16 @@ func TestOperatorPageInChromium(t *testing.T) {
 		t.Fatalf("after two nexts window 3's queue is %v, want [%s]", q, e)
 	}
 	p.wait("the desk shows "+c, fmt.Sprintf(`desk.state().ticket === %q && desk.state().queue.join() === %q`, c, e))
+
+	// A priority for a waiting ticket, from its row (queued gives one only
+	// to a ticket that waits).
+	p.click(fmt.Sprintf(`#queue tr[data-number=%q] .prio-cell button`, e))
+	p.wait("the priority dialog", `document.querySelector("#priority-dialog").open && document.querySelectorAll("#priority-levels input").length === 3`)
+	p.eval(`document.querySelector('#priority-levels input[value="disability"]').click()`)
+	p.check("operator-priority-dialog", 1366, 768)
+	p.click("#priority-go")
+	p.wait("the priority mark", fmt.Sprintf(`!document.querySelector("#priority-dialog").open && (document.querySelector('#queue tr[data-number=%q] .mark.prio') || {}).textContent === "★ Особа з інвалідністю"`, e))
+	p.check("operator-queue", 1366, 768)
 
 	// The keyboard, in the Ukrainian layout (the keys' places, not their
 	// letters): R, C, F, N; nothing while typing in a text field.

@@ -574,7 +574,7 @@ func (q *Queue) Transfer(n int, service string, toWindow int, by Actor) (Result,
 		t.State, t.Service, t.Group, t.ForWindow = proto.StateWaiting, cmpOr(service, t.Service), g.ID, toWindow
 		t.Window, t.CalledAt, t.CameAt, t.FinishedAt, t.Recalls, t.Operator = 0, nil, nil, nil, 0, ""
 		w.current = nil
-		q.lines.add(t)
+		q.join(t)
 		q.touchQueues()
 		if toWindow != 0 {
 			q.touchWindow(toWindow)
@@ -627,7 +627,7 @@ func (q *Queue) SetPriority(date, number, priority string, by Actor) (proto.Tick
 		}
 		q.lines.drop(t)
 		t.Priority = level
-		q.lines.add(t)
+		q.join(t)
 		q.touchQueues()
 		if err := q.saveTicket(tx, wk, t); err != nil {
 			return err

@@ -225,6 +225,7 @@ func reload(path string, q *queue.Queue, srv *queue.Server, log *slog.Logger) {
 		return
 	}
 	srv.SetAuth(auth(cfg))
+	srv.SetNames(cfg.Names)
 	srv.Publish(eff)
 	log.Info("configuration reloaded", "version", v)
 }

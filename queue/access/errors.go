@@ -23,8 +23,9 @@ var (
 	ErrNoUser  = errors.New("access: no such account")
 	ErrNoToken = errors.New("access: no such token")
 
-	// ErrInsecureFile: the accounts file may be read by group or others.
-	ErrInsecureFile = errors.New("access: the accounts file is readable by others")
+	// ErrInsecureFile: group or others may read or write the accounts
+	// file.
+	ErrInsecureFile = errors.New("access: the accounts file is not private")
 	// ErrBadStore: the accounts file is not what this package writes.
 	ErrBadStore = errors.New("access: bad accounts file")
 	// ErrBadHash: a password hash is not an argon2id PHC string this

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -53,9 +54,7 @@ type Guard struct {
 	idle   time.Duration
 	maxAge time.Duration
 	secure bool
-	names  map[string]bool
-	// namesText lists the allowed names for the bad_host answer.
-	namesText string
+	hosts  atomic.Pointer[hostNames]
 
 	byName, byAddr *limiter
 	// hashSlots bounds concurrent argon2 hashes (19 MiB each), so a flood
@@ -69,7 +68,7 @@ type Guard struct {
 // bucket "sessions" (made if missing), and prunes dead sessions.
 func New(store *Store, db *bolt.DB, opts Options) (*Guard, error) {
 	g := &Guard{store: store, db: db, now: opts.Now, log: opts.Log, idle: opts.IdleTimeout, maxAge: opts.MaxAge,
-		secure: opts.SecureCookies, names: map[string]bool{},
+		secure: opts.SecureCookies,
 		byName: newLimiter(maxLimited), byAddr: newLimiter(maxLimited),
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 	if g.now == nil {
@@ -84,18 +83,7 @@ func New(store *Store, db *bolt.DB, opts Options) (*Guard, error) {
 	if g.maxAge <= 0 {
 		g.maxAge = defaultMaxAge
 	}
-	var listed []string
-	for _, n := range opts.Names {
-		n = hostName(n)
-		if n != "" && !g.names[n] {
-			g.names[n] = true
-			listed = append(listed, n)
-		}
-	}
-	g.namesText = "loopback names (localhost, 127.0.0.1, ::1)"
-	if len(listed) > 0 {
-		g.namesText = strings.Join(listed, ", ") + " and " + g.namesText
-	}
+	g.SetNames(opts.Names)
 	err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(sessionsBucket)
 		return err
@@ -251,11 +239,37 @@ func (g *Guard) Protect(h http.Handler) http.Handler {
 		if !g.hostAllowed(r.Host) {
 			writeError(w, http.StatusForbidden, "bad_host", fmt.Sprintf(
 				"this server answers to %s; got %s: add it to names: in the office configuration",
-				g.namesText, strconv.Quote(clip(r.Host))))
+				g.hosts.Load().text, strconv.Quote(clip(r.Host))))
 			return
 		}
 		inner.ServeHTTP(w, r)
 	})
+}
+
+// hostNames are the names Protect lets through, besides loopback ones.
+type hostNames struct {
+	set map[string]bool
+	// text lists them for the bad_host answer.
+	text string
+}
+
+// SetNames replaces Options.Names, for a configuration reloaded while
+// the server runs.
+func (g *Guard) SetNames(names []string) {
+	h := &hostNames{set: map[string]bool{}}
+	var listed []string
+	for _, n := range names {
+		n = hostName(n)
+		if n != "" && !h.set[n] {
+			h.set[n] = true
+			listed = append(listed, n)
+		}
+	}
+	h.text = "loopback names (localhost, 127.0.0.1, ::1)"
+	if len(listed) > 0 {
+		h.text = strings.Join(listed, ", ") + " and " + h.text
+	}
+	g.hosts.Store(h)
 }
 
 // hostName returns the name of a Host header: port and IPv6 brackets
@@ -273,7 +287,7 @@ func (g *Guard) hostAllowed(host string) bool {
 	if name == "" {
 		return false
 	}
-	if name == "localhost" || g.names[name] {
+	if name == "localhost" || g.hosts.Load().set[name] {
 		return true
 	}
 	a, err := netip.ParseAddr(name)
@@ -285,7 +299,7 @@ func (g *Guard) hostAllowed(host string) bool {
 func clip(s string) string {
 	const n = 100
 	if len(s) > n {
-		return s[:n] + "…"
+		s = s[:n] + "…"
 	}
-	return s
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

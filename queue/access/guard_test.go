@@ -450,6 +450,24 @@ func TestPrincipal(t *testing.T) {
 			t.Errorf("%s: MayWindow(%d) = %v", tc.name, tc.n, got)
 		}
 	}
+	for _, tc := range []struct {
+		name string
+		p    *Principal
+		n    int
+		may  bool
+	}{
+		{"operator, listed", op, 3, true},
+		{"operator, not listed", op, 4, false},
+		{"supervisor listing window 1", sup, 1, true},
+		{"supervisor listing window 1, at 2", sup, 2, false},
+		{"admin listing none", adm, 8, true},
+		{"token", tok, 1, false},
+		{"nil", nobody, 1, false},
+	} {
+		if got := tc.p.MaySignInTo(tc.n); got != tc.may {
+			t.Errorf("%s: MaySignInTo(%d) = %v", tc.name, tc.n, got)
+		}
+	}
 	if got := strings.Join(RoleSupervisor.Scopes(), ","); got != "tickets,windows,bookings,hall,stats,terminals" {
 		t.Errorf("supervisor scopes %s", got)
 	}
@@ -533,6 +551,14 @@ func TestHostCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A reloaded configuration's names apply at once.
+	o.guard.SetNames([]string{"new.office.example"})
+	if a := o.do("GET", "/api/v1/public/status", "", nil, "Host", "new.office.example"); a.status != 200 {
+		t.Errorf("new name refused: %d", a.status)
+	}
+	if a := o.do("GET", "/api/v1/public/status", "", nil, "Host", "queue.office.example"); a.status != 403 {
+		t.Errorf("old name still allowed: %d", a.status)
 	}
 	// No Host at all (HTTP/1.0) is refused too.
 	rec := httptest.NewRecorder()

@@ -24,13 +24,16 @@ type HashParams struct {
 // stolen access.json is expensive to attack, fast enough for sign-in.
 var DefaultHashParams = HashParams{Memory: 19456, Time: 2, Threads: 1}
 
+// Password length bounds, in characters. Long passphrases are welcome;
+// the upper bound only keeps a pasted file out.
+const (
+	MinPasswordLen = 10
+	MaxPasswordLen = 256
+)
+
 const (
 	saltLen = 16
 	keyLen  = 32
-	// Password length bounds, in characters. Long passphrases are
-	// welcome; the upper bound only keeps a pasted file out.
-	MinPasswordLen = 10
-	MaxPasswordLen = 256
 )
 
 // Bounds on the costs read from a stored hash, so that a damaged or

@@ -119,6 +119,12 @@ func (p *Principal) MayWindow(n int) bool {
 	return slices.Contains(p.Windows, n)
 }
 
+// MaySignInTo reports whether p is an account that may sign in to window
+// n: one listing no windows, or listing n. Tokens never sign in.
+func (p *Principal) MaySignInTo(n int) bool {
+	return p != nil && p.Kind == KindUser && (len(p.Windows) == 0 || slices.Contains(p.Windows, n))
+}
+
 // describe says what p is and may do, for a 403 answer.
 func (p *Principal) describe() string {
 	has := strings.Join(p.Scopes, ", ")

@@ -172,7 +172,9 @@ func hoursChart(lang, title string, visitors map[int]int) svgChart {
 	summary := i18n.T(lang, "reports.summary.none")
 	if last >= 0 {
 		n := last - first + 1
-		colW := (chartWidth - left - right) / n
+		// At most 64 units a column, so a short day's few columns do not
+		// swell into blocks.
+		colW := min((chartWidth-left-right)/n, 64)
 		barW := max(colW*7/10, 2)
 		base := topPad + plotH
 		for h := first; h <= last; h++ {
@@ -188,7 +190,7 @@ func hoursChart(lang, title string, visitors map[int]int) svgChart {
 				svgText{X: x + colW/2, Y: base - bh - 6, Anchor: "middle", Size: fontSize, S: strconv.Itoa(v)},
 				svgText{X: x + colW/2, Y: base + 20, Anchor: "middle", Size: fontSize, S: hour[:2]})
 		}
-		c.Lines = append(c.Lines, svgLine{X1: left, Y1: base, X2: chartWidth - right, Y2: base})
+		c.Lines = append(c.Lines, svgLine{X1: left, Y1: base, X2: left + n*colW, Y2: base})
 		if maxV > 0 {
 			summary = i18n.T(lang, "reports.summary.busiest_hour", "hour", hourLabel(busiest), "n", maxV, "total", total)
 		}

@@ -18,8 +18,9 @@ var csvHeader = []string{
 // utf8BOM makes Excel read the file as UTF-8.
 const utf8BOM = "\uFEFF"
 
-// WriteCSV writes r as CSV: UTF-8 with a byte order mark, a header row,
-// one row per key (name in Ukrainian), then the "total" row.
+// WriteCSV writes r as CSV: UTF-8 with a byte order mark, CRLF line ends
+// (RFC 4180), a header row, one row per key (name in Ukrainian), then the
+// "total" row.
 func WriteCSV(w io.Writer, r *Report) error {
 	if _, err := io.WriteString(w, utf8BOM); err != nil {
 		return fmt.Errorf("stats: csv: %w", err)

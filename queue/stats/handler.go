@@ -53,8 +53,10 @@ const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-acti
 // /reports/reports.css) and the report as data at GET /api/v1/stats;
 // mount it at those paths as they are. It checks no credential: wrap it.
 // A missing from or to is today.
-func Handler(src Source) http.Handler {
-	h := &handler{src: src, log: slog.Default()}
+func Handler(src Source) http.Handler { return newHandler(src, slog.Default()) }
+
+func newHandler(src Source, log *slog.Logger) http.Handler {
+	h := &handler{src: src, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /reports/{$}", h.page)
 	mux.HandleFunc("GET /reports/reports.css", h.css)

@@ -24,7 +24,7 @@ func TestParseQuery(t *testing.T) {
 		{"from=2026-02-30&to=2026-03-01", Query{}, `from: got "2026-02-30", expected a date like 2026-11-23`},
 		{"from=2026-11-23&to=2026-11-23+", Query{}, `to: got "2026-11-23 ", expected a date like 2026-11-23`},
 		{"from=2026-11-24&to=2026-11-23", Query{}, `to: got "2026-11-23", expected a date on or after from (2026-11-24)`},
-		{"from=2025-01-01&to=2026-01-01", Query{}, `to: got "2026-01-01", expected at most 366 days from 2025-01-01, not 366`},
+		{"from=2025-01-01&to=2026-01-01", Query{"2025-01-01", "2026-01-01", ByOperator}, ""}, // 366 days
 		{"from=2025-01-01&to=2026-01-02", Query{}, `to: got "2026-01-02", expected at most 366 days from 2025-01-01, not 367`},
 		{"from=2026-11-23&from=2026-11-24&to=2026-11-24", Query{}, `from: got "2026-11-23,2026-11-24", expected one value`},
 	} {

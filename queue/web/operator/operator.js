@@ -271,12 +271,10 @@ function drawButtons() {
     transfer: !!tk,
     pause: !paused,
     resume: paused,
-    priority: !!tk && priorities().length > 0,
     signout: true,
   };
   $("pause").hidden = paused;
   $("resume").hidden = !paused;
-  $("priority").hidden = priorities().length === 0;
   for (const [id, on] of Object.entries(enable)) $(id).disabled = S.busy || !on;
   $("noshow-hint").hidden = !early;
   $("noshow-hint").textContent = early ? t("operator.no_show.after", { n: need - (tk.recalls || 0) }) : "";
@@ -548,7 +546,6 @@ async function main() {
   $("signout").addEventListener("click", () => act("sign-out"));
   $("transfer").addEventListener("click", openTransfer);
   $("pause").addEventListener("click", openPause);
-  $("priority").addEventListener("click", () => openPriority(current()));
   $("transfer-filter").addEventListener("input", filterServices);
   $("transfer-go").addEventListener("click", doTransfer);
   $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
