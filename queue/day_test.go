@@ -207,7 +207,7 @@ func TestSimulatedDay(t *testing.T) {
 				ok(q.Act(w.n, ActCame, w.operator))
 				m := float64(minutes[groupOf[w.ticket.Service]])
 				d := time.Duration(m*(0.4+0.6*rng.Float64())*60) * time.Second
-				w.state, w.until, w.start = "serving", now.Add(d), w.start
+				w.state, w.until = "serving", now.Add(d)
 				w.ticket.CameAt = &now
 			case w.state == "serving" && !now.Before(w.until):
 				v := visit{operator: w.operator.Operator, window: w.n, service: w.ticket.Service, group: groupOf[w.ticket.Service],

@@ -551,12 +551,18 @@ func TestOperatorPageInChromium(t *testing.T) {
 
 	// English, and the desk at every size.
 	p.click("#lang")
-	p.wait("English", `document.documentElement.lang === "en" && document.querySelector("h1").textContent === "Administrator's desk"`)
+	p.wait("English", `document.documentElement.lang === "en" && document.querySelector("h1").textContent === "Administrator's desk" &&
+		document.querySelector("#error").textContent === "Nobody is waiting for this window."`)
 	p.check("operator-desk-en-1920", 1920, 1080)
 	p.click("#lang")
 	p.wait("Ukrainian", `document.documentElement.lang === "uk"`)
 	p.check("operator-desk-1366", 1366, 768)
 	p.check("operator-desk-1280", 1280, 720)
+
+	// Opened again (a reload, another tab), the page goes straight to the
+	// window the account is signed in to.
+	p.open("/operator/")
+	p.wait("the desk again", `window.desk && desk.state().screen === "desk" && desk.state().window === 3 && !desk.state().busy`)
 
 	// Leaving the window goes back to the chooser.
 	p.click("#signout")
@@ -578,9 +584,12 @@ func TestSupervisorPageInChromium(t *testing.T) {
 	p.open("/operator/supervisor.html")
 	p.wait("window 3 open with its operator", fmt.Sprintf(`window.overview && document.querySelector('#windows tr[data-window="3"] .badge.open') !== null &&
 		document.querySelector('#windows tr[data-window="3"] .op').textContent === %q`, r.operatorName))
-	// Sorted by number.
-	if sorted := p.eval(`(() => { const n = [...document.querySelectorAll("#windows tr")].map((tr) => Number(tr.dataset.window)); return n.length > 3 && n.every((x, i) => i === 0 || n[i - 1] < x); })()`); sorted != true {
-		t.Error("the windows are not in number order")
+	// All 320 windows, sorted by number, and the way to the other pages.
+	if sorted := p.eval(`(() => { const n = [...document.querySelectorAll("#windows tr")].map((tr) => Number(tr.dataset.window)); return n.length === 320 && n.every((x, i) => x === i + 1); })()`); sorted != true {
+		t.Error("the table does not hold windows 1 to 320 in number order")
+	}
+	if links := p.eval(`[...document.querySelectorAll("header a")].map((a) => a.getAttribute("href")).join()`); links != "/reports/,/status" {
+		t.Errorf("links %v", links)
 	}
 
 	// Live: a call at window 3 shows there.
@@ -631,4 +640,3 @@ func TestStatusPageInChromium(t *testing.T) {
 	p.wait("English", `document.documentElement.lang === "en" && document.querySelector('#groups li[data-group="pensions"] h2').textContent.includes("Pensions")`)
 	p.check("status-phone-en", 360, 740)
 }
-

@@ -297,12 +297,11 @@ func (c *computation) end(t *ticket, e *record.Event) {
 	switch e.Type {
 	case record.Finished, record.Transferred:
 		row.visitors++
-		if t.hasCalled {
-			start := t.called
-			if t.hasCame {
-				start = t.came
-			}
-			row.service.add(e.At.Sub(start))
+		switch {
+		case t.hasCame:
+			row.service.add(e.At.Sub(t.came))
+		case t.hasCalled:
+			row.service.add(e.At.Sub(t.called))
 		}
 	case record.NoShow:
 		row.noShows++

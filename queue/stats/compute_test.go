@@ -2,6 +2,7 @@ package stats
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -429,5 +430,43 @@ func TestJSONFields(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"dist":[0,1,1,1,1]`) {
 		t.Errorf("dist not an array: %s", b)
+	}
+}
+
+func TestCameWithoutCall(t *testing.T) {
+	// A visitor sent straight to a window nobody called from: service
+	// starts at came; no wait is counted, since nobody called.
+	evs := []record.Event{
+		{At: at("09:00:00"), Day: testDay, Type: record.Issued, Ticket: "А001"},
+		{At: at("09:01:00"), Day: testDay, Type: record.Came, Ticket: "А001", Window: 1},
+		{At: at("09:04:00"), Day: testDay, Type: record.Finished, Ticket: "А001", Window: 1},
+	}
+	r, _ := Compute(slices.Values(evs), Query{From: testDay, To: testDay, By: ByWindow}, Names{}, testLoc)
+	if w, s := r.Total.Wait, r.Total.Service; w.Count != 0 || s != dur(1, 180, 180, 180) {
+		t.Errorf("wait %+v, service %+v", w, s)
+	}
+}
+
+// A log out of order (it cannot be, but a bug elsewhere could make it so)
+// gives figures that still add up, and no panic.
+func TestShuffledLog(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 200 {
+		evs := dayEvents()
+		rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+		for _, by := range Bys {
+			r, err := Compute(slices.Values(evs), Query{From: testDay, To: testDay, By: by}, testNames, testLoc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rated := 0
+			for _, row := range r.Rows {
+				rated += row.Ratings.Count
+			}
+			if rated > r.Total.Ratings.Count || r.Total.Tickets > 12 || r.Total.Visitors > 11+2 {
+				t.Fatalf("by %s: %+v", by, r.Total)
+			}
+			checkSums(t, r, r.Total.Ratings.Count-rated)
+		}
 	}
 }

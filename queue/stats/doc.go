@@ -18,7 +18,7 @@
 //     as the first call).
 //   - service starts at the episode's first Came.At, or at its first
 //     Called.At when no Came was recorded; service time = end.At − service
-//     start, for episodes ending Finished or Transferred that were called.
+//     start, for episodes ending Finished or Transferred that had one.
 //   - A negative duration (clocks of terminals disagreeing) counts as 0.
 //
 // # Attribution
@@ -49,7 +49,9 @@
 // is the nearest rank (sorted ascending, index ⌈0.9·n⌉−1). Seconds are
 // rounded to 0.1, the mean rating to 0.01; with count 0 they are 0.
 // Episodes still open when the events end are not counted (open_episodes
-// says how many there were).
+// says how many there were), nor are events that contradict what the log
+// said before, like a call for a ticket never issued or already finished,
+// or a second Issued (ignored_events counts them).
 //
 // The total adds tickets (distinct tickets issued in the range) and
 // served_tickets (distinct tickets with at least one Finished). Every row
@@ -73,10 +75,24 @@
 // # CSV
 //
 // WriteCSV writes UTF-8 with a byte order mark, so that Excel opens the
-// Cyrillic names correctly rather than guessing a Windows code page; one
-// header row, one row per key, then the "total" row. A text cell that
+// Cyrillic names correctly rather than guessing a Windows code page; CRLF
+// line ends, one header row, one row per key, then the "total" row. A text cell that
 // would start with = + - @ is prefixed with ' so a spreadsheet never runs
 // it as a formula.
+//
+// # Page and API
+//
+// Handler serves GET /reports/ (Ukrainian, English with lang=en), its
+// stylesheet /reports/reports.css, and GET /api/v1/stats (the Report as
+// JSON, or format=csv as an attachment). A missing from or to is today;
+// by defaults to operator. A parameter that cannot be used is 400: on the
+// API {"code":"bad_query","error":"by: got \"x\", expected one of …"}, on
+// the page the form again with that message. A failing Source is 500
+// ("internal", no detail; the cause goes to the log). The page has no
+// script and no inline style: its charts are inline SVG with presentation
+// attributes, each role="img" with a summary as aria-label, and every
+// figure is also in the table. By hour, the visitors chart is columns for
+// the hours of day, gaps included, instead of bars.
 //
 // # Memory
 //

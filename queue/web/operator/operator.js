@@ -111,7 +111,7 @@ function drawWhere() {
 async function refreshWindows() {
   const r = await Q.api("GET", "/api/v1/windows");
   if (r.leaving) return;
-  if (!r.ok) { $("choose-error").textContent = Q.errorText(r); return; }
+  if (!r.ok) { Q.say($("choose-error"), () => Q.errorText(r)); return; }
   S.windows = windowsOf(r.body);
   if (S.screen === "choose") drawWindows();
 }
@@ -141,13 +141,15 @@ function drawWindows() {
   if (focused) { const b = box.querySelector(`[data-window="${focused}"]`); if (b) b.focus(); }
 }
 
+// showChoose shows the windows to choose from; note (a function making
+// the text) says why, when the desk was left.
 async function showChoose(note) {
   const want = S.window || Number(new URLSearchParams(location.search).get("window")) || 0;
   S.window = 0;
   S.state = null;
   show("choose");
-  $("choose-note").textContent = note || "";
-  $("choose-error").textContent = "";
+  Q.say($("choose-note"), note);
+  Q.say($("choose-error"));
   await refreshWindows();
   drawWindows();
   const first = $("windows").querySelector(`[data-window="${want}"]`) || $("windows").querySelector("button");
@@ -158,7 +160,7 @@ async function signIn(n) {
   if (S.busy) return;
   S.busy = true;
   $("windows").querySelectorAll("button").forEach((b) => { b.disabled = true; });
-  $("choose-error").textContent = "";
+  Q.say($("choose-error"));
   try {
     const r = await Q.api("POST", `/api/v1/windows/${n}/sign-in`);
     if (r.leaving) return;
@@ -172,9 +174,9 @@ async function signIn(n) {
     if (r.body.code === "window_taken") {
       const w = S.windows.find((x) => x.window === n) || {};
       const who = r.body.operator_name || w.operator_name || r.body.operator || w.operator || "";
-      $("choose-error").textContent = who ? t("operator.error.window_taken_by", { n, name: who }) : Q.errorText(r);
+      Q.say($("choose-error"), () => who ? t("operator.error.window_taken_by", { n, name: who }) : Q.errorText(r));
     } else {
-      $("choose-error").textContent = Q.errorText(r);
+      Q.say($("choose-error"), () => Q.errorText(r));
     }
   } finally {
     S.busy = false;
@@ -188,8 +190,8 @@ async function enterDesk(n) {
   S.window = n;
   history.replaceState(null, "", location.pathname + "?window=" + n);
   show("desk");
-  $("error").textContent = "";
-  $("note").textContent = "";
+  Q.say($("error"));
+  Q.say($("note"));
   await refreshDesk();
   $("next").focus();
 }
@@ -206,11 +208,11 @@ const refreshDesk = Q.coalesce(async () => {
     S.state = w.body;
     // Someone else (a supervisor) signed us out of the window.
     if (S.me && !S.busy && (S.state.state === "closed" || (S.state.operator && S.state.operator !== S.me.name))) {
-      showChoose(t("operator.signed_out_elsewhere", { n }));
+      showChoose(() => t("operator.signed_out_elsewhere", { n }));
       return;
     }
   } else {
-    $("error").textContent = Q.errorText(w);
+    Q.say($("error"), () => Q.errorText(w));
   }
   if (q.ok) {
     S.queue = Array.isArray(q.body) ? q.body : (q.body.tickets || q.body.queue || []);
@@ -336,8 +338,8 @@ async function act(kind, body) {
   S.busy = true;
   const focused = document.activeElement;
   drawButtons();
-  $("error").textContent = "";
-  $("note").textContent = "";
+  Q.say($("error"));
+  Q.say($("note"));
   let ok = false;
   try {
     const r = await Q.api("POST", `/api/v1/windows/${S.window}/${kind}`, body);
@@ -346,13 +348,14 @@ async function act(kind, body) {
     S.lastAction = kind + " " + (r.ok ? "ok" : r.body.code || r.status);
     if (r.ok && (kind === "next" || kind === "recall") && r.body && r.body.number) {
       S.state = Object.assign({}, S.state, { ticket: r.body });
-      if (r.body.repeated) $("note").textContent = t("operator.repeated", { number: r.body.number });
+      if (r.body.repeated) Q.say($("note"), () => t("operator.repeated", { number: r.body.number }));
       drawDesk();
     }
-    if (!r.ok) $("error").textContent = Q.errorText(r);
+    if (!r.ok) Q.say($("error"), () => Q.errorText(r));
     if (r.ok && kind === "sign-out") {
       S.busy = false;
-      await showChoose(t("operator.signed_out", { n: S.window }));
+      const left = S.window;
+      await showChoose(() => t("operator.signed_out", { n: left }));
       return true;
     }
     await refreshDesk();
@@ -376,7 +379,7 @@ function next() {
 // ---- dialogs ----
 
 function openDialog(d, focus) {
-  d.querySelectorAll(".error").forEach((e) => { e.textContent = ""; });
+  d.querySelectorAll(".error").forEach((e) => Q.say(e));
   d.showModal();
   if (focus) focus.focus();
 }
@@ -447,7 +450,7 @@ function filterServices() {
 async function doTransfer() {
   const svc = ($("transfer-services").querySelector("input:checked") || {}).value || "";
   const win = Number($("transfer-window").value) || 0;
-  if (!svc && !win) { $("transfer-error").textContent = t("operator.transfer.choose"); return; }
+  if (!svc && !win) { Q.say($("transfer-error"), () => t("operator.transfer.choose")); return; }
   const body = {};
   if (svc) body.service = svc;
   if (win) body.window = win;
@@ -464,7 +467,7 @@ function openPause() {
 
 async function doPause() {
   const r = ($("pause-reasons").querySelector("input:checked") || {}).value;
-  if (!r) { $("pause-error").textContent = t("operator.pause.choose"); return; }
+  if (!r) { Q.say($("pause-error"), () => t("operator.pause.choose")); return; }
   $("pause-dialog").close();
   await act("pause", { reason: r });
 }
@@ -490,7 +493,7 @@ async function doPriority() {
     const r = await Q.api("POST", `/api/v1/tickets/${dayOf(tk)}/${encodeURIComponent(tk.number)}/priority`, { priority: level });
     if (r.leaving) return;
     S.lastAction = "priority " + (r.ok ? "ok" : r.body.code || r.status);
-    if (!r.ok) { $("priority-error").textContent = Q.errorText(r); return; }
+    if (!r.ok) { Q.say($("priority-error"), () => Q.errorText(r)); return; }
     $("priority-dialog").close();
   } finally {
     S.busy = false;

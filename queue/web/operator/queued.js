@@ -77,6 +77,14 @@ const Q = {
     I18N.lang = I18N.lang === "uk" ? "en" : "uk";
     try { localStorage.setItem("cherga.lang", I18N.lang); } catch (e) { /* private mode */ }
     I18N.apply();
+    for (const [el, fn] of this.said) el.textContent = fn();
+  },
+
+  // say puts the text fn makes into el, and makes it again when the
+  // language changes; say(el) empties it.
+  said: new Map(),
+  say(el, fn) {
+    if (fn) { this.said.set(el, fn); el.textContent = fn(); } else { this.said.delete(el); el.textContent = ""; }
   },
 
   // minutes is a duration in whole minutes, like "12 хв".

@@ -46,7 +46,7 @@ function windowsOf(body) {
 const refreshWindows = Q.coalesce(async () => {
   const r = await Q.api("GET", "/api/v1/windows");
   if (r.leaving) return;
-  if (!r.ok) { $("error").textContent = Q.errorText(r); return; }
+  if (!r.ok) { Q.say($("error"), () => Q.errorText(r)); return; }
   S.windows = windowsOf(r.body);
   drawWindows();
 });
@@ -54,7 +54,7 @@ const refreshWindows = Q.coalesce(async () => {
 const refreshQueues = Q.coalesce(async () => {
   const r = await Q.api("GET", "/api/v1/queues");
   if (r.leaving) return;
-  if (!r.ok) { $("error").textContent = Q.errorText(r); return; }
+  if (!r.ok) { Q.say($("error"), () => Q.errorText(r)); return; }
   S.queues = Array.isArray(r.body) ? r.body : r.body.queues || [];
   drawQueues();
 });
@@ -157,7 +157,7 @@ function confirmSignOut(n) {
   if (!r || !r.w) return;
   S.signOut = n;
   $("signout-text").textContent = t("supervisor.sign_out.text", { n, name: r.w.operator_name || r.w.operator || "" });
-  $("signout-error").textContent = "";
+  Q.say($("signout-error"));
   $("signout-dialog").showModal();
   $("signout-cancel").focus();
 }
@@ -170,9 +170,9 @@ async function doSignOut() {
   try {
     const r = await Q.api("POST", `/api/v1/windows/${n}/sign-out`);
     if (r.leaving) return;
-    if (!r.ok) { $("signout-error").textContent = Q.errorText(r); return; }
+    if (!r.ok) { Q.say($("signout-error"), () => Q.errorText(r)); return; }
     $("signout-dialog").close();
-    $("note").textContent = t("supervisor.signed_out", { n });
+    Q.say($("note"), () => t("supervisor.signed_out", { n }));
     await refreshWindows();
   } finally {
     go.disabled = false;
@@ -185,7 +185,7 @@ async function main() {
   I18N.apply();
   const me = await Q.api("GET", "/api/v1/me");
   if (me.leaving) return;
-  if (!me.ok) { $("error").textContent = Q.errorText(me); return; }
+  if (!me.ok) { Q.say($("error"), () => Q.errorText(me)); return; }
   S.me = me.body;
   $("where").textContent = S.me.display_name || S.me.name || "";
   const [office, cat] = await Promise.all([Q.api("GET", "/api/v1/office"), Q.api("GET", "/api/v1/services")]);
