@@ -171,7 +171,7 @@ func TestSimulatedDay(t *testing.T) {
 				ok(q.Act(w.n, ActResume, w.operator))
 				w.state = "idle"
 			case w.state == "idle":
-				r, err := q.NextAs(w.n, "", w.operator)
+				r, err := q.NextAs(w.n, nil, w.operator)
 				if errors.Is(err, ErrQueueEmpty) {
 					if !now.Before(closeAt) { // nobody left, the centre has closed
 						ok(q.Act(w.n, ActSignOut, w.operator))

@@ -288,7 +288,7 @@ func (q *Queue) keypad(tx *bolt.Tx, w *work, d *Device, offset time.Duration, k 
 	var err error
 	switch k.Key {
 	case proto.KeyNext:
-		_, err = q.nextTx(tx, w, k.Window, "", by)
+		_, err = q.nextTx(tx, w, k.Window, nil, by)
 	case proto.KeyRecall:
 		_, err = q.actTx(tx, w, k.Window, ActRecall, by)
 	case proto.KeyCame:

@@ -160,7 +160,7 @@ func BenchmarkDaySize(b *testing.B) {
 						b.StartTimer()
 					}
 					// Windows 1 to 8 call every group (9 and 10 only pensions).
-					r, err := q.NextAs(1+i%8, "", Actor{Terminal: "bench"})
+					r, err := q.NextAs(1+i%8, nil, Actor{Terminal: "bench"})
 					if err != nil || r.Ticket.State != proto.StateCalled {
 						b.Fatalf("next: %+v %v", r.Ticket, err)
 					}

@@ -559,7 +559,7 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Current string `json:"current"`
+		Current *string `json:"current"` // the ticket the page shows, "" for nobody
 	}
 	if !s.optionalBody(w, r, 1024, &req) {
 		return

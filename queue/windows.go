@@ -191,14 +191,17 @@ type Result struct {
 // Next finishes the visitor at window and calls the longest-waiting ticket
 // the window serves.
 func (q *Queue) Next(window int) (proto.Ticket, Effects, error) {
-	r, err := q.NextAs(window, "", Actor{Terminal: "api"})
+	r, err := q.NextAs(window, nil, by0)
 	return r.Ticket, r.Effects, err
 }
 
-// NextAs is Next for an actor; with current set and the window's visitor
-// no longer that ticket (a second click of the same button), nothing is
-// done and the window's ticket is answered.
-func (q *Queue) NextAs(window int, current string, by Actor) (Result, error) {
+var by0 = Actor{Terminal: "api"}
+
+// NextAs is Next for an actor. current, when given, is the ticket the
+// asker saw at the window ("" for nobody): if the window's visitor is no
+// longer that one (a second click of the same button, a second tab),
+// nothing is done and the window's ticket is answered as repeated.
+func (q *Queue) NextAs(window int, current *string, by Actor) (Result, error) {
 	var r Result
 	w, err := q.update(false, func(tx *bolt.Tx, wk *work) error {
 		var err error
@@ -209,7 +212,7 @@ func (q *Queue) NextAs(window int, current string, by Actor) (Result, error) {
 	return r, err
 }
 
-func (q *Queue) nextTx(tx *bolt.Tx, wk *work, n int, current string, by Actor) (Result, error) {
+func (q *Queue) nextTx(tx *bolt.Tx, wk *work, n int, current *string, by Actor) (Result, error) {
 	w, err := q.windowFor(tx, n)
 	if err != nil {
 		return Result{}, err
@@ -217,11 +220,17 @@ func (q *Queue) nextTx(tx *bolt.Tx, wk *work, n int, current string, by Actor) (
 	if w.state == WindowPaused {
 		return Result{}, refuse(fmt.Errorf("%w: window %d", ErrWindowPaused, n))
 	}
-	if current != "" && (w.current == nil || w.current.Number != current) {
-		if w.current == nil {
-			return Result{Repeated: true}, refuse(fmt.Errorf("%w: window %d", ErrQueueEmpty, n))
+	if current != nil {
+		shown := ""
+		if w.current != nil {
+			shown = w.current.Number
 		}
-		return Result{Ticket: w.current.Ticket, Repeated: true}, nil
+		if shown != *current {
+			if w.current == nil {
+				return Result{Repeated: true}, refuse(fmt.Errorf("%w: window %d", ErrQueueEmpty, n))
+			}
+			return Result{Ticket: w.current.Ticket, Repeated: true}, nil
+		}
 	}
 	if err := q.open(tx, w, by); err != nil {
 		return Result{}, err

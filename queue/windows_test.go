@@ -94,16 +94,16 @@ func TestWindowDay(t *testing.T) {
 	c.Advance(time.Minute)
 	a2 := mustIssue(t, q, "subsidy-housing")
 
-	called := res(q.NextAs(1, "", olena))
+	called := res(q.NextAs(1, nil, olena))
 	if called.Ticket.Number != a1.Number || called.Ticket.Operator != "olena" || called.Ticket.State != proto.StateCalled {
 		t.Fatalf("called %+v", called.Ticket)
 	}
 	// A double click on "next": the page sends the ticket it showed.
-	again := res(q.NextAs(1, "", olena))
+	again := res(q.NextAs(1, nil, olena))
 	if again.Ticket.Number != a2.Number {
 		t.Fatalf("second next %+v", again.Ticket)
 	}
-	repeat := res(q.NextAs(1, a1.Number, olena))
+	repeat := res(q.NextAs(1, &a1.Number, olena))
 	if !repeat.Repeated || repeat.Ticket.Number != a2.Number {
 		t.Fatalf("double click called someone: %+v", repeat)
 	}
@@ -124,7 +124,7 @@ func TestWindowDay(t *testing.T) {
 	}
 	res(q.Pause(1, "break", olena))
 	mustIssue(t, q, "consult")
-	if _, err := q.NextAs(1, "", olena); !errors.Is(err, ErrWindowPaused) {
+	if _, err := q.NextAs(1, nil, olena); !errors.Is(err, ErrWindowPaused) {
 		t.Fatalf("next while paused: %v", err)
 	}
 	w, _ := q.Window(1)
@@ -132,7 +132,7 @@ func TestWindowDay(t *testing.T) {
 		t.Fatalf("paused window %+v", w)
 	}
 	res(q.Act(1, ActResume, olena))
-	res(q.NextAs(1, "", olena))
+	res(q.NextAs(1, nil, olena))
 
 	// No-show only after two calls again; then the call leaves the
 	// displays.
@@ -166,14 +166,14 @@ func TestTransferKeepsIssueTime(t *testing.T) {
 	c.Advance(5 * time.Minute)
 	p1 := mustIssue(t, q, "pension-age")
 	c.Advance(time.Minute)
-	res(q.NextAs(1, "", olena)) // А001
+	res(q.NextAs(1, nil, olena)) // А001
 	c.Advance(2 * time.Minute)
 	// To pensions: А001 was issued before П001, so it is called first.
 	tr := res(q.Transfer(1, "pension-age", 0, olena))
 	if tr.Ticket.State != proto.StateWaiting || tr.Ticket.Group != "pensions" || !tr.Ticket.IssuedAt.Equal(a.IssuedAt) {
 		t.Fatalf("transferred %+v", tr.Ticket)
 	}
-	if next := res(q.NextAs(9, "", petro)); next.Ticket.Number != a.Number {
+	if next := res(q.NextAs(9, nil, petro)); next.Ticket.Number != a.Number {
 		t.Fatalf("window 9 called %s, want the transferred %s", next.Ticket.Number, a.Number)
 	}
 	// To window 2 only: window 1 does not see it.
@@ -181,10 +181,10 @@ func TestTransferKeepsIssueTime(t *testing.T) {
 	if tr.Ticket.ForWindow != 2 {
 		t.Fatalf("to window 2: %+v", tr.Ticket)
 	}
-	if next := res(q.NextAs(1, "", olena)); next.Ticket.Number != p1.Number {
+	if next := res(q.NextAs(1, nil, olena)); next.Ticket.Number != p1.Number {
 		t.Fatalf("window 1 called %s, want %s", next.Ticket.Number, p1.Number)
 	}
-	if next := res(q.NextAs(2, "", Actor{Terminal: "api"})); next.Ticket.Number != a.Number {
+	if next := res(q.NextAs(2, nil, Actor{Terminal: "api"})); next.Ticket.Number != a.Number {
 		t.Fatalf("window 2 called %s", next.Ticket.Number)
 	}
 	if _, err := q.Transfer(2, "teleport", 0, olena); !errors.Is(err, ErrUnknownService) {
@@ -254,13 +254,13 @@ func TestPriorityAndEstimates(t *testing.T) {
 	if ls[2].Waiting != 4 || ls[2].WindowsOpen != 1 || ls[2].WaitMin != 24 {
 		t.Fatalf("lengths %+v", ls[2])
 	}
-	if next := res(q.NextAs(1, "", olena)); next.Ticket.Number != last.Number {
+	if next := res(q.NextAs(1, nil, olena)); next.Ticket.Number != last.Number {
 		t.Fatalf("priority ticket not first: %s", next.Ticket.Number)
 	}
 	// Real service times replace the norm once there are three.
 	for range 3 {
 		c.Advance(2 * time.Minute)
-		res(q.NextAs(1, "", olena))
+		res(q.NextAs(1, nil, olena))
 	}
 	c.Advance(2 * time.Minute)
 	res(q.Act(1, ActFinish, olena))
@@ -284,7 +284,7 @@ func TestConcurrentNextNeverSameTicket(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				r, err := q.NextAs(w, "", Actor{Terminal: "api"})
+				r, err := q.NextAs(w, nil, Actor{Terminal: "api"})
 				if errors.Is(err, ErrQueueEmpty) {
 					return
 				}
@@ -337,7 +337,7 @@ func TestRatingTiedToLastVisitor(t *testing.T) {
 	connect(t, q, hello("panel-1", "window"))
 	res(q.SignIn(2, olena, false))
 	tk := mustIssue(t, q, "consult")
-	res(q.NextAs(2, "", olena))
+	res(q.NextAs(2, nil, olena))
 	c.Advance(5 * time.Minute)
 	res(q.Act(2, ActFinish, olena))
 	c.Advance(10 * time.Second)
