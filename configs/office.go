@@ -424,6 +424,9 @@ func (o *Office) checkSecurity(d *decoder) {
 	if o.TLS.CertFile == "" {
 		d.errorf("tls.cert_file", "required when listen (%s) is reachable from the network: terminals connect with wss:// only", o.Listen)
 	}
+	if len(o.Names) == 0 {
+		d.errorf("names", "required when listen (%s) is reachable from the network: the host names and addresses terminals and browsers use to reach queued, like [queue.office.example, 10.20.0.5]", o.Listen)
+	}
 	if len(o.Terminals) == 0 && o.TLS.ClientCAFile == "" {
 		d.errorf("terminals", "required when listen (%s) is reachable from the network: list each terminal's token (kioskctl token), or set tls.client_ca_file", o.Listen)
 	}

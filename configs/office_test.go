@@ -51,7 +51,7 @@ func TestOfficeErrors(t *testing.T) {
 		{"bad time zone", minimalOffice + "timezone: Mars/Base\n",
 			[]string{`10:11: timezone: got "Mars/Base"`}},
 		{"network without TLS or credentials", strings.Replace(minimalOffice, "data_dir: /tmp/q", "data_dir: /tmp/q\nlisten: 0.0.0.0:8090", 1),
-			[]string{`1:1: tls.cert_file: required when listen`, `1:1: terminals: required when listen`}},
+			[]string{`1:1: tls.cert_file: required when listen`, `1:1: names: required when listen`, `1:1: terminals: required when listen`}},
 		{"bad token hash", minimalOffice + "terminals: [{device: kiosk-01, token_sha256: abc}]\n",
 			[]string{`10:46: terminals[0].token_sha256: expected 64 lowercase hex digits`}},
 		{"lease size", minimalOffice + "lease_size: 0\n",
