@@ -593,17 +593,26 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Force bool `json:"force"`
+		Force bool `json:"force"` // a supervisor taking the window over
 	}
 	if !s.optionalBody(w, r, 1024, &req) {
 		return
 	}
 	p := access.FromContext(r.Context())
-	force := req.Force && p.Role != access.RoleOperator
-	res, err := s.q.SignIn(n, actor(r), force)
+	if !p.MaySignInTo(n) {
+		writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf("account %s may not sign in to window %d", p.Name, n))
+		return
+	}
+	res, err := s.q.SignIn(n, actor(r), req.Force && p.Role != access.RoleOperator)
 	if err == nil {
 		s.log.Info("signed in to a window", "window", n, "operator", p.Name)
 	}
+	s.windowStateAnswer(w, n, res, err)
+}
+
+// windowStateAnswer answers an action on the window itself with the
+// window's state.
+func (s *Server) windowStateAnswer(w http.ResponseWriter, n int, res Result, err error) {
 	if err != nil {
 		s.windowAnswer(w, res, err)
 		return
@@ -625,13 +634,7 @@ func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.q.Pause(n, req.Reason, actor(r))
-	if err == nil {
-		v, _ := s.q.Window(n)
-		s.publish(res.Effects)
-		writeJSON(w, http.StatusOK, v)
-		return
-	}
-	s.windowAnswer(w, res, err)
+	s.windowStateAnswer(w, n, res, err)
 }
 
 func (s *Server) handleTransfer(w http.ResponseWriter, r *http.Request) {

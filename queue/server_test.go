@@ -353,3 +353,77 @@ func TestTrackingPage(t *testing.T) {
 	page("/t/2026-11-23/Я999", http.StatusNotFound)
 	page("/t/yesterday/П001", http.StatusNotFound)
 }
+
+// Every state-changing route needs a credential with its scope, and bad
+// bodies are answered with what to fix.
+func TestAPIAccessAndBadInput(t *testing.T) {
+	ts, _ := newTestServer(t)
+	plain := func(method, path, body, ctype, token string) (int, apiError) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e apiError
+		b, _ := io.ReadAll(resp.Body)
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode >= 400 && !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s %s: %d with %q: %s", method, path, resp.StatusCode, ct, b)
+		}
+		_ = json.Unmarshal(b, &e)
+		return resp.StatusCode, e
+	}
+	for _, r := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/windows/3/next", ""},
+		{"POST", "/api/v1/tickets", `{"service":"pension-age"}`},
+		{"GET", "/api/v1/tickets", ""},
+		{"GET", "/api/v1/bookings?date=2026-11-23", ""},
+		{"DELETE", "/api/v1/bookings/2026-11-23/0001-0002-0003", ""},
+		{"PUT", "/api/v1/hall-message", `{"text":{"uk":"x"}}`},
+		{"GET", "/api/v1/stats", ""},
+		{"GET", "/api/v1/terminals", ""},
+		{"GET", "/api/v1/windows", ""},
+	} {
+		if code, e := plain(r.method, r.path, r.body, "application/json", ""); code != http.StatusUnauthorized || e.Code != "unauthorized" {
+			t.Errorf("%s %s without credentials: %d %+v", r.method, r.path, code, e)
+		}
+	}
+	// Public: no credential needed, no personal data.
+	for _, path := range []string{"/api/v1/services", "/api/v1/queues", "/api/v1/public/status", "/api/v1/office", "/healthz"} {
+		if code, _ := plain("GET", path, "", "", ""); code != http.StatusOK {
+			t.Errorf("GET %s: %d", path, code)
+		}
+	}
+	for _, c := range []struct {
+		body, ctype string
+		status      int
+		code        string
+	}{
+		{`{"service":"pension-age"}garbage`, "application/json", 400, "bad_json"},
+		{`{"service":"pension-age","extra":1}`, "application/json", 400, "bad_field"},
+		{`{"service":7}`, "application/json", 400, "bad_field"},
+		{`{"service":"pension-age"}`, "text/plain", 415, "bad_content_type"},
+		{`{"service":"` + strings.Repeat("x", 5000) + `"}`, "application/json", 413, "body_too_large"},
+		{`{}`, "application/json", 400, "bad_field"},
+	} {
+		if code, e := plain("POST", "/api/v1/tickets", c.body, c.ctype, apiToken); code != c.status || e.Code != c.code || e.Error == "" {
+			t.Errorf("issue with %.40q (%s): %d %+v, want %d %s", c.body, c.ctype, code, e, c.status, c.code)
+		}
+	}
+	if code, e := plain("POST", "/api/v1/windows/3/pause", `{"reason":"lunch"}`, "application/json", apiToken); code != 400 || e.Code != "bad_reason" {
+		t.Errorf("pause for a reason the office lacks: %d %+v", code, e)
+	}
+	if code, e := plain("GET", "/api/v1/no/such/route", "", "", ""); code != 404 || e.Code != "not_found" {
+		t.Errorf("unknown route: %d %+v", code, e)
+	}
+	if code, e := plain("PATCH", "/api/v1/tickets", "", "", apiToken); code != 405 || e.Code != "method_not_allowed" {
+		t.Errorf("wrong method: %d %+v", code, e)
+	}
+}
