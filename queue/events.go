@@ -311,4 +311,3 @@ func (q *Queue) keypad(tx *bolt.Tx, w *work, d *Device, offset time.Duration, k 
 	}
 	return err
 }
-

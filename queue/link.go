@@ -29,9 +29,9 @@ const (
 	// sendQueue bounds what waits to be written to one terminal: a welcome
 	// and up to pushResendMax missed pushes at connect, a few messages
 	// otherwise. Its slots cost memory per connected terminal.
-	sendQueue    = pushResendMax + 100
-	eventQueue   = 4096
-	eventBatch   = 1000
+	sendQueue  = pushResendMax + 100
+	eventQueue = 4096
+	eventBatch = 1000
 )
 
 var upgrader = websocket.Upgrader{

@@ -254,7 +254,9 @@ func (q *Queue) loadTx(tx *bolt.Tx, day string) error {
 	}); err != nil {
 		return err
 	}
-	sort.Slice(done, func(i, j int) bool { return done[i].FinishedAt != nil && done[j].FinishedAt != nil && done[i].FinishedAt.Before(*done[j].FinishedAt) })
+	sort.Slice(done, func(i, j int) bool {
+		return done[i].FinishedAt != nil && done[j].FinishedAt != nil && done[i].FinishedAt.Before(*done[j].FinishedAt)
+	})
 	for _, t := range done {
 		if start := serviceStart(t); start != nil && t.FinishedAt != nil {
 			q.served(t, *start, *t.FinishedAt)
