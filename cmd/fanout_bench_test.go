@@ -32,18 +32,24 @@ import (
 
 // BenchmarkFanout is the issue's figure for a large office: the real
 // queued (built by TestMain) with hundreds of hall and window terminals on
-// its link, calls made through the API at 4 a second. Every terminal
-// answers each call as kioskd does: call_shown (a hall also
+// its link, calls made through the API at 4 a second. Every terminal gets
+// every call and answers as kioskd's link does: call_shown (a hall also
 // call_announced) as numbered events, acknowledged by queued after its
-// commit. It reports, per call, the time from just before the POST until
-// the last terminal had it (p50-all-ms, p99-all-ms) and every single
-// delivery (p50-delivery-ms, p99-delivery-ms); queued's CPU per call,
-// from /proc/PID/stat over the calls until every confirmation was
-// acknowledged (cpu-ms/call); and queued's resident memory per connected
-// terminal (rss-KiB/terminal). Targets: 320 terminals p99 < 50 ms and
-// < 5 ms CPU per call; 1,000 terminals p99 < 200 ms.
+// commit. Under windows-confirm=every-call each window terminal gets and
+// confirms every call, as the issue puts it; under windows=as-kioskd a
+// window terminal names its window in hello, as kioskd does, and queued
+// sends it only that window's calls, which it confirms; halls get and
+// confirm every call in both.
 //
-//	go test -run XXX -bench BenchmarkFanout -benchtime 60x ./cmd/
+// It reports, per call, the time from just before the POST until the last
+// terminal had it (p50-all-ms, p99-all-ms) and every single delivery
+// (p50-delivery-ms, p99-delivery-ms); queued's CPU per call, from
+// /proc/PID/stat over the calls until every confirmation was acknowledged
+// (cpu-ms/call); and queued's resident memory per connected terminal
+// (rss-KiB/terminal). Targets: 320 terminals p99 < 50 ms and < 5 ms CPU
+// per call; 1,000 terminals p99 < 200 ms.
+//
+//	go test -run XXX -bench '^BenchmarkFanout$' -benchtime 60x ./cmd/
 //
 // Without -race: the figures are the binary's, not the race detector's.
 func BenchmarkFanout(b *testing.B) {
@@ -51,11 +57,7 @@ func BenchmarkFanout(b *testing.B) {
 		b.Skip("BenchmarkFanout measures queued's own speed: run it without -race")
 	}
 	raiseFileLimit(b)
-	for _, c := range []struct{ windows, halls int }{{300, 20}, {950, 50}} {
-		b.Run(fmt.Sprintf("terminals=%d", c.windows+c.halls), func(b *testing.B) {
-			fanout(b, startBenchQueued(b), c.windows, c.halls)
-		})
-	}
+	fanoutCases(b, func(b *testing.B, c fanoutCase) { fanout(b, startBenchQueued(b), c) })
 }
 
 // BenchmarkFanoutInProcess is the same with queue's Server in this
@@ -63,19 +65,35 @@ func BenchmarkFanout(b *testing.B) {
 // where queued's time goes. The terminals and the load run under the
 // profiler label side=load: leave them out with
 //
-//	go test -run XXX -bench BenchmarkFanoutInProcess/terminals=320 -benchtime 60x -cpuprofile cpu.out ./cmd/
+//	go test -run XXX -bench 'BenchmarkFanoutInProcess/terminals=320/' -benchtime 60x -cpuprofile cpu.out ./cmd/
 //	go tool pprof -tagignore side=load cmd.test cpu.out
 //
 // queued's CPU and memory are not reported: this process holds the
 // terminals too.
 func BenchmarkFanoutInProcess(b *testing.B) {
 	raiseFileLimit(b)
-	for _, c := range []struct{ windows, halls int }{{300, 20}, {950, 50}} {
-		b.Run(fmt.Sprintf("terminals=%d", c.windows+c.halls), func(b *testing.B) {
-			q := startInProcessQueued(b) // unlabelled: its goroutines are queued's
-			pprof.Do(context.Background(), pprof.Labels("side", "load"), func(context.Context) {
-				fanout(b, q, c.windows, c.halls)
-			})
+	fanoutCases(b, func(b *testing.B, c fanoutCase) {
+		q := startInProcessQueued(b) // unlabelled: its goroutines are queued's
+		pprof.Do(context.Background(), pprof.Labels("side", "load"), func(context.Context) { fanout(b, q, c) })
+	})
+}
+
+// fanoutCase is an office's terminals and how its windows confirm calls.
+type fanoutCase struct {
+	windows, halls int
+	ownWindowOnly  bool
+}
+
+func fanoutCases(b *testing.B, run func(*testing.B, fanoutCase)) {
+	for _, size := range []struct{ windows, halls int }{{300, 20}, {950, 50}} {
+		b.Run(fmt.Sprintf("terminals=%d", size.windows+size.halls), func(b *testing.B) {
+			for _, own := range []bool{false, true} {
+				name := "windows-confirm=every-call"
+				if own {
+					name = "windows=as-kioskd"
+				}
+				b.Run(name, func(b *testing.B) { run(b, fanoutCase{size.windows, size.halls, own}) })
+			}
 		})
 	}
 }
@@ -83,7 +101,7 @@ func BenchmarkFanoutInProcess(b *testing.B) {
 // callEvery is the pace of the calls: 4 a second, a busy office's peak.
 const callEvery = 250 * time.Millisecond
 
-func fanout(b *testing.B, q *benchQueued, windows, halls int) {
+func fanout(b *testing.B, q *benchQueued, c fanoutCase) {
 	// Twice as many tickets as calls, every other one a pension, so
 	// windows 9 and 10 (pensions only) always find someone.
 	services := []string{"subsidy-housing", "benefit-utilities", "assist-birth", "certificate-income", "veteran-status"}
@@ -96,7 +114,7 @@ func fanout(b *testing.B, q *benchQueued, windows, halls int) {
 	}
 
 	rssBefore := q.rssKiB(b)
-	terms := connectTerminals(b, q.addr, windows, halls, b.N)
+	terms := connectTerminals(b, q.addr, c, b.N)
 	time.Sleep(time.Second) // let queued's connection goroutines settle before reading its memory
 	rssAfter := q.rssKiB(b)
 
@@ -105,6 +123,10 @@ func fanout(b *testing.B, q *benchQueued, windows, halls int) {
 	tick := time.NewTicker(callEvery)
 	defer tick.Stop()
 	cpuBefore := q.cpu(b)
+	var commitsBefore int64
+	if q.commits != nil {
+		commitsBefore = q.commits()
+	}
 	b.ResetTimer()
 	for i := range b.N {
 		<-tick.C
@@ -132,11 +154,14 @@ func fanout(b *testing.B, q *benchQueued, windows, halls int) {
 			b.Fatalf("%s: link lost: %v", t.device, t.err)
 		case <-timeout:
 			b.Fatalf("%s: %d of %d calls, %d of %d events acknowledged after 60 s",
-				t.device, t.received.Load(), b.N, t.acked.Load(), t.sent.Load())
+				t.device, t.received.Load(), t.want, t.acked.Load(), t.sent.Load())
 		}
 	}
 	b.StopTimer()
 	cpu := q.cpu(b) - cpuBefore
+	if q.commits != nil {
+		b.ReportMetric(float64(q.commits()-commitsBefore)/float64(b.N), "commits/call")
+	}
 
 	for _, t := range terms {
 		t.close()
@@ -158,8 +183,8 @@ func fanout(b *testing.B, q *benchQueued, windows, halls int) {
 			each = append(each, lat)
 			last[i] = max(last[i], lat)
 		}
-		if len(seen) != b.N {
-			b.Fatalf("%s got %d of %d calls", t.device, len(seen), b.N)
+		if len(seen) != t.want {
+			b.Fatalf("%s got %d of %d calls", t.device, len(seen), t.want)
 		}
 	}
 	all = last
@@ -206,9 +231,10 @@ func raiseFileLimit(b *testing.B) {
 // waitLog; a thousand terminals' connection lines would then fill the pipe
 // and stall queued, so this one reads its log to the end.
 type benchQueued struct {
-	cmd   *exec.Cmd // nil: in this process
-	addr  string
-	token string
+	cmd     *exec.Cmd // nil: in this process
+	addr    string
+	token   string
+	commits func() int64 // in this process: the queue's commits so far
 
 	mu   sync.Mutex
 	tail []string // the last lines of its log, shown if the benchmark fails
@@ -314,7 +340,7 @@ func startInProcessQueued(b *testing.B) *benchQueued {
 	if err != nil {
 		b.Fatal(err)
 	}
-	q := &benchQueued{}
+	q := &benchQueued{commits: qu.Commits}
 	if q.token, err = store.AddToken("bench", []string{access.ScopeWindows, access.ScopeTickets}); err != nil {
 		b.Fatal(err)
 	}
@@ -407,14 +433,16 @@ func (q *benchQueued) rssKiB(b *testing.B) int64 {
 }
 
 // benchTerminal is a hall or window terminal reduced to its link: it says
-// hello, and for every call it is pushed sends call_shown (a hall then
+// hello, and for a call it is pushed sends call_shown (a hall then
 // call_announced) as the next numbered event, as kioskd's link does, and
 // reads the acknowledgements. Its one goroutine reads and writes.
 type benchTerminal struct {
-	device string
-	hall   bool
-	conn   *websocket.Conn
-	want   int // calls to receive
+	device        string
+	hall          bool
+	window        int  // a window terminal's window
+	ownWindowOnly bool // confirm only the calls to window, as kioskd
+	conn          *websocket.Conn
+	want          int // calls to receive
 
 	got      []delivery // written by the terminal's goroutine until done
 	received atomic.Int64
@@ -434,14 +462,18 @@ type delivery struct {
 
 // connectTerminals connects windows + halls terminals, a few dozen at a
 // time, and returns once each has its welcome.
-func connectTerminals(b *testing.B, addr string, windows, halls, want int) []*benchTerminal {
+func connectTerminals(b *testing.B, addr string, c fanoutCase, want int) []*benchTerminal {
 	b.Helper()
-	terms := make([]*benchTerminal, 0, windows+halls)
-	for i := range windows + halls {
-		t := &benchTerminal{device: fmt.Sprintf("bench-window-%04d", i), want: want,
-			complete: make(chan struct{}), done: make(chan struct{})}
-		if i >= windows {
-			t.device, t.hall = fmt.Sprintf("bench-hall-%03d", i-windows), true
+	terms := make([]*benchTerminal, 0, c.windows+c.halls)
+	for i := range c.windows + c.halls {
+		// The demo office's windows are 1 to 10.
+		t := &benchTerminal{device: fmt.Sprintf("bench-window-%04d", i), window: 1 + i%10, ownWindowOnly: c.ownWindowOnly,
+			want: want, complete: make(chan struct{}), done: make(chan struct{})}
+		if i >= c.windows {
+			t.device, t.hall, t.window = fmt.Sprintf("bench-hall-%03d", i-c.windows), true, 0
+		} else if c.ownWindowOnly {
+			// Calls go to windows 1 to 10 in turn: call k to window 1+k%10.
+			t.want = (want - (t.window - 1) + 9) / 10
 		}
 		terms = append(terms, t)
 	}
@@ -490,7 +522,11 @@ func (t *benchTerminal) connect(dialer *websocket.Dialer, url, epoch string) err
 	if t.hall {
 		roles = []string{"hall"}
 	}
-	if err := t.write(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{Device: t.device, Roles: roles,
+	window := 0
+	if t.ownWindowOnly && !t.hall {
+		window = t.window
+	}
+	if err := t.write(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{Device: t.device, Roles: roles, Window: window,
 		Version: "bench", Time: time.Now(), Epoch: epoch + "-" + t.device}}); err != nil {
 		conn.Close()
 		return err
@@ -543,7 +579,10 @@ func (t *benchTerminal) run() {
 			t.err = err
 		}
 	}
-	isComplete := false
+	isComplete := t.want == 0 // a window no call goes to
+	if isComplete {
+		close(t.complete)
+	}
 	for {
 		m, err := t.read()
 		if err != nil {
@@ -554,9 +593,11 @@ func (t *benchTerminal) run() {
 		case proto.TypeCall, proto.TypeRecall:
 			t.got = append(t.got, delivery{ticket: m.Call.Ticket, call: m.Call.ID, at: time.Now()})
 			t.received.Add(1)
-			if err := t.report(proto.TypeCallShown, m.Call.ID); err != nil {
-				fail(err)
-				return
+			if t.hall || !t.ownWindowOnly || m.Call.Window == t.window {
+				if err := t.report(proto.TypeCallShown, m.Call.ID); err != nil {
+					fail(err)
+					return
+				}
 			}
 			if t.hall {
 				if err := t.report(proto.TypeCallAnnounced, m.Call.ID); err != nil {

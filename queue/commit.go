@@ -2,6 +2,7 @@ package queue
 
 import (
 	"errors"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -22,6 +23,13 @@ import (
 const (
 	maxBatch     = 2000 // changes in one transaction
 	maxBulkShare = 1000 // of which terminal confirmations at most
+	// bulkLinger is how long a batch that starts with a terminal's
+	// confirmations waits for more: a call is confirmed by dozens of halls
+	// and windows within a few milliseconds, and one commit for all of
+	// them costs a tenth of one each. Nobody waits on a confirmation's ack
+	// but its terminal's outbox; an urgent change ends the wait at once.
+	// It is a batching delay on the real clock, not logic.
+	bulkLinger = 5 * time.Millisecond
 )
 
 type change struct {
@@ -92,7 +100,7 @@ func (q *Queue) commitLoop() {
 		case c := <-q.urgent:
 			batch = append(batch, c)
 		case c := <-q.bulk:
-			batch = append(batch, c)
+			batch = q.linger(append(batch, c))
 		case <-q.stop:
 			// Writers hold the read lock while queueing, so after Close
 			// took the write lock nothing more arrives; finish what came.
@@ -110,6 +118,26 @@ func (q *Queue) commitLoop() {
 		batch = q.drain(batch)
 		q.commit(batch)
 	}
+}
+
+// linger gathers terminal confirmations for up to bulkLinger, until an
+// urgent change or the stop arrives or the batch is full.
+func (q *Queue) linger(batch []*change) []*change {
+	t := time.NewTimer(bulkLinger)
+	defer t.Stop()
+	for len(batch) < maxBulkShare {
+		select {
+		case c := <-q.bulk:
+			batch = append(batch, c)
+		case c := <-q.urgent:
+			return append(batch, c)
+		case <-t.C:
+			return batch
+		case <-q.stop:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drain adds to batch what is already waiting, urgent changes first.

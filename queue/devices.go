@@ -39,6 +39,16 @@ func saveDevice(tx *bolt.Tx, w *work, q *Queue, d *Device) error {
 	if err := putJSON(tx.Bucket(bucketDevices), []byte(d.ID), d); err != nil {
 		return err
 	}
+	return saveDeviceSeq(tx, w, q, d)
+}
+
+// saveDeviceSeq stores only how far a terminal's events are committed:
+// the 8 bytes every batch of confirmations changes, instead of the whole
+// record with its devices' status.
+func saveDeviceSeq(tx *bolt.Tx, w *work, q *Queue, d *Device) error {
+	if err := tx.Bucket(bucketDeviceSeq).Put([]byte(d.ID), u64(d.LastSeq)); err != nil {
+		return err
+	}
 	cp := *d
 	w.then(func() { q.devices[cp.ID] = &cp })
 	return nil

@@ -64,7 +64,7 @@ func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto
 			return fmt.Errorf("queue: events from %s before its hello", device)
 		}
 		d := *old
-		tickets := false
+		tickets, status := false, false
 		for _, m := range events {
 			if m.Seq <= d.LastSeq {
 				continue // already committed: resent after a break
@@ -84,6 +84,7 @@ func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto
 				return fmt.Errorf("event %d (%s): %w", m.Seq, m.Type, err)
 			}
 			tickets = tickets || m.Type == proto.TypeTicketIssued
+			status = status || m.Type == proto.TypeDeviceStatus
 			d.LastSeq = m.Seq
 		}
 		d.LastSeen = q.now()
@@ -93,7 +94,10 @@ func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto
 			}
 		}
 		acked = d.LastSeq
-		return saveDevice(tx, w, q, &d)
+		if status {
+			return saveDevice(tx, w, q, &d)
+		}
+		return saveDeviceSeq(tx, w, q, &d) // LastSeen stays in memory until the record is next written
 	})
 	if err != nil {
 		return 0, Effects{}, fmt.Errorf("queue: events from %s: %w", device, err)

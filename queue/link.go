@@ -30,7 +30,9 @@ const (
 	// and up to pushResendMax missed pushes at connect, a few messages
 	// otherwise. Its slots cost memory per connected terminal.
 	sendQueue  = pushResendMax + 100
-	eventQueue = 4096
+	// eventQueue is how many of a terminal's events may wait to be
+	// committed; the reader waits beyond it (one batch takes them all).
+	eventQueue = 256
 	eventBatch = 1000
 )
 
@@ -48,6 +50,7 @@ type terminal struct {
 	conn   *websocket.Conn
 	device string
 	roles  []string
+	window int // the window it shows, if it said; 0: all
 	send   chan []byte
 	quit   chan struct{}
 	done   chan struct{} // closed when the writer has finished
@@ -84,11 +87,14 @@ func (t *terminal) has(role string) bool {
 }
 
 // wants says which terminals a message is for: calls go to what shows or
-// speaks them, queue lengths to kiosks and halls, updates to everyone.
-func (t *terminal) wants(typ string) bool {
+// speaks them (a window's display only its own window's, when it said
+// which in hello: with 300 windows, that is the difference between 21
+// writes a call and 320), queue lengths to kiosks and halls, updates to
+// everyone. window is the call's window, 0 for other messages.
+func (t *terminal) wants(typ string, window int) bool {
 	switch typ {
 	case proto.TypeCall, proto.TypeRecall, proto.TypeCancel:
-		return t.has("hall") || t.has("window")
+		return t.has("hall") || t.has("window") && (t.window == 0 || window == 0 || window == t.window)
 	case proto.TypeHallMessage:
 		return t.has("hall")
 	case proto.TypeQueues:
@@ -127,8 +133,9 @@ func (t *terminal) writeLoop() {
 // missed when it reconnects, which is better than holding up everyone else.
 func (s *Server) publish(eff Effects) {
 	type out struct {
-		typ string
-		b   []byte
+		typ    string
+		window int
+		b      []byte
 	}
 	var msgs []out
 	for _, m := range eff.Pushes {
@@ -140,7 +147,7 @@ func (s *Server) publish(eff Effects) {
 		if m.Call != nil {
 			s.log.Info(m.Type, "ticket", m.Call.Ticket, "window", m.Call.Window, "id", m.Call.ID, "push", m.Push)
 		}
-		msgs = append(msgs, out{m.Type, b})
+		msgs = append(msgs, out{m.Type, pushWindow(m), b})
 	}
 	leases := map[string][]byte{}
 	for _, d := range eff.Leases {
@@ -161,7 +168,7 @@ func (s *Server) publish(eff Effects) {
 	for t := range s.terms {
 		ok := true
 		for _, m := range msgs {
-			if t.wants(m.typ) {
+			if t.wants(m.typ, m.window) {
 				ok = ok && t.enqueue(m.b)
 			}
 		}
@@ -258,7 +265,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		s.violation(t, r, "hello names a device other than its credentials")
 		return
 	}
-	t.device, t.roles = hello.Hello.Device, hello.Hello.Roles
+	t.device, t.roles, t.window = hello.Hello.Device, hello.Hello.Roles, hello.Hello.Window
 	welcome, missed, dev, err := s.q.Connect(hello.Hello)
 	if err != nil {
 		s.log.Error("hello", "device", t.device, "err", err)
@@ -278,7 +285,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := enqueueMsg(t, &proto.Message{Type: proto.TypeWelcome, Welcome: welcome})
 	for _, m := range missed {
-		if t.wants(m.Type) {
+		if t.wants(m.Type, pushWindow(m)) {
 			ok = ok && enqueueMsg(t, m)
 		}
 	}
@@ -319,6 +326,17 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		}
 		s.handleRequest(t, m)
 	}
+}
+
+// pushWindow is the window a push is about, 0 if none.
+func pushWindow(m *proto.Message) int {
+	switch {
+	case m.Call != nil:
+		return m.Call.Window
+	case m.Cancel != nil:
+		return m.Cancel.Window
+	}
+	return 0
 }
 
 func enqueueMsg(t *terminal, m *proto.Message) bool {

@@ -134,6 +134,9 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketWindows  = []byte("windows")
 	bucketRejected = []byte("rejected")
+	// bucketDeviceSeq holds each terminal's last committed event, kept
+	// apart from its record (bucketDevices) so confirming is cheap.
+	bucketDeviceSeq = []byte("device-seq")
 
 	keyHallMessage = []byte("hall_message")
 	keyNextSlot    = []byte("next_slot")
@@ -169,7 +172,7 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 	q.mu.Lock()
 	q.day = q.dayOf(q.now())
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDays, bucketDevices, bucketPushes, bucketMeta, bucketWindows, bucketLog, bucketLogIndex, bucketRejected} {
+		for _, b := range [][]byte{bucketDays, bucketDevices, bucketPushes, bucketMeta, bucketWindows, bucketLog, bucketLogIndex, bucketRejected, bucketDeviceSeq} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -184,6 +187,9 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 			d := new(Device)
 			if err := json.Unmarshal(v, d); err != nil {
 				return err
+			}
+			if seq := tx.Bucket(bucketDeviceSeq).Get(k); len(seq) == 8 {
+				d.LastSeq = binary.BigEndian.Uint64(seq)
 			}
 			q.devices[string(k)] = d
 			return nil

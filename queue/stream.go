@@ -228,7 +228,7 @@ func (s *Server) toTerminals(typ string, b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for t := range s.terms {
-		if t.wants(typ) && !t.enqueue(b) {
+		if t.wants(typ, 0) && !t.enqueue(b) {
 			s.log.Warn("terminal too slow, disconnecting", "device", t.device)
 			t.close(1013, "too slow to keep up")
 		}

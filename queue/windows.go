@@ -314,7 +314,7 @@ func (q *Queue) withdrawCall(tx *bolt.Tx, wk *work, w *window, t *ticket) error 
 		return nil // long gone from the displays
 	}
 	return q.push(tx, wk, &proto.Message{Type: proto.TypeCancel, ID: "cancel/" + callID,
-		Cancel: &proto.Cancel{Call: callID, Ticket: t.Number}})
+		Cancel: &proto.Cancel{Call: callID, Ticket: t.Number, Window: w.cfg.Number}})
 }
 
 // Recall calls the window's current ticket again.

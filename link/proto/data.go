@@ -138,6 +138,7 @@ type Call struct {
 type Cancel struct {
 	Call   string `json:"call"`
 	Ticket string `json:"ticket"`
+	Window int    `json:"window,omitempty"` // where it was called
 }
 
 // QueueLen is how many visitors of a group wait, and the estimated wait of

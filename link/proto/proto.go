@@ -8,7 +8,6 @@
 package proto
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,6 +111,9 @@ func (m *Message) IsPush() bool {
 type Hello struct {
 	Device  string   `json:"device"`
 	Roles   []string `json:"roles"`
+	// Window is the window a terminal with the window role shows: the
+	// server then sends it only that window's calls. 0: every call.
+	Window int `json:"window,omitempty"`
 	Version string   `json:"version"`
 	// Time is the terminal's clock when it sent hello; the server measures
 	// the terminal's clock offset from it.
@@ -200,13 +202,10 @@ func Decode(b []byte) (*Message, error) {
 	}
 	// Unknown fields are ignored, not refused: a newer peer may add fields
 	// within the same protocol version. A new meaning needs a new version.
-	dec := json.NewDecoder(bytes.NewReader(b))
+	// json.Unmarshal refuses trailing data after the message itself.
 	var m Message
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data after the message", ErrMalformed)
 	}
 	if err := m.validate(); err != nil {
 		if errors.Is(err, ErrUnknownType) {
