@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/cherga/kiosk/printer"
 )
 
 // Terminal is the configuration of one kioskd. reference.yaml documents
@@ -337,7 +335,7 @@ func DefaultTerminal() Terminal {
 		Buffer: Buffer{AlarmEvents: 5000, AlarmAge: 30 * time.Minute, MaxEvents: 200_000},
 		Kiosk: KioskRole{
 			Printer:       Printer{Driver: PrinterSim, Profile: "generic", PaperMM: 80, Baud: 19200},
-			Ticket:        Ticket{Blocks: append([]string(nil), printer.DefaultTemplate.Blocks...)},
+			Ticket:        Ticket{Blocks: DefaultTicketBlocks()},
 			Scanner:       Scanner{Driver: ScannerNone, Source: "http", Baud: 9600},
 			Screen:        Screen{Idle: 60 * time.Second, IdleWarning: 30 * time.Second, Ticket: 15 * time.Second},
 			VoiceGuidance: true,
@@ -354,22 +352,41 @@ func DefaultTerminal() Terminal {
 	}
 }
 
-// LoadTerminal reads and checks a kioskd configuration file. The error, if
-// any, is an Errors listing every problem with its file:line.
-func LoadTerminal(path string) (*Terminal, error) {
+// DefaultTicketBlocks is the printer's default ticket layout
+// (printer.DefaultTemplate; a test in terminal keeps the two in step).
+func DefaultTicketBlocks() []string {
+	return []string{"centre", "rule", "caption", "number", "service", "window", "rule",
+		"wait", "when", "offline", "qr", "footer"}
+}
+
+// A TerminalCheck is a rule that belongs to a package configs must not
+// import, because queued links configs and must not link the terminal's
+// drivers: the printer's profiles, paper widths and ticket blocks are
+// checked by terminal.CheckConfig. It reports each problem by the key's
+// dotted path (kiosk.printer.profile), and the error names that key's
+// file, line and column like every other.
+type TerminalCheck func(c *Terminal, report func(key, format string, args ...any))
+
+// LoadTerminal reads and checks a kioskd configuration file, with configs'
+// own rules and then checks. The error, if any, is an Errors listing every
+// problem with its file:line.
+func LoadTerminal(path string, checks ...TerminalCheck) (*Terminal, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return ParseTerminal(path, data)
+	return ParseTerminal(path, data, checks...)
 }
 
 // ParseTerminal is LoadTerminal for bytes already read; name is used in
 // error messages.
-func ParseTerminal(name string, data []byte) (*Terminal, error) {
+func ParseTerminal(name string, data []byte, checks ...TerminalCheck) (*Terminal, error) {
 	c := DefaultTerminal()
 	d := parseYAML(name, data, &c)
 	c.check(d)
+	for _, check := range checks {
+		check(&c, d.errorf)
+	}
 	if err := d.err(); err != nil {
 		return nil, err
 	}
@@ -436,12 +453,6 @@ func (c *Terminal) checkKiosk(d *decoder) {
 			d.errorf("kiosk.printer.port", "got %q, expected a device path like /dev/usb/lp0 or /dev/ttyUSB0, or host:9100 for a network printer", k.Printer.Port)
 		}
 	}
-	if prof, err := printer.LookupProfile(k.Printer.Profile); err != nil {
-		d.errorf("kiosk.printer.profile", "got %q, expected one of: %s", k.Printer.Profile, strings.Join(printer.ProfileIDs(), ", "))
-	} else if _, err := prof.Width(k.Printer.PaperMM); err != nil {
-		d.errorf("kiosk.printer.paper_mm", "got %d, expected %s (the widths profile %s takes)",
-			k.Printer.PaperMM, strings.Join(prof.PaperWidths(), " or "), prof.ID)
-	}
 	switch k.Printer.Baud {
 	case 9600, 19200, 38400, 57600, 115200:
 	default:
@@ -452,11 +463,6 @@ func (c *Terminal) checkKiosk(d *decoder) {
 	}
 	if k.Printer.RollM < 0 || k.Printer.RollM > 500 {
 		d.errorf("kiosk.printer.roll_m", "got %g, expected the roll length in metres (0 to 500)", k.Printer.RollM)
-	}
-	for i, b := range k.Ticket.Blocks {
-		if (printer.Template{Blocks: []string{b}}).Check() != nil {
-			d.errorf(fmt.Sprintf("kiosk.ticket.blocks[%d]", i), "got %q, expected one of: %s", b, strings.Join(printer.BlockNames, ", "))
-		}
 	}
 	if k.Ticket.Logo < 0 || k.Ticket.Logo > 255 {
 		d.errorf("kiosk.ticket.logo", "got %d, expected the key of a logo stored in the printer, 1 to 255, or 0 for none", k.Ticket.Logo)

@@ -69,12 +69,8 @@ func TestTerminalErrors(t *testing.T) {
 			[]string{`3:15: roles[1]: role hall is listed twice`}},
 		{"duplicate key", minimal + "device_id: again\n",
 			[]string{`6:1: device_id: key is set twice`}},
-		{"bad paper", minimal + "kiosk:\n  printer: {paper_mm: 57}\n",
-			[]string{`7:23: kiosk.printer.paper_mm: got 57, expected 58 or 80 (the widths profile generic takes)`}},
-		{"unknown profile", minimal + "kiosk:\n  printer: {profile: epson-tm-t1000}\n",
-			[]string{`7:22: kiosk.printer.profile: got "epson-tm-t1000", expected one of: citizen-ct-s, custom-tg2480`}},
-		{"unknown ticket block", minimal + "kiosk:\n  ticket: {blocks: [number, barcode]}\n",
-			[]string{`7:29: kiosk.ticket.blocks[1]: got "barcode", expected one of: logo, centre`}},
+		// The printer's rules (profile, paper width, ticket blocks) are
+		// terminal.CheckConfig's: terminal/config_test.go.
 		{"button half set", minimal + "kiosk:\n  button: {pin: GPIO17}\n",
 			[]string{`7:11: kiosk.button: set both pin and service, or neither`}},
 		{"board without name", minimal + "hall:\n  boards:\n    - driver: sim\n",

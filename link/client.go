@@ -65,9 +65,12 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 
 // Config says where, who, and with which credentials.
 type Config struct {
-	URL              string
-	Device           string
-	Roles            []string
+	URL    string
+	Device string
+	Roles  []string
+	// Window is the window a terminal with the window role shows; the
+	// server then sends it only that window's calls.
+	Window           int
 	Version          string
 	HandshakeTimeout time.Duration
 	// Token is sent as "Authorization: Bearer <token>", never in the URL.
@@ -373,7 +376,7 @@ func (c *Client) session(ctx context.Context) error {
 
 	sent := c.Acked()
 	hello, err := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{
-		Device: c.cfg.Device, Roles: c.cfg.Roles, Version: c.cfg.Version, Time: c.clock.Now(),
+		Device: c.cfg.Device, Roles: c.cfg.Roles, Window: c.cfg.Window, Version: c.cfg.Version, Time: c.clock.Now(),
 		Epoch: c.store.Epoch(), LastAck: sent, LastPush: c.store.LastPush(),
 	}})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
 	"github.com/cherga/kiosk/printer/simprinter"
+	"github.com/cherga/kiosk/terminal"
 )
 
 // ticketRender writes the exact bytes a kiosk would send its printer for
@@ -35,7 +36,7 @@ func ticketRender(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] [-office FILE] -out DIR")
 		return errUsage
 	}
-	cfg, err := configs.LoadTerminal(*configPath)
+	cfg, err := terminal.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}

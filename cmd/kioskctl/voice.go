@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/display/announce"
 	"github.com/cherga/kiosk/link/proto"
+	"github.com/cherga/kiosk/terminal"
 )
 
 // voiceBuild makes a phrase pack with espeak-ng.
@@ -70,7 +70,7 @@ func announceCall(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "usage: kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav")
 		return errUsage
 	}
-	cfg, err := configs.LoadTerminal(*configPath)
+	cfg, err := terminal.LoadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -84,14 +84,14 @@ func announceCall(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		now = time.Date(y, m, day, 0, 0, 0, 0, time.Local).Add(d)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	voice := announce.OpenVoice(announce.SetupFrom(cfg, log))
+	voice := announce.OpenVoice(terminal.VoiceSetup(cfg, log))
 	if cfg.Hall.Voice.Build {
 		// As kioskd does at its start.
 		if err := voice.Build(ctx); err != nil {
 			log.Warn("phrase packs not built", "err", err)
 		}
 	}
-	acfg, err := announce.ConfigFrom(cfg.Hall.Voice)
+	acfg, err := terminal.AnnouncerConfig(cfg.Hall.Voice)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,8 @@
 // Command kioskd is the daemon on every terminal of the office. By its
 // configuration it is a ticket kiosk (touch page, printer, scanner), a hall
 // display (TV pages, LED boards, voice), a window display, or several of
-// these at once.
+// these at once: one terminal.Terminal, built from the configuration and
+// run until SIGINT or SIGTERM.
 //
 //	kioskd -config /etc/kioskd/kioskd.yaml
 //	kioskd -check -config /etc/kioskd/kioskd.yaml
@@ -17,7 +18,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // local time on pages and tickets without the host's zoneinfo
 
-	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/terminal"
 )
 
 var version = "dev"
@@ -33,7 +34,7 @@ func main() {
 		return
 	}
 
-	cfg, err := configs.LoadTerminal(*configPath)
+	cfg, err := terminal.LoadConfig(*configPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -50,12 +51,12 @@ func main() {
 	log := cfg.Log.NewLogger(os.Stderr, *logJSON)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sys, err := newSystem(cfg, log, version)
+	term, err := terminal.New(cfg, terminal.Env{Log: log, Version: version, Stdin: os.Stdin})
 	if err != nil {
 		log.Error("kioskd cannot start", "err", err)
 		os.Exit(1)
 	}
-	if err := sys.run(ctx); err != nil {
+	if err := term.Run(ctx); err != nil {
 		log.Error("kioskd stopped", "err", err)
 		os.Exit(1)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -61,38 +60,6 @@ func (p Period) Contains(t time.Time) bool {
 type VolumeSlot struct {
 	Period
 	Volume float64
-}
-
-// ConfigFrom reads the hall's voice settings (checked when the
-// configuration was loaded; an error here names the key anyway).
-func ConfigFrom(v configs.Voice) (Config, error) {
-	cfg := Config{MaxAge: v.MaxAge, Repeat: v.Repeat}
-	period := func(key, from, to string) (Period, error) {
-		f, err := ParseClock(from)
-		if err != nil {
-			return Period{}, fmt.Errorf("%s.from: %w", key, err)
-		}
-		t, err := ParseClock(to)
-		if err != nil {
-			return Period{}, fmt.Errorf("%s.to: %w", key, err)
-		}
-		return Period{From: f, To: t}, nil
-	}
-	for i, s := range v.Volume {
-		p, err := period(fmt.Sprintf("hall.voice.volume[%d]", i), s.From, s.To)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.Volume = append(cfg.Volume, VolumeSlot{Period: p, Volume: s.Volume})
-	}
-	if v.Quiet.From != "" {
-		p, err := period("hall.voice.quiet", v.Quiet.From, v.Quiet.To)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.Quiet = &p
-	}
-	return cfg, nil
 }
 
 // ParseClock reads "HH:MM" as a time of day.

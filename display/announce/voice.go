@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -28,17 +27,6 @@ type Setup struct {
 	// TTS says what a pack lacks with espeak-ng, when it is installed.
 	TTS bool
 	Log *slog.Logger
-}
-
-// SetupFrom reads the hall's voice settings; packs live in the configured
-// directory or data_dir/voice.
-func SetupFrom(c *configs.Terminal, log *slog.Logger) Setup {
-	v := c.Hall.Voice
-	dir := v.PackDir
-	if dir == "" {
-		dir = filepath.Join(c.DataDir, "voice")
-	}
-	return Setup{Languages: v.Languages, Dir: dir, TTS: v.TTSFallback, Log: log}
 }
 
 // Voice composes announcements from phrase packs, one language after
