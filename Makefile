@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 CMDS := kioskd queued kioskctl
 PLATFORMS := linux/amd64 linux/arm64 linux/arm
 
-.PHONY: run test test-deps build host clean
+.PHONY: run test test-load test-deps build host clean
 
 ## run: build for this machine and start queued + kioskd with configs/demo.yaml
 run: host
@@ -21,6 +21,11 @@ run: host
 test: test-deps
 	go vet ./...
 	go test -race ./...
+
+## test-load: the Chromium tests 3 times in a row with 2 CPU burners running
+## (RUNS=, BURNERS= change that; see scripts/chromium-under-load.sh)
+test-load: test-deps
+	@scripts/chromium-under-load.sh
 
 test-deps:
 	@scripts/test-deps.sh

@@ -152,7 +152,8 @@ func ioctlGrab(f *os.File, on int) error {
 }
 
 // Read returns the characters typed, or 0, nil once no key came for the
-// gap.
+// gap. The gap is a read deadline, held by the runtime against real time,
+// as a serial port's read timeout is held by the kernel.
 func (e *evdevSource) Read(p []byte) (int, error) {
 	if err := e.f.SetReadDeadline(time.Now().Add(e.gap)); err != nil {
 		return 0, err

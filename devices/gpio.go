@@ -1,7 +1,6 @@
 package devices
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -13,6 +12,8 @@ import (
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/host/v3"
+
+	"github.com/cherga/kiosk/httpapi"
 )
 
 // Pins finds GPIO pins by name. Buttons and sensors are periph's
@@ -27,12 +28,13 @@ type HostPins struct {
 	since time.Time
 }
 
-// OpenHostPins initialises periph's host drivers.
-func OpenHostPins() (*HostPins, error) {
+// OpenHostPins initialises periph's host drivers; clock, if given, is the
+// terminal's (for the status's since), else the real clock.
+func OpenHostPins(clock ...clockwork.Clock) (*HostPins, error) {
 	if _, err := host.Init(); err != nil {
 		return nil, fmt.Errorf("gpio: periph host init: %w", err)
 	}
-	return &HostPins{since: time.Now()}, nil
+	return &HostPins{since: clockOr(clock).Now()}, nil
 }
 
 func (h *HostPins) Pin(name string) (gpio.PinIO, error) {
@@ -51,13 +53,17 @@ func (h *HostPins) Status() Status {
 // SimPins are simulated pins (periph's gpiotest), made on first use. Input
 // pins idle high, as a button wired to ground with a pull-up does.
 type SimPins struct {
+	clock clockwork.Clock
 	mu    sync.Mutex
 	pins  map[string]*gpiotest.Pin
 	since time.Time
 }
 
-func NewSimPins() *SimPins {
-	return &SimPins{pins: map[string]*gpiotest.Pin{}, since: time.Now()}
+// NewSimPins makes simulated pins. Their edge waits time out on clock, if
+// one is given, else on the real clock.
+func NewSimPins(clock ...clockwork.Clock) *SimPins {
+	c := clockOr(clock)
+	return &SimPins{clock: c, pins: map[string]*gpiotest.Pin{}, since: c.Now()}
 }
 
 func (s *SimPins) Pin(name string) (gpio.PinIO, error) {
@@ -69,7 +75,7 @@ func (s *SimPins) pin(name string) *gpiotest.Pin {
 	defer s.mu.Unlock()
 	p := s.pins[name]
 	if p == nil {
-		p = &gpiotest.Pin{N: name, Num: len(s.pins), L: gpio.High, Clock: clockwork.NewRealClock(),
+		p = &gpiotest.Pin{N: name, Num: len(s.pins), L: gpio.High, Clock: s.clock,
 			EdgesChan: make(chan gpio.Level, 16)}
 		s.pins[name] = p
 	}
@@ -115,14 +121,23 @@ func (s *SimPins) Status() Status {
 // ServeHTTP presses a pin on POST /.../{pin} and lists levels on GET.
 func (s *SimPins) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("pin")
-	if r.Method == http.MethodPost && name != "" {
+	switch {
+	case r.Method == http.MethodPost && name != "":
 		if err := s.Press(name); err != nil {
-			writeErr(w, http.StatusServiceUnavailable, err.Error())
+			w.Header().Set("Retry-After", "1")
+			httpapi.WriteError(w, http.StatusServiceUnavailable, "pin_busy", err.Error())
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
-		return
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		_ = httpapi.WriteJSON(w, http.StatusOK, s.Levels()) // a map of strings always encodes
+	default:
+		allow := "GET, HEAD"
+		if name != "" {
+			allow += ", POST"
+		}
+		w.Header().Set("Allow", allow)
+		httpapi.WriteError(w, http.StatusMethodNotAllowed, httpapi.CodeMethodNotAllowed,
+			fmt.Sprintf("method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allow))
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(s.Levels())
 }

@@ -3,7 +3,6 @@ package devices
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,10 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/cherga/kiosk/httpapi"
 )
 
 // Scan is one code read by a barcode/QR scanner.
@@ -58,7 +61,7 @@ func CleanScan(raw []byte) (string, error) {
 // from a reader such as stdin (ReadLines).
 type SimScanner struct {
 	scans chan Scan
-	now   func() time.Time
+	clock clockwork.Clock
 
 	mu       sync.Mutex
 	read     int
@@ -67,8 +70,21 @@ type SimScanner struct {
 	since    time.Time
 }
 
-func NewSimScanner() *SimScanner {
-	return &SimScanner{scans: make(chan Scan, 16), now: time.Now, since: time.Now()}
+// NewSimScanner makes a simulated scanner. Its scans are stamped on
+// clock, if one is given (a terminal passes its own), else on the real
+// clock.
+func NewSimScanner(clock ...clockwork.Clock) *SimScanner {
+	c := clockOr(clock)
+	return &SimScanner{scans: make(chan Scan, 16), clock: c, since: c.Now()}
+}
+
+// clockOr is the optional clock of a constructor; none or nil: the real
+// clock.
+func clockOr(clock []clockwork.Clock) clockwork.Clock {
+	if len(clock) > 0 && clock[0] != nil {
+		return clock[0]
+	}
+	return clockwork.NewRealClock()
 }
 
 // Scans delivers the codes read.
@@ -79,7 +95,7 @@ func (s *SimScanner) Feed(raw []byte) error {
 	code, err := CleanScan(raw)
 	if err == nil {
 		select {
-		case s.scans <- Scan{Code: code, At: s.now()}:
+		case s.scans <- Scan{Code: code, At: s.clock.Now()}:
 		default:
 			err = ErrScannerBusy
 		}
@@ -95,34 +111,51 @@ func (s *SimScanner) Feed(raw []byte) error {
 	return nil
 }
 
-// ServeHTTP takes a code as the raw request body or as {"code": "..."}.
+// ServeHTTP takes a code on POST, as the raw request body or, with
+// Content-Type application/json, as {"code": "..."}. A body over
+// MaxScanBytes (the JSON's quoting allowed for) is 413, a code the scanner
+// would refuse 422, a scanner whose codes are not yet handled 503.
 func (s *SimScanner) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxScanBytes+1))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		httpapi.WriteError(w, http.StatusMethodNotAllowed, httpapi.CodeMethodNotAllowed,
+			fmt.Sprintf("method %s is not allowed for %s; allowed: POST", r.Method, r.URL.Path))
 		return
 	}
+	var code []byte
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var req struct {
 			Code string `json:"code"`
 		}
-		if err := json.Unmarshal(body, &req); err != nil {
-			writeErr(w, http.StatusBadRequest, `expected {"code":"..."}`)
+		// Each byte of a code takes at most six in JSON (\u0000).
+		if err := httpapi.Decode(w, r, 6*MaxScanBytes+64, &req); err != nil {
+			httpapi.Fail(w, err)
 			return
 		}
-		body = []byte(req.Code)
+		code = []byte(req.Code)
+	} else {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxScanBytes))
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			httpapi.WriteError(w, http.StatusRequestEntityTooLarge, httpapi.CodeBodyTooLarge,
+				fmt.Sprintf("the body is over %d bytes", MaxScanBytes))
+			return
+		}
+		if err != nil {
+			httpapi.WriteError(w, http.StatusBadRequest, "bad_body", "the body could not be read")
+			return
+		}
+		code = b
 	}
-	if err := s.Feed(body); err != nil {
-		writeErr(w, http.StatusUnprocessableEntity, err.Error())
+	if err := s.Feed(code); err != nil {
+		if errors.Is(err, ErrScannerBusy) {
+			w.Header().Set("Retry-After", "1")
+			httpapi.WriteError(w, http.StatusServiceUnavailable, "scanner_busy", err.Error())
+			return
+		}
+		httpapi.WriteError(w, http.StatusUnprocessableEntity, "bad_scan", err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
-}
-
-func writeErr(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
 // ReadLines feeds every line of r until r ends or ctx is done.

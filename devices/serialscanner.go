@@ -2,6 +2,7 @@ package devices
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,7 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.bug.st/serial"
+
+	"github.com/cherga/kiosk/devices/supervise"
 )
 
 // Framer cuts a scanner's byte stream into codes: at a CR or LF (the
@@ -88,8 +92,14 @@ type SerialScannerConfig struct {
 	// Symbologies accepted, by AIM letter (Q QR, C Code 128, d Data
 	// Matrix, E EAN); empty: all.
 	Symbologies []string
-	Log         *slog.Logger
+	// Clock stamps the scans and paces the reopening; nil: the real clock.
+	Clock clockwork.Clock
+	Log   *slog.Logger
 }
+
+// The waits before reopening a scanner: up to 0.5 s at first, never more
+// than 10 s.
+var scannerBackoff = supervise.Backoff{Min: 250 * time.Millisecond, Max: 10 * time.Second}
 
 // source is an opened scanner: Read returns 0, nil when the line was
 // quiet for the inter-key gap.
@@ -98,27 +108,28 @@ type source interface {
 	Close() error
 }
 
+// opened is a source and how to describe it.
+type opened struct {
+	source
+	what string
+}
+
 // StreamScanner reads codes from a scanner that delivers a stream of
 // characters (a serial port, a keyboard-emulating scanner read through
 // evdev), reopening the device when it fails (a USB scanner unplugged and
 // plugged back in).
 type StreamScanner struct {
-	cfg     SerialScannerConfig
-	driver  string
-	open    func() (source, string, error) // the source and how to describe it
-	scans   chan Scan
-	changes chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	cfg    SerialScannerConfig
+	driver string
+	scans  chan Scan
+	loop   *supervise.Loop[opened]
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	mu       sync.Mutex
-	state    State
-	detail   string
-	since    time.Time
 	read     int
 	rejected int
 	lastErr  string
-	port     source
 }
 
 // OpenSerialScanner starts reading; a missing port is a fault it retries.
@@ -141,94 +152,85 @@ func openStream(cfg SerialScannerConfig, driver string, open func(SerialScannerC
 	if cfg.Gap <= 0 {
 		cfg.Gap = 100 * time.Millisecond
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &StreamScanner{cfg: cfg, driver: driver, scans: make(chan Scan, 16), changes: make(chan struct{}, 1), stop: make(chan struct{}),
-		done: make(chan struct{}), state: Warning, detail: "opening " + cfg.Port, since: time.Now()}
-	s.open = func() (source, string, error) { return open(s.cfg) }
-	go s.run()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &StreamScanner{cfg: cfg, driver: driver, scans: make(chan Scan, 16), cancel: cancel, done: make(chan struct{})}
+	s.loop = supervise.New(supervise.Config[opened]{
+		Name: cfg.Name,
+		Open: func(context.Context) (opened, error) {
+			src, what, err := open(s.cfg)
+			return opened{src, what}, err
+		},
+		Use:      s.session,
+		Describe: s.describe,
+		Backoff:  scannerBackoff,
+		Clock:    cfg.Clock,
+		Log:      cfg.Log.With("port", cfg.Port),
+	})
+	go func() {
+		defer close(s.done)
+		s.loop.Run(ctx)
+	}()
 	return s
+}
+
+func (s *StreamScanner) describe(ev supervise.Event, err error, _ time.Duration) string {
+	switch ev {
+	case supervise.Opening, supervise.Opened:
+		return "opening " + s.cfg.Port
+	case supervise.OpenFailed:
+		return fmt.Sprintf("cannot open %s: %v", s.cfg.Port, err)
+	case supervise.Lost:
+		return fmt.Sprintf("%s lost: %v; reopening", s.cfg.Port, err)
+	}
+	return s.cfg.Port + " closed"
 }
 
 func (s *StreamScanner) Scans() <-chan Scan { return s.scans }
 
 func (s *StreamScanner) Status() Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.detail
-	if s.state == OK {
-		d = fmt.Sprintf("%s; %d codes read, %d rejected", d, s.read, s.rejected)
+	st := Supervised(s.cfg.Name, "scanner", s.driver, s.loop.Status())
+	if st.State == OK {
+		s.mu.Lock()
+		st.Detail = fmt.Sprintf("%s; %d codes read, %d rejected", st.Detail, s.read, s.rejected)
 		if s.lastErr != "" {
-			d += "; last rejected: " + s.lastErr
+			st.Detail += "; last rejected: " + s.lastErr
 		}
+		s.mu.Unlock()
 	}
-	return Status{Name: s.cfg.Name, Kind: "scanner", Driver: s.driver, State: s.state, Detail: d, Since: s.since}
+	return st
 }
 
 // Close stops reading and closes the port.
 func (s *StreamScanner) Close() error {
-	close(s.stop)
-	s.mu.Lock()
-	if s.port != nil {
-		s.port.Close() // ends a read in progress
-	}
-	s.mu.Unlock()
+	s.cancel()
 	<-s.done
 	return nil
 }
 
 // Changes signals after the status changed.
-func (s *StreamScanner) Changes() <-chan struct{} { return s.changes }
+func (s *StreamScanner) Changes() <-chan struct{} { return s.loop.Changes() }
 
-func (s *StreamScanner) set(st State, detail string) {
-	s.mu.Lock()
-	if st != s.state {
-		s.since = time.Now()
+// session reads codes from one opened scanner until it fails or ctx ends.
+func (s *StreamScanner) session(ctx context.Context, p opened) error {
+	// Closing the port ends a read in progress.
+	stop := context.AfterFunc(ctx, func() { p.Close() })
+	defer stop()
+	s.loop.Set(OK, p.what)
+	err := s.readCodes(ctx, p)
+	if ctx.Err() != nil {
+		return nil
 	}
-	s.state, s.detail = st, detail
-	s.mu.Unlock()
-	select {
-	case s.changes <- struct{}{}:
-	default:
-	}
-}
-
-func (s *StreamScanner) run() {
-	defer close(s.done)
-	wait := 500 * time.Millisecond
-	for {
-		p, what, err := s.open()
-		if err != nil {
-			s.set(Fault, fmt.Sprintf("cannot open %s: %v", s.cfg.Port, err))
-			select {
-			case <-s.stop:
-				return
-			case <-time.After(wait):
-			}
-			wait = min(wait*2, 10*time.Second)
-			continue
-		}
-		wait = 500 * time.Millisecond
-		s.mu.Lock()
-		s.port = p
-		s.mu.Unlock()
-		s.set(OK, what)
-		s.cfg.Log.Info("scanner connected", "port", s.cfg.Port)
-		err = s.readCodes(p)
-		p.Close()
-		select {
-		case <-s.stop:
-			return
-		default:
-		}
-		s.set(Fault, fmt.Sprintf("%s lost: %v; reopening", s.cfg.Port, err))
-		s.cfg.Log.Error("scanner lost; reopening", "port", s.cfg.Port, "err", err)
-	}
+	return err
 }
 
 // readCodes frames codes until the port fails.
-func (s *StreamScanner) readCodes(p source) error {
+func (s *StreamScanner) readCodes(ctx context.Context, p source) error {
 	var f Framer
 	buf := make([]byte, 256)
 	for {
@@ -237,10 +239,8 @@ func (s *StreamScanner) readCodes(p source) error {
 			return err
 		}
 		if n == 0 { // the gap passed with nothing: a code without terminator ends
-			select {
-			case <-s.stop:
+			if ctx.Err() != nil {
 				return nil
-			default:
 			}
 			if c, over := f.Flush(); c != nil {
 				s.deliver(c)
@@ -269,7 +269,7 @@ func (s *StreamScanner) deliver(raw []byte) {
 	}
 	if err == nil {
 		select {
-		case s.scans <- Scan{Code: code, At: time.Now()}:
+		case s.scans <- Scan{Code: code, At: s.cfg.Clock.Now()}:
 		default:
 			err = ErrScannerBusy
 		}

@@ -2,12 +2,15 @@ package devices
 
 import (
 	"bytes"
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/jonboulle/clockwork"
 )
 
 func TestFramer(t *testing.T) {
@@ -108,5 +111,77 @@ func TestSerialScanner(t *testing.T) {
 	}
 	if !strings.Contains(missing.Status().Detail, "cannot open") {
 		t.Errorf("status %+v", missing.Status())
+	}
+}
+
+// A USB scanner unplugged and plugged back in (a pseudo-terminal behind a
+// stable path, as /dev/serial/by-id is): a fault that says so, a reopen
+// when the wait on the scanner's clock is over, scans stamped on that
+// clock, and the reopen counted.
+func TestSerialScannerReopens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ttyACM0")
+	var master, slave *os.File
+	plug := func() {
+		var err error
+		if master, slave, err = pty.Open(); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(path)
+		if err := os.Symlink(slave.Name(), path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unplug := func() { master.Close(); slave.Close(); os.Remove(path) }
+	plug()
+	t.Cleanup(func() { unplug() })
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	clk := clockwork.NewFakeClockAt(at)
+	s := OpenSerialScanner(SerialScannerConfig{Name: "scanner", Port: path, Gap: 50 * time.Millisecond, Clock: clk})
+	defer s.Close()
+	waitState := func(want State, detail string) Status {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			if st := s.Status(); st.State == want && strings.Contains(st.Detail, detail) {
+				return st
+			}
+			select {
+			case <-s.Changes():
+			case <-timeout:
+				t.Fatalf("scanner %+v, want %s %q", s.Status(), want, detail)
+			}
+		}
+	}
+	waitState(OK, path+" at 9600 baud")
+	if _, err := master.Write([]byte("BK-1\r")); err != nil {
+		t.Fatal(err)
+	}
+	if sc := <-s.Scans(); sc.Code != "BK-1" || !sc.At.Equal(at) {
+		t.Fatalf("scan %+v", sc)
+	}
+
+	unplug()
+	st := waitState(Fault, path+" lost")
+	if st.LastError == "" || !st.Since.Equal(at) {
+		t.Fatalf("unplugged: %+v", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := clk.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal("the scanner does not wait to reopen")
+	}
+	plug()
+	if wait := s.loop.Status().RetryAt.Sub(clk.Now()); wait <= 0 || wait > 500*time.Millisecond {
+		t.Fatalf("first wait %s, want up to 0.5 s", wait)
+	}
+	clk.Advance(500 * time.Millisecond)
+	if st := waitState(OK, "1 codes read"); st.Reopens != 1 {
+		t.Fatalf("replugged: %+v", st)
+	}
+	if _, err := master.Write([]byte("BK-2\n")); err != nil {
+		t.Fatal(err)
+	}
+	if sc := <-s.Scans(); sc.Code != "BK-2" {
+		t.Fatalf("scan after the replug %+v", sc)
 	}
 }

@@ -4,18 +4,24 @@
 //
 // The interfaces a role needs from its devices live next to that role
 // (kiosk.Printer, display.Board, announce.Output); this package never
-// decides what a device is used for.
+// decides what a device is used for. Devices that come and go (unplugged,
+// switched off) are kept open by the one loop of devices/supervise.
 package devices
 
-import "time"
+import (
+	"time"
+
+	"github.com/cherga/kiosk/devices/supervise"
+)
 
 // State is a device's health in one word.
-type State string
+type State = supervise.State
 
 const (
-	OK      State = "ok"      // working
-	Warning State = "warning" // working, but needs a technician soon (paper near end)
-	Fault   State = "fault"   // cannot do its job now
+	Starting = supervise.Starting // not yet known to work: opening, or asking the device how it is
+	OK       = supervise.OK       // working
+	Warning  = supervise.Warning  // working, but needs a technician soon (paper near end)
+	Fault    = supervise.Fault    // cannot do its job now
 )
 
 // Status is what a device tells /healthz, the log and the server.
@@ -26,4 +32,14 @@ type Status struct {
 	State  State     `json:"state"`
 	Detail string    `json:"detail,omitempty"`
 	Since  time.Time `json:"since"`
+	// LastError and Reopens are a supervised device's: its latest failure
+	// (kept after it recovered) and how often it was opened again.
+	LastError string `json:"last_error,omitempty"`
+	Reopens   int    `json:"reopens,omitempty"`
+}
+
+// Supervised is the status of a device kept open by a supervise.Loop.
+func Supervised(name, kind, driver string, s supervise.Status) Status {
+	return Status{Name: name, Kind: kind, Driver: driver, State: s.State, Detail: s.Detail, Since: s.Since,
+		LastError: s.LastError, Reopens: s.Reopens}
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/devices"
 )
 
@@ -28,6 +30,7 @@ type Board interface {
 type SimBoard struct {
 	name    string
 	changed func()
+	clock   clockwork.Clock
 	mu      sync.Mutex
 	lines   []string
 	updated time.Time
@@ -35,9 +38,20 @@ type SimBoard struct {
 }
 
 // NewSimBoard makes a board; changed, if not nil, is called after every
-// Show.
-func NewSimBoard(name string, changed func()) *SimBoard {
-	return &SimBoard{name: name, changed: changed, since: time.Now()}
+// Show. clock, if given, is the terminal's (for the status's times), else
+// the real clock.
+func NewSimBoard(name string, changed func(), clock ...clockwork.Clock) *SimBoard {
+	c := clockOr(clock)
+	return &SimBoard{name: name, changed: changed, clock: c, since: c.Now()}
+}
+
+// clockOr is the optional clock of a constructor; none or nil: the real
+// clock.
+func clockOr(clock []clockwork.Clock) clockwork.Clock {
+	if len(clock) > 0 && clock[0] != nil {
+		return clock[0]
+	}
+	return clockwork.NewRealClock()
 }
 
 func (b *SimBoard) Name() string { return b.name }
@@ -45,7 +59,7 @@ func (b *SimBoard) Name() string { return b.name }
 func (b *SimBoard) Show(lines []string) error {
 	b.mu.Lock()
 	b.lines = append([]string(nil), lines...)
-	b.updated = time.Now()
+	b.updated = b.clock.Now()
 	b.mu.Unlock()
 	if b.changed != nil {
 		b.changed()
@@ -72,20 +86,23 @@ func (b *SimBoard) Status() devices.Status {
 
 // BoardsPage shows every simulated board at /boards/, live.
 type BoardsPage struct {
+	clock  clockwork.Clock
 	mu     sync.Mutex
 	boards []*SimBoard
 	hub    *Hub
 }
 
-func NewBoardsPage(log *slog.Logger) *BoardsPage {
-	p := &BoardsPage{}
+// NewBoardsPage makes the page; clock, if given, is its boards' (see
+// NewSimBoard).
+func NewBoardsPage(log *slog.Logger, clock ...clockwork.Clock) *BoardsPage {
+	p := &BoardsPage{clock: clockOr(clock)}
 	p.hub = NewHub(log, p.snapshot)
 	return p
 }
 
 // New makes a simulated board shown on this page.
 func (p *BoardsPage) New(name string) *SimBoard {
-	b := NewSimBoard(name, func() { p.hub.Broadcast(p.snapshot()) })
+	b := NewSimBoard(name, func() { p.hub.Broadcast(p.snapshot()) }, p.clock)
 	p.mu.Lock()
 	p.boards = append(p.boards, b)
 	p.mu.Unlock()

@@ -1,13 +1,13 @@
 package display
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -63,12 +63,13 @@ func NewHall(cfg HallConfig, voice Announcer, boards []Board, log *slog.Logger) 
 }
 
 // Register adds the hall's pages and API to mux.
-func (h *Hall) Register(mux *http.ServeMux) {
+func (h *Hall) Register(mux httpapi.Routes) {
 	mux.Handle("GET /hall/", staticPages)
 	mux.Handle("GET /hall/ws", h.hub)
 	mux.HandleFunc("GET /api/v1/calls", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_ = json.NewEncoder(w).Encode(h.Calls())
+		if err := httpapi.WriteJSON(w, http.StatusOK, h.Calls()); err != nil {
+			h.log.Error("calls not encoded", "err", err)
+		}
 	})
 }
 

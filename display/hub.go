@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/cherga/kiosk/httpapi"
 )
 
 // Hub pushes JSON to the browser pages connected to one websocket
@@ -38,8 +40,19 @@ func NewHub(log *slog.Logger, snapshot func() any) *Hub {
 }
 
 // pageUpgrader keeps gorilla's default origin check: only pages served by
-// this kioskd may connect.
-var pageUpgrader = websocket.Upgrader{}
+// this kioskd may connect. Its refusals are JSON, as every error is.
+var pageUpgrader = websocket.Upgrader{Error: upgradeError}
+
+// upgradeError answers a request the upgrader refused: not a websocket
+// handshake (400, 405, 426), or from another origin (403).
+func upgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
+	code := "bad_websocket"
+	if status == http.StatusForbidden {
+		code = "forbidden_origin"
+	}
+	// gorilla's reasons say what the handshake lacked, in its terms.
+	httpapi.WriteError(w, status, code, reason.Error())
+}
 
 const (
 	pageWriteTimeout = 5 * time.Second

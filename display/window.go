@@ -2,9 +2,9 @@ package display
 
 import (
 	"log/slog"
-	"net/http"
 	"sync"
 
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -27,7 +27,8 @@ func NewWindow(number int, board Board, log *slog.Logger) *Window {
 	return w
 }
 
-func (w *Window) Register(mux *http.ServeMux) {
+// Register adds the window's page to mux.
+func (w *Window) Register(mux httpapi.Routes) {
 	mux.Handle("GET /window/", staticPages)
 	mux.Handle("GET /window/ws", w.hub)
 }

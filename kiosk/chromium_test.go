@@ -43,11 +43,20 @@ func openPage(t *testing.T, r *rig, width, height int) *page {
 	if err := b.TouchScreen(width, height); err != nil {
 		t.Fatal(err)
 	}
+	// The page's clock is held from its first line: the idle question,
+	// the ticket screen's time and the notices move only when the test
+	// advances it, however slow the machine is meanwhile.
+	if err := b.HoldClock(); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Open(r.api.URL + "/kiosk/"); err != nil {
 		t.Fatal(err)
 	}
 	p := &page{Browser: b, t: t, r: r}
 	p.onScreen("home")
+	if held := p.eval(`pageClock.held`); held != true {
+		t.Fatal("the page's clock is not held")
+	}
 	return p
 }
 
@@ -360,4 +369,46 @@ func TestTroubleInChromium(t *testing.T) {
 	if n := len(r.dev.Tickets()); n != 1 {
 		t.Errorf("%d tickets printed, want 1 (the first had no paper)", n)
 	}
+}
+
+// The page's clock on its own, in the kiosk page: held, its timers run
+// only when it is advanced, in time order, each at its own time (one a
+// timer sets included); real time passing changes nothing; released, it
+// runs on real time again.
+func TestPageClockInChromium(t *testing.T) {
+	r := newRig(t, true)
+	p := openPage(t, r, 1080, 1920)
+	got := p.eval(`(() => {
+		const c = pageClock, log = [], t0 = c.now();
+		const at = (name) => () => log.push(name + "@" + (c.now() - t0));
+		c.setTimeout(at("b"), 200);
+		c.setTimeout(at("a"), 100);
+		const every = c.setInterval(at("i"), 150);
+		c.clearTimeout(c.setTimeout(at("cleared"), 120));
+		c.setTimeout(() => { at("c")(); c.setTimeout(at("d"), 10); }, 250);
+		c.advance(300);
+		c.clearInterval(every);
+		c.advance(1000);
+		return log.join(" ") + " now@" + (c.now() - t0);
+	})()`)
+	if want := "a@100 i@150 b@200 c@250 d@260 i@300 now@1300"; got != want {
+		t.Errorf("timers ran %q\nwant       %q", got, want)
+	}
+
+	// Half a second of real time, measured by the browser's own timer:
+	// the held clock has not moved, and neither has the page.
+	p.eval(`(() => {
+		const before = pageClock.now(), screen = kiosk.state().screen;
+		pageClock.setTimeout(() => { window.clockFired = true; }, 1);
+		setTimeout(() => { window.heldFor = {moved: pageClock.now() - before, fired: !!window.clockFired,
+			same: kiosk.state().screen === screen}; }, 500);
+	})()`)
+	p.wait("real time to pass", `window.heldFor !== undefined`)
+	if got := p.eval(`JSON.stringify(window.heldFor)`); got != `{"moved":0,"fired":false,"same":true}` {
+		t.Errorf("while held, over real time: %v", got)
+	}
+
+	// Released, the clock runs on real time, from where it stood.
+	p.eval(`(() => { const before = pageClock.now(); pageClock.release(); window.releasedFrom = before; })()`)
+	p.wait("the timer set while held to run", `window.clockFired === true && pageClock.now() > window.releasedFrom`)
 }

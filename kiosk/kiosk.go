@@ -11,7 +11,6 @@ import (
 	"cmp"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/display"
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
@@ -138,14 +138,15 @@ func (k *Kiosk) Close() { k.hub.Close() }
 //go:embed web
 var webFS embed.FS
 
-// Register adds the kiosk page and API to mux.
-func (k *Kiosk) Register(mux *http.ServeMux) {
+// Register adds the kiosk page and API to mux. With an *httpapi.Mux, as
+// kioskd's, every error answer is JSON, 404 and 405 included.
+func (k *Kiosk) Register(mux httpapi.Routes) {
 	sub, err := fs.Sub(webFS, "web")
 	if err != nil {
 		panic(err)
 	}
 	g := k.origins.guard
-	mux.Handle("GET /kiosk/", k.origins.redirect(pageHeaders(http.FileServerFS(sub))))
+	mux.Handle("GET /kiosk/", k.origins.redirect(pageHeaders(httpapi.Files(sub))))
 	mux.Handle("GET /api/v1/services", g(http.HandlerFunc(k.handleServices)))
 	mux.Handle("POST /api/v1/tickets", g(http.HandlerFunc(k.handleTake)))
 	mux.Handle("POST /api/v1/checkin", g(http.HandlerFunc(k.handleCheckIn)))
@@ -206,16 +207,14 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 	if _, ok := snap.Catalogue.Service(service); !ok {
 		return nil, ErrUnknownService
 	}
-	k.printing.Lock()
-	// The ticket is in the outbox when IssueTicket returns: only then may
-	// its first byte go to the printer.
-	t, err := k.cfg.Tickets.IssueTicket(ctx, service)
-	if err != nil {
-		k.printing.Unlock()
-		return nil, err
-	}
-	k.counted(service)
-	return k.hand(ctx, snap, t, nil), nil
+	return k.handOut(ctx, snap, func() (*link.Issued, *proto.Booking, error) {
+		t, err := k.cfg.Tickets.IssueTicket(ctx, service)
+		if err != nil {
+			return nil, nil, err
+		}
+		k.counted(service)
+		return t, nil, nil
+	})
 }
 
 // CheckIn turns a booking code into a ticket and prints it. A refusal is
@@ -225,35 +224,22 @@ func (k *Kiosk) CheckIn(ctx context.Context, code string) (*Issued, error) {
 	if snap == nil {
 		return nil, ErrNoCatalogue
 	}
-	k.printing.Lock()
-	ci, err := k.cfg.Tickets.CheckIn(ctx, code)
-	if err != nil {
-		k.printing.Unlock()
-		return nil, err
-	}
-	return k.hand(ctx, snap, &ci.Issued, &ci.Booking), nil
+	return k.handOut(ctx, snap, func() (*link.Issued, *proto.Booking, error) {
+		ci, err := k.cfg.Tickets.CheckIn(ctx, code)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &ci.Issued, &ci.Booking, nil
+	})
 }
 
-// hand prints a ticket that is in the outbox (k.printing is held, and
-// released here) and answers once the server has it, or the wait is over.
-func (k *Kiosk) hand(ctx context.Context, snap *proto.Welcome, t *link.Issued, booking *proto.Booking) *Issued {
-	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt,
-		Offline: t.Offline, Numbering: t.Mode, Booking: booking, Priority: t.Priority}
-	svc, _ := snap.Catalogue.Service(t.Service)
-	group, _ := snap.Catalogue.Group(svc.Group)
-	out.TrackURL = TrackURL(snap.Office, t.IssuedAt, t.Number)
-	err := k.cfg.Printer.Print(ctx, &printer.Ticket{
-		Centre: snap.Office.Name, Number: t.Number, Service: svc.Name,
-		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
-		Windows: group.Windows, TrackURL: out.TrackURL, Offline: t.Offline,
-	})
+// handOut issues one ticket with issue, prints it, and answers once the
+// server has it, or the wait is over.
+func (k *Kiosk) handOut(ctx context.Context, snap *proto.Welcome, issue func() (*link.Issued, *proto.Booking, error)) (*Issued, error) {
+	t, out, err := k.issueAndPrint(ctx, snap, issue)
 	if err != nil {
-		k.log.Error("ticket not printed; the page shows its number", "number", t.Number, "err", err)
-		out.PrintError = err.Error()
-	} else {
-		out.Printed = true
+		return nil, err
 	}
-	k.printing.Unlock()
 	k.refreshFaultLight()
 	k.pushStatus()
 	if !t.Offline {
@@ -267,17 +253,48 @@ func (k *Kiosk) hand(ctx context.Context, snap *proto.Welcome, t *link.Issued, b
 	}
 	k.log.Info("ticket taken", "number", t.Number, "service", t.Service, "numbering", t.Mode, "printed", out.Printed,
 		"booking", t.Booking)
-	return out
+	return out, nil
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// issueAndPrint is the kiosk's one ticket at a time: its lock is taken
+// and released here, whatever issue and the printer do (refuse, fail,
+// panic). The ticket is in the outbox when issue returns: only then may
+// its first byte go to the printer.
+func (k *Kiosk) issueAndPrint(ctx context.Context, snap *proto.Welcome,
+	issue func() (*link.Issued, *proto.Booking, error)) (*link.Issued, *Issued, error) {
+	k.printing.Lock()
+	defer k.printing.Unlock()
+	t, booking, err := issue()
+	if err != nil {
+		return nil, nil, err
+	}
+	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt,
+		Offline: t.Offline, Numbering: t.Mode, Booking: booking, Priority: t.Priority}
+	svc, _ := snap.Catalogue.Service(t.Service)
+	group, _ := snap.Catalogue.Group(svc.Group)
+	out.TrackURL = TrackURL(snap.Office, t.IssuedAt, t.Number)
+	err = k.cfg.Printer.Print(ctx, &printer.Ticket{
+		Centre: snap.Office.Name, Number: t.Number, Service: svc.Name,
+		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
+		Windows: group.Windows, TrackURL: out.TrackURL, Offline: t.Offline,
+	})
+	if err != nil {
+		k.log.Error("ticket not printed; the page shows its number", "number", t.Number, "err", err)
+		out.PrintError = printError(err)
+	} else {
+		out.Printed = true
+	}
+	return t, out, nil
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]string{"code": code, "error": msg})
+// printError says why a ticket was not printed without the driver's own
+// words, which name the printer's port (/dev/usb/lp0, an address); those
+// are in the log.
+func printError(err error) string {
+	if errors.Is(err, printer.ErrCannotPrint) {
+		return "the printer cannot print now (its state is in /healthz); the number is on the screen"
+	}
+	return "the ticket could not be printed (the kiosk's log says why); the number is on the screen"
 }
 
 // TrackURL fills in the office's tracking address for a ticket.
@@ -292,21 +309,47 @@ func TrackURL(o proto.Office, issued time.Time, number string) string {
 		"{number}", url.PathEscape(number)).Replace(o.TrackingURL)
 }
 
+// maxRequest bounds a ticket or check-in request: a service id or a
+// booking code, in a few bytes of JSON.
+const maxRequest = 4096
+
+// decode reads a request's JSON body strictly (httpapi.Decode: 415, 413,
+// trailing data and unknown fields refused), answering what is wrong.
+func (k *Kiosk) decode(w http.ResponseWriter, r *http.Request, dst any) bool {
+	if err := httpapi.Decode(w, r, maxRequest, dst); err != nil {
+		k.log.Info("bad request", "path", r.URL.Path, "err", err)
+		httpapi.Fail(w, err)
+		return false
+	}
+	return true
+}
+
+// writeJSON answers v, logging what could not be encoded (a bug).
+func (k *Kiosk) writeJSON(w http.ResponseWriter, status int, v any) {
+	if err := httpapi.WriteJSON(w, status, v); err != nil {
+		k.log.Error("answer not encoded", "err", err)
+	}
+}
+
 func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Service string `json:"service"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Service == "" {
-		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"service":"<id>"}`)
+	if !k.decode(w, r, &req) {
+		return
+	}
+	if req.Service == "" {
+		httpapi.WriteError(w, http.StatusBadRequest, httpapi.CodeBadField,
+			`field "service": required, the id of a service (GET /api/v1/services)`)
 		return
 	}
 	issued, err := k.Take(r.Context(), req.Service)
 	var perr *proto.Error
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusCreated, issued)
+		k.writeJSON(w, http.StatusCreated, issued)
 	case errors.Is(err, ErrUnknownService), errors.As(err, &perr) && perr.Code == proto.CodeUnknownService:
-		writeError(w, http.StatusNotFound, proto.CodeUnknownService, "no service "+req.Service+" in the catalogue")
+		httpapi.WriteError(w, http.StatusNotFound, proto.CodeUnknownService, fmt.Sprintf("no service %q in the catalogue", req.Service))
 	default:
 		k.writeIssueError(w, "take ticket for "+req.Service, err)
 	}
@@ -318,14 +361,14 @@ func (k *Kiosk) writeIssueError(w http.ResponseWriter, what string, err error) {
 	var perr *proto.Error
 	switch {
 	case errors.Is(err, ErrNoCatalogue), errors.Is(err, link.ErrOffline):
-		writeError(w, http.StatusServiceUnavailable, "offline", err.Error())
+		httpapi.WriteError(w, http.StatusServiceUnavailable, "offline", err.Error())
 	case errors.Is(err, link.ErrOutboxFull):
-		writeError(w, http.StatusServiceUnavailable, "buffer_full", err.Error())
+		httpapi.WriteError(w, http.StatusServiceUnavailable, "buffer_full", err.Error())
 	case errors.As(err, &perr):
-		writeError(w, http.StatusBadGateway, perr.Code, perr.Message)
+		httpapi.WriteError(w, http.StatusBadGateway, perr.Code, perr.Message)
 	default:
 		k.log.Error(what, "err", err)
-		writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
+		httpapi.Fail(w, err) // a bare 500: the cause is in the log, never in the answer
 	}
 }
 
@@ -348,17 +391,20 @@ func (k *Kiosk) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Code string `json:"code"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Code == "" {
-		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, `expected {"code":"1234-5678-9012"}`)
+	if !k.decode(w, r, &req) {
+		return
+	}
+	if req.Code == "" {
+		httpapi.WriteError(w, http.StatusBadRequest, httpapi.CodeBadField, `field "code": required, the booking's code, like "1234-5678-9012"`)
 		return
 	}
 	issued, err := k.CheckIn(r.Context(), req.Code)
 	var br *link.BookingRefused
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusCreated, issued)
+		k.writeJSON(w, http.StatusCreated, issued)
 	case errors.As(err, &br):
-		writeJSON(w, http.StatusConflict, k.refused(br))
+		k.writeJSON(w, http.StatusConflict, k.refused(br))
 	default:
 		k.writeIssueError(w, "check-in", err)
 	}
@@ -418,8 +464,9 @@ func (k *Kiosk) scanned(ctx context.Context, code string) {
 	case errors.As(err, &br):
 		k.hub.Broadcast(map[string]any{"type": "scan", "result": "refused", "refusal": k.refused(br)})
 	default:
+		// The page says it plainly; why (a path, a bucket) is for the log.
 		k.log.Error("scanned check-in failed", "err", err)
-		k.hub.Broadcast(map[string]any{"type": "scan", "result": "error", "error": err.Error()})
+		k.hub.Broadcast(map[string]any{"type": "scan", "result": "error", "error": "the code could not be checked in; the kiosk's log says why"})
 	}
 }
 

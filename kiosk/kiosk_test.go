@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/i18n"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
@@ -81,11 +83,9 @@ func (r *rig) waitPrinter(t testing.TB, state devices.State) {
 	}
 }
 
-// rigClock is a link clock stopped at one moment, with real timers.
+// rigClock sets the time on both sides: a clockwork.FakeClock at that
+// moment, moved by nobody.
 type rigClock struct{ at time.Time }
-
-func (c rigClock) Now() time.Time                         { return c.at }
-func (c rigClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func (c rigClock) apply(s *rigSetup) { s.clock = &c }
 
@@ -120,12 +120,11 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 	for _, o := range opts {
 		o.apply(&setup)
 	}
-	var now func() time.Time
-	var lclock link.Clock
+	var clock clockwork.Clock
 	if setup.clock != nil {
-		now, lclock = setup.clock.Now, *setup.clock
+		clock = clockwork.NewFakeClockAt(setup.clock.at)
 	}
-	office := queuetest.Start(t, now)
+	office := queuetest.Start(t, clock)
 	url := office.LinkURL()
 	if !serverUp {
 		url = "ws://127.0.0.1:1/api/v1/link"
@@ -137,7 +136,7 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 	}
 	w := make(welcomed, 1)
 	lc := link.New(link.Config{URL: url, Device: "kiosk-01", Roles: []string{"kiosk"}, HandshakeTimeout: 5 * time.Second,
-		ReserveTimeout: 300 * time.Millisecond, Clock: lclock}, store, w, quiet)
+		ReserveTimeout: 300 * time.Millisecond, Clock: clock}, store, w, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = lc.Run(ctx); close(done) }()
@@ -177,10 +176,11 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, Button: button, ButtonService: "certificate-income",
 		FaultLight: light, Scanner: scanner, Speech: setup.speech, Log: quiet})
 	t.Cleanup(r.k.Close)
-	mux := http.NewServeMux()
+	// The routes as kioskd serves them: JSON 404 and 405, panics guarded.
+	mux := httpapi.NewMux()
 	i18n.Register(mux)
 	r.k.Register(mux)
-	r.api = httptest.NewServer(mux)
+	r.api = httptest.NewServer(httpapi.Recover(mux, quiet, nil))
 	t.Cleanup(r.api.Close)
 	return r
 }
@@ -310,7 +310,7 @@ func TestHardwareButton(t *testing.T) {
 
 func TestKioskPageServed(t *testing.T) {
 	r := newRig(t, true)
-	for _, path := range []string{"/kiosk/", "/kiosk/kiosk.js", "/kiosk/kiosk.css"} {
+	for _, path := range []string{"/kiosk/", "/kiosk/kiosk.js", "/kiosk/clock.js", "/kiosk/kiosk.css"} {
 		resp, err := http.Get(r.api.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -412,6 +412,7 @@ func TestOriginLockdown(t *testing.T) {
 		{"", "rebound.example:80", http.StatusForbidden},
 	} {
 		req, _ := http.NewRequest("POST", r.api.URL+"/api/v1/tickets", strings.NewReader(`{"service":"pension-age"}`))
+		req.Header.Set("Content-Type", "application/json")
 		if tt.origin != "" {
 			req.Header.Set("Origin", tt.origin)
 		}

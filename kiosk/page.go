@@ -15,6 +15,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 
 	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -98,11 +99,11 @@ func (k *Kiosk) LinkChanged(bool) { k.pushStatus() }
 func (k *Kiosk) handleServices(w http.ResponseWriter, r *http.Request) {
 	snap := k.cfg.Tickets.Snapshot()
 	if snap == nil {
-		writeError(w, http.StatusServiceUnavailable, "no_catalogue", ErrNoCatalogue.Error())
+		httpapi.WriteError(w, http.StatusServiceUnavailable, "no_catalogue", ErrNoCatalogue.Error())
 		return
 	}
 	sc := k.cfg.Screen
-	writeJSON(w, http.StatusOK, catalogueView{
+	k.writeJSON(w, http.StatusOK, catalogueView{
 		Office: snap.Office, Groups: snap.Catalogue.Groups, Services: snap.Catalogue.Services, Queues: snap.Queues,
 		Popular: k.popular(snap.Catalogue),
 		Page: pageSettings{IdleS: int(sc.Idle / time.Second), WarnS: int(sc.IdleWarning / time.Second),
@@ -168,12 +169,12 @@ const maxQRText = 512
 func (k *Kiosk) handleQR(w http.ResponseWriter, r *http.Request) {
 	text := r.URL.Query().Get("text")
 	if text == "" || len(text) > maxQRText {
-		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, fmt.Sprintf("text: expected 1 to %d bytes", maxQRText))
+		httpapi.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, fmt.Sprintf("text: expected 1 to %d bytes", maxQRText))
 		return
 	}
 	code, err := qr.Encode(text, qr.M, qr.Auto)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, "cannot encode as QR: "+err.Error())
+		httpapi.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, "text: cannot be encoded as a QR code: "+err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
@@ -237,7 +238,7 @@ func (o *origins) guard(h http.Handler) http.Handler {
 			n := o.refused.Add(1)
 			o.log("request refused: not from the kiosk page", "origin", origin, "host", r.Host, "path", r.URL.Path,
 				"allowed", allowed.String(), "refused", n)
-			writeError(w, http.StatusForbidden, "forbidden_origin", fmt.Sprintf(
+			httpapi.WriteError(w, http.StatusForbidden, "forbidden_origin", fmt.Sprintf(
 				"only the kiosk page at %s may use this (request from origin %q, host %q)", allowed, origin, r.Host))
 			return
 		}

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -77,22 +79,28 @@ func (c *speechCache) wav(lang, text string) ([]byte, error) {
 // WAV, for the page's voice guidance.
 func (k *Kiosk) handleSpeech(w http.ResponseWriter, r *http.Request) {
 	if k.speech == nil {
-		writeError(w, http.StatusNotFound, "no_speech", "voice guidance is off: this kiosk has no voice (install espeak-ng or configure hall.voice)")
+		httpapi.WriteError(w, http.StatusNotFound, "no_speech", "voice guidance is off: this kiosk has no voice (install espeak-ng or configure hall.voice)")
 		return
 	}
-	lang, text := r.URL.Query().Get("lang"), strings.TrimSpace(r.URL.Query().Get("text"))
+	// Line breaks and runs of spaces are one space when spoken.
+	lang, text := r.URL.Query().Get("lang"), strings.Join(strings.Fields(r.URL.Query().Get("text")), " ")
 	if lang != "uk" && lang != "en" {
-		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, fmt.Sprintf("lang: got %q, expected uk or en", lang))
+		httpapi.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest, fmt.Sprintf("lang: got %q, expected uk or en", lang))
 		return
 	}
-	if text == "" || len(text) > maxSpeech || !utf8.ValidString(text) {
-		writeError(w, http.StatusBadRequest, proto.CodeBadRequest, fmt.Sprintf("text: expected 1 to %d bytes of UTF-8", maxSpeech))
+	if text == "" || len(text) > maxSpeech || !utf8.ValidString(text) || strings.ContainsFunc(text, unicode.IsControl) {
+		// A NUL cannot be passed to espeak-ng at all, and no control
+		// character is anything to say.
+		httpapi.WriteError(w, http.StatusBadRequest, proto.CodeBadRequest,
+			fmt.Sprintf("text: expected 1 to %d bytes of UTF-8 without control characters", maxSpeech))
 		return
 	}
 	b, err := k.speech.wav(lang, text)
 	if err != nil {
+		// The error names espeak-ng's path and its stderr: the log's, not
+		// the page's.
 		k.log.Error("voice guidance not spoken", "lang", lang, "err", err)
-		writeError(w, http.StatusInternalServerError, proto.CodeInternal, err.Error())
+		httpapi.Fail(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")

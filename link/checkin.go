@@ -72,7 +72,7 @@ func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
 		}
 		return nil, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, c.cfg.ReserveTimeout)
+	rctx, cancel := withTimeout(ctx, c.clock, c.cfg.ReserveTimeout)
 	r, err := c.request(rctx, &proto.Message{Type: proto.TypeCheckin, Checkin: &proto.Checkin{Code: digits, At: c.clock.Now()}})
 	cancel()
 	var rerr *replyError

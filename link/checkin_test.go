@@ -6,16 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/queue/queuetest"
 )
-
-// morning is a clock stopped at 10:00 in Kyiv with real timers: bookings
-// need office hours, whenever the test runs.
-type morning struct{ at time.Time }
-
-func (m morning) Now() time.Time                         { return m.at }
-func (m morning) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 func refused(err error) string {
 	var br *BookingRefused
@@ -30,8 +25,10 @@ func refused(err error) string {
 // learns the booking was used.
 func TestCheckIn(t *testing.T) {
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
-	clock := morning{time.Date(2026, 11, 23, 10, 0, 0, 0, kyiv)}
-	office := queuetest.Start(t, clock.Now)
+	// 10:00 in Kyiv on both sides: bookings need office hours, whenever
+	// the test runs.
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 10, 0, 0, 0, kyiv))
+	office := queuetest.Start(t, clock)
 	r := start(t, office.LinkURL(), t.TempDir(), []string{"kiosk"}, func(c *Config) {
 		c.Clock, c.ReserveTimeout = clock, 300*time.Millisecond
 	})
@@ -88,6 +85,7 @@ func TestCheckIn(t *testing.T) {
 	}
 
 	office.Restart()
+	clock.Advance(waitRedial(t, r.c, clock))
 	receive(t, r.rec.welcomes, "welcome after the restart")
 	if err := r.c.WaitAck(ctx, off.Seq); err != nil {
 		t.Fatal(err)

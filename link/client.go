@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -31,7 +30,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
 
+	"github.com/cherga/kiosk/devices/supervise"
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -51,17 +52,6 @@ type Handler interface {
 	// shows may then be out of date, and it should say so.
 	Link(up bool)
 }
-
-// Clock is the time the link's timers run on; tests advance it by hand.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Config says where, who, and with which credentials.
 type Config struct {
@@ -83,39 +73,16 @@ type Config struct {
 	ReserveTimeout time.Duration
 	// Backoff shapes the redial waits; zero values take the defaults.
 	Backoff Backoff
-	Clock   Clock
+	// Clock runs the redial waits, the reserve timeout, the housekeeping
+	// and the timestamps; nil: the real clock.
+	Clock clockwork.Clock
 }
 
-// Backoff is capped exponential backoff with full jitter: the n-th retry
-// waits a random time up to min(Max, Min·2ⁿ). Only a link that stayed up
-// for HealthyAfter resets n, so a server that accepts and drops at once is
-// not hammered.
-type Backoff struct {
-	Min          time.Duration // default 0.5 s
-	Max          time.Duration // default 30 s
-	HealthyAfter time.Duration // default 30 s
-}
-
-func (b *Backoff) setDefaults() {
-	if b.Min <= 0 {
-		b.Min = 500 * time.Millisecond
-	}
-	if b.Max <= 0 {
-		b.Max = 30 * time.Second
-	}
-	if b.HealthyAfter <= 0 {
-		b.HealthyAfter = 30 * time.Second
-	}
-}
-
-// wait is the n-th retry's wait.
-func (b Backoff) wait(attempt int) time.Duration {
-	ceiling := b.Max
-	if attempt < 30 && b.Min<<attempt > 0 {
-		ceiling = min(b.Max, b.Min<<attempt)
-	}
-	return time.Duration(rand.Int64N(int64(ceiling))) + time.Millisecond
-}
+// Backoff is capped exponential backoff with full jitter: the n-th redial
+// waits a random time up to min(Max, Min·2ⁿ), by default min(30 s,
+// 0.5 s·2ⁿ). Only a link that stayed up for HealthyAfter (30 s) resets n,
+// so a server that accepts and drops at once is not hammered.
+type Backoff = supervise.Backoff
 
 // Link states.
 const (
@@ -149,11 +116,13 @@ type Client struct {
 	store   *Store
 	handler Handler
 	log     *slog.Logger
-	clock   Clock
+	clock   clockwork.Clock
+	loop    *supervise.Loop[*websocket.Conn] // dials, runs sessions, redials
 	nextID  atomic.Uint64
 
 	mu       sync.Mutex
-	status   Status
+	up       bool
+	offset   string // the server's clock ahead of ours, as last measured
 	sess     *session
 	snapshot *proto.Welcome
 	loc      *time.Location
@@ -184,7 +153,7 @@ type session struct {
 // away shows the catalogue and the last calls immediately.
 func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
 	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
+		cfg.Clock = clockwork.NewRealClock()
 	}
 	if cfg.ReserveTimeout <= 0 {
 		cfg.ReserveTimeout = 1500 * time.Millisecond
@@ -192,10 +161,8 @@ func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
-	cfg.Backoff.setDefaults()
 	c := &Client{
 		cfg: cfg, store: store, handler: h, log: log, clock: cfg.Clock,
-		status:  Status{State: StateConnecting, URL: cfg.URL, Since: cfg.Clock.Now()},
 		loc:     time.Local,
 		offline: map[string]int{},
 		acked:   store.Outbox().Acked,
@@ -203,6 +170,9 @@ func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
 		ackCh:   make(chan struct{}),
 		pruneC:  make(chan struct{}, 1),
 	}
+	c.loop = supervise.New(supervise.Config[*websocket.Conn]{
+		Name: "link", Open: c.dial, Use: c.session, Backoff: cfg.Backoff, Clock: cfg.Clock, Log: log.With("url", cfg.URL),
+	})
 	snap, err := store.Snapshot()
 	if err != nil {
 		// A damaged snapshot is only a cache: start empty and say so.
@@ -217,9 +187,21 @@ func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
 
 // Status reports the link's state.
 func (c *Client) Status() Status {
+	ls := c.loop.Status()
 	c.mu.Lock()
-	st := c.status
+	st := Status{URL: c.cfg.URL, Since: ls.Since, ClockOffset: c.offset}
+	up := c.up
 	c.mu.Unlock()
+	// The loop's Starting is a link dialled but not yet welcomed, or never
+	// dialled yet; OK is a link up; anything else is down.
+	switch {
+	case up && ls.State == supervise.OK:
+		st.State = StateUp
+	case ls.State == supervise.Starting:
+		st.State, st.Retries, st.LastError = StateConnecting, ls.Failures, ls.LastError
+	default:
+		st.State, st.Retries, st.LastError = StateDown, ls.Failures, ls.LastError
+	}
 	rs := c.store.Rejections()
 	st.Rejected, st.LastRejected, st.Alarm = rs.Total, rs.Last, rs.Alarm
 	return st
@@ -243,6 +225,10 @@ func (c *Client) setSnapshot(w *proto.Welcome) {
 	}
 }
 
+// The socket's deadlines, and the pings that keep a quiet link inside
+// them, are on real time, not the link's clock: the runtime's poller holds
+// a deadline against the wall clock, and a fake clock's Now would put
+// every deadline in the past or the far future.
 const (
 	writeTimeout = 10 * time.Second
 	pingEvery    = 15 * time.Second
@@ -256,58 +242,41 @@ const (
 // Run keeps the link up until ctx ends, then closes it cleanly.
 func (c *Client) Run(ctx context.Context) error {
 	go c.pruneLoop(ctx)
-	attempt := 0
-	for {
-		start := c.clock.Now()
-		err := c.session(ctx)
-		if ctx.Err() != nil {
-			c.setState(StateDown, nil)
-			return nil
-		}
-		if c.clock.Now().Sub(start) > c.cfg.Backoff.HealthyAfter {
-			attempt = 0
-		}
-		attempt++
-		c.setState(StateDown, err)
-		c.mu.Lock()
-		c.status.Retries = attempt
-		c.mu.Unlock()
-		wait := c.cfg.Backoff.wait(attempt)
-		c.log.Warn("link down", "err", err, "retry_in", wait.Round(time.Millisecond), "attempt", attempt)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-c.clock.After(wait):
-		}
+	c.loop.Run(ctx)
+	return nil
+}
+
+// setUp marks the link up (the server welcomed it) or down again, and
+// tells the handler.
+func (c *Client) setUp(up bool) {
+	c.mu.Lock()
+	was := c.up
+	if up && !was {
+		close(c.upCh)
+	} else if !up && was {
+		c.upCh = make(chan struct{})
+	}
+	c.up = up
+	c.mu.Unlock()
+	if up {
+		c.loop.Set(supervise.OK, "up")
+	} else {
+		// Down before the handler hears it, as the loop will say.
+		c.loop.Set(supervise.Fault, "down")
+	}
+	if up != was {
+		c.handler.Link(up)
 	}
 }
 
-func (c *Client) setState(state string, err error) {
-	c.mu.Lock()
-	wasUp := c.status.State == StateUp
-	defer func() {
-		isUp := c.status.State == StateUp
-		c.mu.Unlock()
-		if wasUp != isUp {
-			c.handler.Link(isUp)
-		}
-	}()
-	if c.status.State != state {
-		if state == StateUp {
-			close(c.upCh)
-		} else if c.status.State == StateUp {
-			c.upCh = make(chan struct{})
-		}
-		c.status.State = state
-		c.status.Since = c.clock.Now()
-	}
-	if err != nil {
-		c.status.LastError = err.Error()
-	}
-	if state == StateUp {
-		c.status.Retries = 0
-		c.status.LastError = ""
-	}
+// withTimeout is context.WithTimeout on clock. (clockwork.WithTimeout's
+// context blocks in Err until it is done, and its timer outlives a
+// cancel.) On the timeout, Err is context.Canceled and Cause
+// context.DeadlineExceeded.
+func withTimeout(ctx context.Context, clock clockwork.Clock, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
+	return ctx, func() { t.Stop(); cancel(nil) }
 }
 
 // isLoopback reports whether host names this machine.
@@ -367,13 +336,9 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	return conn, nil
 }
 
-func (c *Client) session(ctx context.Context) error {
-	conn, err := c.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-
+// session runs one connection: hello, welcome, then the reader and the
+// writer until either ends.
+func (c *Client) session(ctx context.Context, conn *websocket.Conn) error {
 	sent := c.Acked()
 	hello, err := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{
 		Device: c.cfg.Device, Roles: c.cfg.Roles, Window: c.cfg.Window, Version: c.cfg.Version, Time: c.clock.Now(),
@@ -422,9 +387,9 @@ func (c *Client) session(ctx context.Context) error {
 		ackMore: make(chan struct{}, 1), pending: map[string]chan *proto.Message{}}
 	c.mu.Lock()
 	c.sess = s
-	c.status.ClockOffset = offset.Round(time.Millisecond).String()
+	c.offset = offset.Round(time.Millisecond).String()
 	c.mu.Unlock()
-	c.setState(StateUp, nil)
+	c.setUp(true)
 	c.log.Info("link up", "url", c.cfg.URL, "resume_after", w.Resume, "outbox", c.store.Buffered(),
 		"clock_offset", offset.Round(time.Millisecond))
 	defer func() {
@@ -432,6 +397,7 @@ func (c *Client) session(ctx context.Context) error {
 		c.sess = nil
 		c.mu.Unlock()
 		close(s.done)
+		c.setUp(false)
 	}()
 
 	readerDone := make(chan struct{})
@@ -699,7 +665,7 @@ func (c *Client) acknowledge(seq uint64) {
 const inboxPruneEvery = 6 * time.Hour
 
 func (c *Client) pruneLoop(ctx context.Context) {
-	inbox := time.NewTicker(inboxPruneEvery) // housekeeping: wall time will do
+	inbox := c.clock.NewTicker(inboxPruneEvery)
 	defer inbox.Stop()
 	pruneInbox := func() {
 		if err := c.store.PruneInbox(); err != nil && !errors.Is(err, ErrClosed) {
@@ -711,7 +677,7 @@ func (c *Client) pruneLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-inbox.C:
+		case <-inbox.Chan():
 			pruneInbox()
 		case <-c.pruneC:
 			if err := c.store.Ack(c.Acked()); err != nil && !errors.Is(err, ErrClosed) {
@@ -772,7 +738,7 @@ func (c *Client) request(ctx context.Context, m *proto.Message) (*proto.Message,
 	case <-s.done:
 		return nil, ErrOffline
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %v", ErrOffline, ctx.Err())
+		return nil, fmt.Errorf("%w: %v", ErrOffline, context.Cause(ctx))
 	}
 	select {
 	case r := <-reply:
@@ -783,7 +749,7 @@ func (c *Client) request(ctx context.Context, m *proto.Message) (*proto.Message,
 	case <-s.done:
 		return nil, fmt.Errorf("%w: link lost while waiting for the answer", ErrOffline)
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: no answer: %v", ErrOffline, ctx.Err())
+		return nil, fmt.Errorf("%w: no answer: %v", ErrOffline, context.Cause(ctx))
 	}
 }
 

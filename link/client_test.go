@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/queue/queuetest"
@@ -317,48 +318,26 @@ func TestCheckURL(t *testing.T) {
 	}
 }
 
-// fakeClock is a hand-advanced clock: After fires when the test says.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	waits  chan time.Duration
-	timers []chan time.Time
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	f.mu.Lock()
-	f.timers = append(f.timers, ch)
-	f.mu.Unlock()
-	f.waits <- d
-	return ch
-}
-
-// fire advances the clock by d and fires every timer.
-func (f *fakeClock) fire(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-	for _, ch := range f.timers {
-		ch <- f.now
+// waitRedial waits until the link waits on clock to redial (its
+// housekeeping ticker is the other waiter) and returns the wait.
+func waitRedial(t testing.TB, c *Client, clock *clockwork.FakeClock) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := clock.BlockUntilContext(ctx, 2); err != nil {
+		t.Fatalf("the link never waited to redial: %+v", c.Status())
 	}
-	f.timers = nil
+	return c.loop.Status().RetryAt.Sub(clock.Now())
 }
 
 // The retry waits grow exponentially, with jitter, up to the cap, on the
 // injected clock: no test waits for real time.
 func TestBackoffOnInjectedClock(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), waits: make(chan time.Duration)}
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	r := start(t, "ws://127.0.0.1:1/api/v1/link", t.TempDir(), kioskHall, func(c *Config) { c.Clock = clock })
 	defer r.stop()
 	for attempt := 1; attempt <= 10; attempt++ {
-		d := receive(t, clock.waits, "a retry wait")
+		d := waitRedial(t, r.c, clock)
 		ceiling := min(30*time.Second, 500*time.Millisecond<<attempt) + time.Millisecond
 		if d <= 0 || d > ceiling {
 			t.Fatalf("attempt %d waits %s, ceiling %s", attempt, d, ceiling)
@@ -366,18 +345,56 @@ func TestBackoffOnInjectedClock(t *testing.T) {
 		if st := r.c.Status(); st.State != StateDown || st.Retries != attempt || st.LastError == "" {
 			t.Fatalf("attempt %d status %+v", attempt, st)
 		}
-		clock.fire(d)
+		clock.Advance(d)
 	}
 }
 
+// A link that drops soon after it came up waits longer each time; one
+// that stayed up 30 s starts again from the shortest wait
+// (docs/protocol.md), all on the link's clock.
+func TestBackoffResetsOnlyAfterHealthy(t *testing.T) {
+	office := queuetest.Start(t, nil)
+	proxy := newChaosProxy(t, office.Addr(), 1)
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	r := start(t, "ws://"+proxy.Addr()+"/api/v1/link", t.TempDir(), kioskHall, func(c *Config) { c.Clock = clock })
+	defer r.stop()
+	receive(t, r.rec.welcomes, "welcome")
+	cut := func(want int) {
+		t.Helper()
+		proxy.cut()
+		d := waitRedial(t, r.c, clock)
+		if st := r.c.Status(); st.State != StateDown || st.Retries != want || d <= 0 || d > (Backoff{}).Ceiling(want) {
+			t.Fatalf("cut %d: %+v, waits %s", want, st, d)
+		}
+		clock.Advance(d)
+		receive(t, r.rec.welcomes, "welcome after the cut")
+	}
+	cut(1)
+	cut(2)
+	cut(3)
+	// The welcome is handled just before the link is up.
+	if err := r.c.WaitUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(30 * time.Second)
+	if st := r.c.Status(); st.Retries != 0 {
+		t.Fatalf("up for 30 s: %+v", st)
+	}
+	cut(1)
+}
+
+// The link's waits are the documented ones: n-th up to min(30 s, 0.5 s·2ⁿ),
+// with jitter.
 func TestBackoffIsCappedWithJitter(t *testing.T) {
 	seen := map[time.Duration]bool{}
 	b := Backoff{}
-	b.setDefaults()
 	for attempt := 1; attempt < 70; attempt++ {
+		if want := min(30*time.Second, 500*time.Millisecond<<min(attempt, 20)); b.Ceiling(attempt) != want {
+			t.Fatalf("attempt %d: ceiling %s, want %s", attempt, b.Ceiling(attempt), want)
+		}
 		for range 50 {
-			d := b.wait(attempt)
-			if d <= 0 || d > b.Max+time.Millisecond {
+			d := b.Wait(attempt)
+			if d <= 0 || d > 30*time.Second+time.Millisecond {
 				t.Fatalf("attempt %d: %s", attempt, d)
 			}
 			seen[d] = true

@@ -46,7 +46,7 @@ func (s *Store) Receive(seq uint64, id string) (fresh bool, err error) {
 	}
 	s.inboxMu.Unlock()
 	s.raiseLastPush(seq)
-	at := uint64(s.now().UnixNano())
+	at := uint64(s.clock.Now().UnixNano())
 	s.background.Add(1)
 	go func() {
 		defer s.background.Done()
@@ -81,7 +81,7 @@ func (s *Store) LastPush() uint64 { return s.lastPush.Load() }
 
 // PruneInbox forgets push ids older than inboxKeep.
 func (s *Store) PruneInbox() error {
-	cutoff := uint64(s.now().Add(-inboxKeep).UnixNano())
+	cutoff := uint64(s.clock.Now().Add(-inboxKeep).UnixNano())
 	return s.update(func(tx *bolt.Tx) error {
 		in := tx.Bucket(bucketInbox)
 		var old [][]byte // deleting under a moving cursor skips keys

@@ -79,7 +79,7 @@ func (s *Store) appendBody(tx *bolt.Tx, body []byte) (uint64, error) {
 	}
 	body = bytes.Replace(body, []byte(`,"seq":1,`), []byte(","), 1)
 	v := make([]byte, 8, 8+len(body))
-	binary.BigEndian.PutUint64(v, uint64(s.now().UnixNano()))
+	binary.BigEndian.PutUint64(v, uint64(s.clock.Now().UnixNano()))
 	v = append(v, body...)
 	if err := ob.Put(u64(seq), v); err != nil {
 		return 0, err
@@ -103,7 +103,7 @@ func withSeq(seq uint64, stored []byte) []byte {
 func (s *Store) afterAppend(seq uint64) {
 	s.mu.Lock()
 	if s.events == 0 {
-		s.oldestAt = s.now()
+		s.oldestAt = s.clock.Now()
 	}
 	s.events++
 	s.nextSeq = seq + 1
@@ -190,9 +190,9 @@ func (s *Store) checkAlarm() {
 	switch {
 	case s.events >= s.opts.AlarmEvents:
 		s.alarm = fmt.Sprintf("%d events wait for the server (alarm at %d, limit %d)", s.events, s.opts.AlarmEvents, s.opts.MaxEvents)
-	case s.events > 0 && s.now().Sub(s.oldestAt) >= s.opts.AlarmAge:
+	case s.events > 0 && s.clock.Now().Sub(s.oldestAt) >= s.opts.AlarmAge:
 		s.alarm = fmt.Sprintf("the oldest event has waited %s for the server (alarm at %s)",
-			s.now().Sub(s.oldestAt).Round(time.Second), s.opts.AlarmAge)
+			s.clock.Now().Sub(s.oldestAt).Round(time.Second), s.opts.AlarmAge)
 	}
 }
 

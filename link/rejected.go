@@ -69,7 +69,7 @@ type RejectionStats struct {
 // memory, so /healthz shows the alarm, and the error is returned.
 func (s *Store) RecordRejected(seq uint64, e *proto.Error) (r Rejection, fresh bool, err error) {
 	// The server's words are bounded: a 1 MiB message is not kept 100 times.
-	r = Rejection{Seq: seq, At: s.now(), Code: clip(e.Code, 64), Message: clip(e.Message, 1000)}
+	r = Rejection{Seq: seq, At: s.clock.Now(), Code: clip(e.Code, 64), Message: clip(e.Message, 1000)}
 	err = s.update(func(tx *bolt.Tx) error {
 		r.Type, fresh = "", false
 		if next := getU64(tx.Bucket(bucketState), keyNextSeq); seq >= max(next, 1) {
@@ -196,7 +196,7 @@ func (s *Store) Rejections() RejectionStats {
 	}
 	last := *s.lastRejected
 	st.Last = &last
-	if s.now().Sub(last.At) < s.opts.RejectedAlarm {
+	if s.clock.Now().Sub(last.At) < s.opts.RejectedAlarm {
 		typ := last.Type
 		if typ == "" {
 			typ = "no longer in the outbox"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -130,24 +131,6 @@ func waitLog(t *testing.T, l *logTap, msg string) (slog.Level, map[string]string
 	}
 }
 
-// testClock is the store's clock, moved by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func keypad(window int) *proto.Message {
 	return &proto.Message{Type: proto.TypeKeypad, Keypad: &proto.Keypad{Window: window, Key: proto.KeyNext, At: time.Now()}}
 }
@@ -164,9 +147,9 @@ func TestRejectedEvent(t *testing.T) {
 	}
 	srv := newRejectingServer(t, 1, noWindow99)
 	dir := t.TempDir()
-	clock := &testClock{now: time.Date(2026, 11, 23, 10, 35, 0, 0, time.UTC)}
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 10, 35, 0, 0, time.UTC))
 	run := func(logs *logTap) (*Client, *Store, func()) {
-		store, err := OpenStore(filepath.Join(dir, "kioskd.db"), StoreOptions{Now: clock.Now})
+		store, err := OpenStore(filepath.Join(dir, "kioskd.db"), StoreOptions{Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +252,7 @@ func TestRejectedEvent(t *testing.T) {
 	}
 
 	// A day later the alarm is over; the count stays.
-	clock.advance(24 * time.Hour)
+	clock.Advance(24 * time.Hour)
 	checkStatus(c, false)
 }
 
@@ -301,9 +284,9 @@ func TestRejectedTwice(t *testing.T) {
 }
 
 func TestRejectedRecord(t *testing.T) {
-	clock := &testClock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	dir := t.TempDir()
-	s := openStore(t, dir, StoreOptions{Now: clock.Now, RejectedAlarm: time.Hour})
+	s := openStore(t, dir, StoreOptions{Clock: clock, RejectedAlarm: time.Hour})
 	bad := &proto.Error{Code: proto.CodeBadEvent, Message: "no such window"}
 	for range keepRejected + 5 {
 		if _, err := s.Append(keypad(3)); err != nil {
@@ -323,7 +306,7 @@ func TestRejectedRecord(t *testing.T) {
 		t.Fatalf("%+v %v %v", r, fresh, err)
 	}
 	for seq := uint64(2); seq <= keepRejected+5; seq++ {
-		clock.advance(time.Second)
+		clock.Advance(time.Second)
 		if r, fresh, err := s.RecordRejected(seq, bad); err != nil || !fresh || r.Type != proto.TypeKeypad {
 			t.Fatalf("seq %d: %+v %v %v", seq, r, fresh, err)
 		}
@@ -359,12 +342,12 @@ func TestRejectedRecord(t *testing.T) {
 	if st.Total != keepRejected+6 || st.Last == nil || st.Last.Seq != keepRejected+6 || st.Alarm == "" {
 		t.Fatalf("%+v", st)
 	}
-	clock.advance(time.Hour)
+	clock.Advance(time.Hour)
 	if st := s.Rejections(); st.Alarm != "" || st.Total != keepRejected+6 {
 		t.Errorf("an hour later: %+v", st)
 	}
 	s.Close()
-	s = openStore(t, dir, StoreOptions{Now: clock.Now, RejectedAlarm: time.Hour})
+	s = openStore(t, dir, StoreOptions{Clock: clock, RejectedAlarm: time.Hour})
 	if st := s.Rejections(); st.Total != keepRejected+6 || st.Last == nil || st.Last.Seq != keepRejected+6 {
 		t.Errorf("reopened: %+v", st)
 	}

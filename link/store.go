@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/link/proto"
@@ -33,9 +34,9 @@ import (
 // lone caller waits for no timer. Durability is never traded away: every
 // write returns only after its fsync.
 type Store struct {
-	db   *bolt.DB
-	opts StoreOptions
-	now  func() time.Time
+	db    *bolt.DB
+	opts  StoreOptions
+	clock clockwork.Clock
 
 	commits chan *commitReq
 	stop    chan struct{}
@@ -77,8 +78,9 @@ type StoreOptions struct {
 	// RejectedAlarm is how long an event the server rejected keeps the
 	// alarm raised in /healthz.
 	RejectedAlarm time.Duration // default 24 hours
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock stamps the events, rejections and push ids and ages the
+	// outbox's alarm; nil: the real clock.
+	Clock clockwork.Clock
 	// Log gets the outbox alarms; nil discards them.
 	Log *slog.Logger
 }
@@ -96,8 +98,8 @@ func (o *StoreOptions) setDefaults() {
 	if o.RejectedAlarm <= 0 {
 		o.RejectedAlarm = 24 * time.Hour
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -136,7 +138,7 @@ func OpenStore(path string, opts StoreOptions) (*Store, error) {
 		return nil, fmt.Errorf("link: open store %s: %w", path, err)
 	}
 	s := &Store{
-		db: db, opts: opts, now: opts.Now,
+		db: db, opts: opts, clock: opts.Clock,
 		commits: make(chan *commitReq, 1024), stop: make(chan struct{}), stopped: make(chan struct{}),
 		appended: make(chan struct{}, 1),
 		seen:     map[string]bool{},
@@ -270,6 +272,8 @@ func (s *Store) drain(batch []*commitReq, last int) []*commitReq {
 			return batch
 		}
 		if deadline == nil {
+			// Real time, not the store's clock: this waits for goroutines
+			// to be scheduled, and a fake clock would stall the commit.
 			deadline = time.After(linger)
 		}
 		select {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/link/proto"
@@ -132,10 +133,8 @@ func TestOutboxPendingAckAndReopen(t *testing.T) {
 // Past the alarm the outbox says so; past the limit it refuses, never
 // drops.
 func TestOutboxBounds(t *testing.T) {
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := openStore(t, t.TempDir(), StoreOptions{AlarmEvents: 3, MaxEvents: 5, AlarmAge: time.Hour, Now: clock})
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	s := openStore(t, t.TempDir(), StoreOptions{AlarmEvents: 3, MaxEvents: 5, AlarmAge: time.Hour, Clock: clock})
 	for i := range 5 {
 		if _, err := s.Append(statusEvent()); err != nil {
 			t.Fatal(err)
@@ -153,9 +152,7 @@ func TestOutboxBounds(t *testing.T) {
 	if st := s.Outbox(); st.Events != 1 || st.Alarm != "" {
 		t.Fatalf("after ack %+v", st)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
+	clock.Advance(2 * time.Hour)
 	if alarm := s.Outbox().Alarm; alarm == "" {
 		t.Error("no alarm for an event two hours old")
 	}

@@ -34,7 +34,7 @@ func (c *Client) IssueTicket(ctx context.Context, service string) (*Issued, erro
 	}
 	group, _ := snap.Catalogue.Group(svc.Group)
 
-	rctx, cancel := context.WithTimeout(ctx, c.cfg.ReserveTimeout)
+	rctx, cancel := withTimeout(ctx, c.clock, c.cfg.ReserveTimeout)
 	r, err := c.request(rctx, &proto.Message{Type: proto.TypeReserve, Reserve: &proto.Reserve{Service: service}})
 	cancel()
 	var perr *proto.Error

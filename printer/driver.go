@@ -11,7 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/devices/supervise"
 	"github.com/cherga/kiosk/printer/escpos"
 )
 
@@ -40,32 +43,34 @@ type Config struct {
 	RollMM int
 	// StateFile keeps the paper counted from the roll across restarts.
 	StateFile string
-	Log       *slog.Logger
+	// Clock runs the reconnect waits, the status polls, the write
+	// timeouts and the pacing; nil: the real clock.
+	Clock clockwork.Clock
+	Log   *slog.Logger
 }
 
-// ESCPOS drives one ESC/POS printer. One goroutine owns the connection:
-// it (re)connects, asks the printer's status every few seconds (and takes
-// the status it sends by itself), prints jobs one at a time, and reprints
-// an interrupted ticket once when the printer recovers.
+// ESCPOS drives one ESC/POS printer. One goroutine owns the connection,
+// kept open by a supervise.Loop: it (re)connects, asks the printer's
+// status every few seconds (and takes the status it sends by itself),
+// prints jobs one at a time, and reprints an interrupted ticket once when
+// the printer recovers.
 type ESCPOS struct {
-	cfg     Config
-	twoWay  bool
-	jobs    chan *job
-	changes chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	cfg    Config
+	twoWay bool
+	jobs   chan *job
+	loop   *supervise.Loop[io.ReadWriteCloser]
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	mu        sync.Mutex
 	connected bool
 	answering bool // the printer answered the last status query
 	answered  bool // it ever answered on this connection; if not, it is one-way
 	probed    bool // the first status query on this connection is over
-	portErr   string
 	es        escpos.Status
 	printed   int
 	copyOf    *Ticket // an interrupted ticket, to print again once
 	usedMM    int
-	last      devices.Status // as last reported, to notice changes
 }
 
 type job struct {
@@ -80,6 +85,10 @@ const (
 	jobTimeout   = 30 * time.Second
 )
 
+// The waits before reconnecting: up to 0.5 s at first, never more than
+// 5 s, so a printer plugged back in prints again within seconds.
+var reconnect = supervise.Backoff{Min: 250 * time.Millisecond, Max: 5 * time.Second}
+
 // clearBuffer is DLE DC4 fn 8 (Epson: clear the receive and print
 // buffers): before a reprint, what a stopped printer still holds of the
 // interrupted ticket is thrown away, so nothing comes out twice.
@@ -90,29 +99,57 @@ func Open(cfg Config) *ESCPOS {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
 	p := &ESCPOS{cfg: cfg, twoWay: cfg.Profile.Status != "none", jobs: make(chan *job),
-		changes: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), answering: true}
+		cancel: cancel, done: make(chan struct{}), answering: true}
 	p.loadState()
-	p.last = p.statusLocked()
-	p.last.Since = time.Now()
-	go p.run()
+	p.loop = supervise.New(supervise.Config[io.ReadWriteCloser]{
+		Name: "printer", Open: cfg.Port.Open, Use: p.session, Describe: p.describe,
+		Backoff: reconnect, Clock: cfg.Clock, Log: cfg.Log.With("port", cfg.Port.String()),
+	})
+	go func() {
+		defer close(p.done)
+		p.loop.Run(ctx)
+	}()
 	return p
 }
 
 // Close stops the driver and closes the port.
 func (p *ESCPOS) Close() error {
-	close(p.stop)
+	p.cancel()
 	<-p.done
 	return nil
 }
 
 // Changes signals after the status changed.
-func (p *ESCPOS) Changes() <-chan struct{} { return p.changes }
+func (p *ESCPOS) Changes() <-chan struct{} { return p.loop.Changes() }
+
+// describe words the printer's state while it is not connected.
+func (p *ESCPOS) describe(ev supervise.Event, err error, _ time.Duration) string {
+	var d string
+	switch ev {
+	case supervise.Opening:
+		return "connecting to " + p.cfg.Port.String()
+	case supervise.Opened:
+		return "connected, asking the printer how it is"
+	case supervise.OpenFailed, supervise.Lost:
+		d = "offline: " + err.Error()
+	default:
+		d = "offline: closed"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return d + p.copySuffix()
+}
 
 // Print prints t and returns once the printer has it all, or why not.
 func (p *ESCPOS) Print(ctx context.Context, t *Ticket) error {
+	detail := p.loop.Status().Detail
 	p.mu.Lock()
-	connected, es, detail := p.connected, p.es, p.statusLocked().Detail
+	connected, es := p.connected, p.es
 	p.mu.Unlock()
 	if !connected {
 		return fmt.Errorf("%w: %s", ErrCannotPrint, detail)
@@ -120,13 +157,13 @@ func (p *ESCPOS) Print(ctx context.Context, t *Ticket) error {
 	if !es.CanPrint() {
 		return fmt.Errorf("%w: %s", ErrCannotPrint, es.Fault())
 	}
-	ctx, cancel := context.WithTimeout(ctx, jobTimeout)
+	ctx, cancel := withTimeout(ctx, p.cfg.Clock, jobTimeout)
 	defer cancel()
 	j := &job{t: t, result: make(chan error, 1)}
 	select {
 	case p.jobs <- j:
 	case <-ctx.Done():
-		return fmt.Errorf("%w: printer busy: %v", ErrCannotPrint, ctx.Err())
+		return fmt.Errorf("%w: printer busy: %v", ErrCannotPrint, context.Cause(ctx))
 	case <-p.done:
 		return fmt.Errorf("%w: printer closed", ErrCannotPrint)
 	}
@@ -135,61 +172,33 @@ func (p *ESCPOS) Print(ctx context.Context, t *Ticket) error {
 		return err
 	case <-ctx.Done():
 		// The job goes on; its outcome is logged.
-		return fmt.Errorf("printer: no answer from the printer: %v", ctx.Err())
+		return fmt.Errorf("printer: no answer from the printer: %v", context.Cause(ctx))
 	}
 }
 
-func (p *ESCPOS) run() {
-	defer close(p.done)
-	wait := 500 * time.Millisecond
-	for {
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-p.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		conn, err := p.cfg.Port.Open(ctx)
-		if err != nil {
-			cancel()
-			p.setPort(false, err.Error())
-			select {
-			case <-p.stop:
-				return
-			case <-time.After(wait):
-			}
-			wait = min(wait*2, 5*time.Second)
-			continue
-		}
-		wait = 500 * time.Millisecond
-		p.setPort(true, "")
-		p.cfg.Log.Info("printer connected", "port", p.cfg.Port.String())
-		err = p.session(conn)
-		conn.Close()
-		cancel()
-		select {
-		case <-p.stop:
-			p.setPort(false, "closed")
-			return
-		default:
-		}
-		p.setPort(false, err.Error())
-		p.cfg.Log.Error("printer connection lost; reconnecting", "port", p.cfg.Port.String(), "err", err)
-	}
+// withTimeout is context.WithTimeout on clock. (clockwork.WithTimeout's
+// context blocks in Err until it is done, and its timer outlives a
+// cancel.) On the timeout, Err is context.Canceled and Cause
+// context.DeadlineExceeded.
+func withTimeout(ctx context.Context, clock clockwork.Clock, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := clock.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
+	return ctx, func() { t.Stop(); cancel(nil) }
 }
 
 // session owns one connection until it fails or the driver stops.
 type session struct {
 	p      *ESCPOS
+	ctx    context.Context
 	conn   io.ReadWriteCloser
 	bytes  chan []byte
 	status escpos.StatusReader
 }
 
-func (p *ESCPOS) session(conn io.ReadWriteCloser) error {
-	s := &session{p: p, conn: conn, bytes: make(chan []byte, 64)}
+func (p *ESCPOS) session(ctx context.Context, conn io.ReadWriteCloser) error {
+	p.setConnected(true)
+	defer p.setConnected(false)
+	s := &session{p: p, ctx: ctx, conn: conn, bytes: make(chan []byte, 64)}
 	go s.read()
 	init := &escpos.Writer{}
 	init.Init()
@@ -206,21 +215,21 @@ func (p *ESCPOS) session(conn io.ReadWriteCloser) error {
 	p.probed = true
 	p.mu.Unlock()
 	p.changed()
-	poll := time.NewTicker(pollEvery)
+	poll := p.cfg.Clock.NewTicker(pollEvery)
 	defer poll.Stop()
 	for {
 		if err := s.reprint(); err != nil {
 			return err
 		}
 		select {
-		case <-p.stop:
+		case <-ctx.Done():
 			return nil
 		case b, ok := <-s.bytes:
 			if !ok {
 				return errors.New("printer: port closed")
 			}
 			s.take(b)
-		case <-poll.C:
+		case <-poll.Chan():
 			if err := s.refresh(); err != nil {
 				return err
 			}
@@ -244,7 +253,7 @@ func (s *session) read() {
 		if n > 0 {
 			select {
 			case s.bytes <- append([]byte(nil), buf[:n]...):
-			case <-s.p.stop:
+			case <-s.ctx.Done():
 				return
 			}
 		}
@@ -293,7 +302,8 @@ func (s *session) refresh() error {
 	if err := s.write(q); err != nil {
 		return err
 	}
-	deadline := time.After(answerWithin)
+	deadline := s.p.cfg.Clock.NewTimer(answerWithin)
+	defer deadline.Stop()
 	for {
 		s.p.mu.Lock()
 		left := s.status.Pending()
@@ -307,13 +317,13 @@ func (s *session) refresh() error {
 				return errors.New("printer: port closed")
 			}
 			s.take(b)
-		case <-deadline:
+		case <-deadline.Chan():
 			s.p.mu.Lock()
 			s.p.answering = false
 			s.p.mu.Unlock()
 			s.p.changed()
 			return nil
-		case <-s.p.stop:
+		case <-s.ctx.Done():
 			return nil
 		}
 	}
@@ -327,7 +337,8 @@ func (s *session) write(b []byte) error {
 	if pace > 0 {
 		chunk = max(16, pace/50)
 	}
-	start := time.Now()
+	clock := s.p.cfg.Clock
+	start := clock.Now()
 	for sent := 0; sent < len(b); {
 		end := min(sent+chunk, len(b))
 		done := make(chan error, 1)
@@ -335,19 +346,21 @@ func (s *session) write(b []byte) error {
 			_, err := s.conn.Write(part)
 			done <- err
 		}(b[sent:end])
+		timeout := clock.NewTimer(writeTimeout)
 		select {
 		case err := <-done:
+			timeout.Stop()
 			if err != nil {
 				return fmt.Errorf("printer: write: %w", err)
 			}
-		case <-time.After(writeTimeout):
+		case <-timeout.Chan():
 			s.conn.Close()
 			return fmt.Errorf("printer: write: no progress for %s", writeTimeout)
 		}
 		sent = end
 		if pace > 0 {
-			if ahead := time.Duration(sent)*time.Second/time.Duration(pace) - time.Since(start); ahead > 0 {
-				time.Sleep(ahead)
+			if ahead := time.Duration(sent)*time.Second/time.Duration(pace) - clock.Since(start); ahead > 0 {
+				clock.Sleep(ahead)
 			}
 		}
 	}
@@ -453,67 +466,67 @@ func (s *session) reprint() error {
 	return nil
 }
 
-func (p *ESCPOS) setPort(connected bool, errText string) {
+// setConnected starts or ends a connection: what the printer said on the
+// last one no longer holds.
+func (p *ESCPOS) setConnected(connected bool) {
 	p.mu.Lock()
 	p.connected = connected
-	p.portErr = errText
 	p.es, p.answered, p.answering, p.probed = escpos.Status{}, false, true, false
 	p.mu.Unlock()
 	p.changed()
 }
 
-// changed signals a status change to whoever watches.
+// changed tells the loop how the connected printer is; it signals the
+// change to whoever watches. While not connected the loop words it.
 func (p *ESCPOS) changed() {
 	p.mu.Lock()
-	st := p.statusLocked()
-	same := st.State == p.last.State && st.Detail == p.last.Detail
-	if !same {
-		st.Since = time.Now()
-		p.last = st
-	}
+	p.changedLocked()
 	p.mu.Unlock()
-	if same {
+}
+
+func (p *ESCPOS) changedLocked() {
+	if !p.connected {
 		return
 	}
-	p.cfg.Log.Info("printer status", "state", st.State, "detail", st.Detail)
-	select {
-	case p.changes <- struct{}{}:
-	default:
+	state, detail := p.statusLocked()
+	// The loop's lock is never held while it calls into the printer
+	// (describe), so taking it under p.mu cannot deadlock.
+	if p.loop.Set(state, detail) {
+		p.cfg.Log.Info("printer status", "state", state, "detail", detail)
 	}
 }
 
 // Status is the printer as /healthz shows it.
 func (p *ESCPOS) Status() devices.Status {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	st := p.statusLocked()
-	st.Since = p.last.Since
-	return st
+	return devices.Supervised("printer", "printer", p.cfg.Driver, p.loop.Status())
 }
 
-func (p *ESCPOS) statusLocked() devices.Status {
-	st := devices.Status{Name: "printer", Kind: "printer", Driver: p.cfg.Driver, State: devices.OK,
-		Detail: fmt.Sprintf("%s on %s, %d tickets printed", p.cfg.Profile.Name, p.cfg.Port, p.printed)}
+// statusLocked is how the connected printer is.
+func (p *ESCPOS) statusLocked() (devices.State, string) {
+	state, detail := devices.OK, fmt.Sprintf("%s on %s, %d tickets printed", p.cfg.Profile.Name, p.cfg.Port, p.printed)
 	switch {
-	case !p.connected:
-		st.State, st.Detail = devices.Fault, "offline: "+p.portErr
 	case p.twoWay && !p.probed:
-		st.State, st.Detail = devices.Warning, "connected, asking the printer how it is"
+		state, detail = devices.Warning, "connected, asking the printer how it is"
 	case !p.answering && p.answered:
-		st.State, st.Detail = devices.Fault, "offline: the printer stopped answering status queries"
+		state, detail = devices.Fault, "offline: the printer stopped answering status queries"
 	case !p.answering && p.twoWay:
-		st.State, st.Detail = devices.Warning, "the printer does not report its state (a one-way link?): paper is not watched"
+		state, detail = devices.Warning, "the printer does not report its state (a one-way link?): paper is not watched"
 	case p.es.Fault() != "":
-		st.State, st.Detail = devices.Fault, p.es.Fault()
+		state, detail = devices.Fault, p.es.Fault()
 	case p.es.PaperNearEnd:
-		st.State, st.Detail = devices.Warning, "paper_near_end"
+		state, detail = devices.Warning, "paper_near_end"
 	case p.cfg.RollMM > 0 && p.usedMM*10 >= p.cfg.RollMM*9:
-		st.State, st.Detail = devices.Warning, fmt.Sprintf("paper_near_end (estimated: %.1f of %.1f m used)", float64(p.usedMM)/1000, float64(p.cfg.RollMM)/1000)
+		state, detail = devices.Warning, fmt.Sprintf("paper_near_end (estimated: %.1f of %.1f m used)", float64(p.usedMM)/1000, float64(p.cfg.RollMM)/1000)
 	}
-	if p.copyOf != nil {
-		st.Detail += fmt.Sprintf("; ticket %s waits to be printed again", p.copyOf.Number)
+	return state, detail + p.copySuffix()
+}
+
+// copySuffix says that a ticket waits to be printed again.
+func (p *ESCPOS) copySuffix() string {
+	if p.copyOf == nil {
+		return ""
 	}
-	return st
+	return fmt.Sprintf("; ticket %s waits to be printed again", p.copyOf.Number)
 }
 
 // NewRoll starts counting a fresh paper roll.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/jonboulle/clockwork"
 	"golang.org/x/sys/unix"
 
 	"github.com/cherga/kiosk/devices"
@@ -202,6 +203,58 @@ func TestUnplugMidJob(t *testing.T) {
 	waitState(t, drv, devices.OK, "1 tickets printed")
 	if n := len(dev.Tickets()); n != 1 {
 		t.Errorf("%d tickets came out, want the one copy", n)
+	}
+}
+
+// A printer plugged in after the kiosk started, and pulled out again: the
+// reconnect waits (at most 5 s) and the status polls that notice the
+// cable gone run on the driver's clock; the status says since when and
+// counts the reopen.
+func TestReconnectsOnItsClock(t *testing.T) {
+	prof, dev := device(t, "epson-tm-t20")
+	line := plug(t, dev)
+	line.unplug()
+	at := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	clk := clockwork.NewFakeClockAt(at)
+	drv := open(t, prof, printer.SerialPort{Path: line.path, Baud: 115200}, func(c *printer.Config) { c.Clock = clk })
+	waitState(t, drv, devices.Fault, "no such file")
+	if st := drv.Status(); !st.Since.Equal(at) || st.LastError == "" {
+		t.Fatalf("missing: %+v", st)
+	}
+	retry := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := clk.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatalf("the driver does not wait to reconnect: %+v", drv.Status())
+		}
+		clk.Advance(5 * time.Second)
+	}
+	line.replug()
+	retry()
+	up := clk.Now()
+	waitState(t, drv, devices.OK, "0 tickets printed")
+	if st := drv.Status(); st.Reopens != 0 || !st.Since.Equal(up) {
+		t.Fatalf("plugged in: %+v", st)
+	}
+	line.unplug()
+	// The next status poll finds the cable gone.
+	for give := time.Now().Add(20 * time.Second); drv.Status().State != devices.Fault; {
+		if time.Now().After(give) {
+			t.Fatalf("unplugged, still %+v", drv.Status())
+		}
+		clk.Advance(time.Second)
+		select {
+		case <-drv.Changes():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	waitState(t, drv, devices.Fault, "offline")
+	line.replug()
+	retry()
+	waitState(t, drv, devices.OK, "0 tickets printed")
+	if st := drv.Status(); st.Reopens != 1 {
+		t.Fatalf("plugged in again: %+v", st)
 	}
 }
 

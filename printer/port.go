@@ -24,7 +24,9 @@ type Port interface {
 // driver reports that as zero bytes read and no error; here it is an error.
 var ErrReadTimeout = errors.New("printer: read timeout")
 
-// readTimeout bounds each read, so the reader notices a closed port.
+// readTimeout bounds each read, so the reader notices a closed port. It
+// is a deadline of the file or socket, held by the runtime against real
+// time: the driver's clock cannot stand in for it.
 const readTimeout = 250 * time.Millisecond
 
 // SerialPort is a printer on RS-232 or a USB serial adapter. The port runs

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/link/proto"
 )
 
-func openBookings(t *testing.T, c *clock) *Queue {
+func openBookings(t *testing.T, c *clockwork.FakeClock) *Queue {
 	t.Helper()
 	cfg := testOffice(t)
 	cfg.Bookings.Enabled = true
@@ -19,7 +21,7 @@ func openBookings(t *testing.T, c *clock) *Queue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := Open(filepath.Join(t.TempDir(), "q.db"), cfg, Options{Now: c.Now, BookingKey: key})
+	q, err := Open(filepath.Join(t.TempDir(), "q.db"), cfg, Options{Clock: c, BookingKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}

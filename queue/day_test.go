@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/queue/record"
@@ -70,12 +72,11 @@ func TestSimulatedDay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a whole day: not with -short")
 	}
-	c := newClock()
-	kyiv := c.now.Location()
+	kyiv := newClock().Now().Location()
 	day := time.Date(2026, 11, 23, 0, 0, 0, 0, kyiv)
-	c.now = day.Add(7*time.Hour + 55*time.Minute)
+	c := clockwork.NewFakeClockAt(day.Add(7*time.Hour + 55*time.Minute))
 	cfg := dayOffice(t)
-	q, err := Open(filepath.Join(t.TempDir(), "q.db"), cfg, Options{Now: c.Now, Version: "day"})
+	q, err := Open(filepath.Join(t.TempDir(), "q.db"), cfg, Options{Clock: c, Version: "day"})
 	if err != nil {
 		t.Fatal(err)
 	}

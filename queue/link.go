@@ -29,7 +29,7 @@ const (
 	// sendQueue bounds what waits to be written to one terminal: a welcome
 	// and up to pushResendMax missed pushes at connect, a few messages
 	// otherwise. Its slots cost memory per connected terminal.
-	sendQueue  = pushResendMax + 100
+	sendQueue = pushResendMax + 100
 	// eventQueue is how many of a terminal's events may wait to be
 	// committed; the reader waits beyond it (one batch takes them all).
 	eventQueue = 256

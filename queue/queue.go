@@ -31,6 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/configs"
@@ -86,9 +87,9 @@ func newOffice(cfg *configs.Office, version string) *office {
 
 // Queue is the state of one office. It is safe for concurrent use.
 type Queue struct {
-	db  *bolt.DB
-	now func() time.Time
-	log *slog.Logger
+	db    *bolt.DB
+	clock clockwork.Clock
+	log   *slog.Logger
 
 	// The committer (commit.go).
 	urgent  chan *change
@@ -144,17 +145,19 @@ var (
 
 // Options are the queue's settings besides the office.
 type Options struct {
-	Now     func() time.Time // nil: time.Now
-	Log     *slog.Logger     // nil: discard
-	Version string           // the office configuration's version, sent to terminals
+	// Clock is the office's time: issue and call times, the day, leases,
+	// bookings, sessions; nil: the real clock.
+	Clock   clockwork.Clock
+	Log     *slog.Logger // nil: discard
+	Version string       // the office configuration's version, sent to terminals
 	// BookingKey signs booking codes (LoadBookingKey); bookings need it.
 	BookingKey []byte
 }
 
 // Open opens (or creates) the queue's database at path.
 func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -166,7 +169,7 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 		}
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
-	q := &Queue{db: db, now: opts.Now, log: opts.Log, o: newOffice(cfg, opts.Version), devices: map[string]*Device{},
+	q := &Queue{db: db, clock: opts.Clock, log: opts.Log, o: newOffice(cfg, opts.Version), devices: map[string]*Device{},
 		bookingKey: opts.BookingKey, urgent: make(chan *change, 1024), bulk: make(chan *change, 4096),
 		stop: make(chan struct{}), stopped: make(chan struct{}), notify: make(chan struct{}, 1)}
 	q.mu.Lock()
@@ -220,6 +223,9 @@ func (q *Queue) Close() error {
 }
 
 func (q *Queue) today() string { return q.dayOf(q.now()) }
+
+// now is the office's time now.
+func (q *Queue) now() time.Time { return q.clock.Now() }
 
 func (q *Queue) dayOf(t time.Time) string { return t.In(q.o.loc).Format(time.DateOnly) }
 

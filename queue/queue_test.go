@@ -3,9 +3,10 @@ package queue
 import (
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/link/proto"
@@ -35,32 +36,16 @@ func testOffice(t testing.TB) *configs.Office {
 	return o
 }
 
-// clock is a hand-advanced clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newClock() *clock {
+// newClock is the tests' office clock: 09:00 in Kyiv on a Monday, moved
+// by hand.
+func newClock() *clockwork.FakeClock {
 	kyiv, _ := time.LoadLocation("Europe/Kyiv")
-	return &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv)}
+	return clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 9, 0, 0, 0, kyiv))
 }
 
-func openTest(t testing.TB, path string, c *clock) *Queue {
+func openTest(t testing.TB, path string, c *clockwork.FakeClock) *Queue {
 	t.Helper()
-	q, err := Open(path, testOffice(t), Options{Now: c.Now, Version: "v1"})
+	q, err := Open(path, testOffice(t), Options{Clock: c, Version: "v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +174,7 @@ func TestRecallAndCancel(t *testing.T) {
 func TestReopenKeepsState(t *testing.T) {
 	c := newClock()
 	path := filepath.Join(t.TempDir(), "q.db")
-	q, err := Open(path, testOffice(t), Options{Now: c.Now})
+	q, err := Open(path, testOffice(t), Options{Clock: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +200,7 @@ func TestSecondServerOnSameFileFailsFast(t *testing.T) {
 	c := newClock()
 	path := filepath.Join(t.TempDir(), "q.db")
 	openTest(t, path, c)
-	if _, err := Open(path, testOffice(t), Options{Now: c.Now}); err == nil {
+	if _, err := Open(path, testOffice(t), Options{Clock: c}); err == nil {
 		t.Fatal("second Open succeeded")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/configs"
@@ -39,10 +40,10 @@ func scaleOffice(b *testing.B) *configs.Office {
 	return cfg
 }
 
-func openScale(b *testing.B, c *clock) *Queue {
+func openScale(b *testing.B, c *clockwork.FakeClock) *Queue {
 	b.Helper()
 	q, err := Open(filepath.Join(b.TempDir(), "queued.db"), scaleOffice(b),
-		Options{Now: c.Now, Version: "bench", BookingKey: []byte("scale benchmark booking key, 32b")})
+		Options{Clock: c, Version: "bench", BookingKey: []byte("scale benchmark booking key, 32b")})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func serviceIDs(q *Queue) []string {
 // 50,000; they are issued by issueTx, the body of Issue, in changes of
 // prefillChunk tickets each, so the day's memory and buckets are what
 // Issue builds. It returns the numbers in issue order.
-func startDay(b *testing.B, q *Queue, c *clock, n int) (day string, numbers []string) {
+func startDay(b *testing.B, q *Queue, c *clockwork.FakeClock, n int) (day string, numbers []string) {
 	b.Helper()
 	const prefillChunk = 5000
 	c.Advance(24 * time.Hour)

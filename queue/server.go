@@ -89,11 +89,11 @@ func NewServer(q *Queue, opts ServerOptions) (*Server, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg := q.Config()
-	store, err := access.OpenStore(opts.AccessFile, access.StoreOptions{Now: q.now, Log: opts.Log})
+	store, err := access.OpenStore(opts.AccessFile, access.StoreOptions{Clock: q.clock, Log: opts.Log})
 	if err != nil {
 		return nil, err
 	}
-	guard, err := access.New(store, q.db, access.Options{Now: q.now, Log: opts.Log, IdleTimeout: cfg.Sessions.Idle,
+	guard, err := access.New(store, q.db, access.Options{Clock: q.clock, Log: opts.Log, IdleTimeout: cfg.Sessions.Idle,
 		MaxAge: cfg.Sessions.MaxAge, SecureCookies: opts.SecureCookies, Names: cfg.Names})
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/queue/record"
@@ -33,13 +35,13 @@ windows:
   - {number: 9, serves: [pensions]}
 `
 
-func openDesk(t testing.TB, c *clock) *Queue {
+func openDesk(t testing.TB, c *clockwork.FakeClock) *Queue {
 	t.Helper()
 	cfg, err := configs.ParseOffice("desk.yaml", []byte(deskOfficeYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := Open(filepath.Join(t.TempDir(), "q.db"), cfg, Options{Now: c.Now, Version: "v1"})
+	q, err := Open(filepath.Join(t.TempDir(), "q.db"), cfg, Options{Clock: c, Version: "v1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 	}
 	store, err := link.OpenStore(filepath.Join(cfg.DataDir, "kioskd.db"), link.StoreOptions{
 		AlarmEvents: cfg.Buffer.AlarmEvents, AlarmAge: cfg.Buffer.AlarmAge, MaxEvents: cfg.Buffer.MaxEvents,
-		Now: t.clock.Now, Log: t.log,
+		Clock: t.clock, Log: t.log,
 	})
 	if err != nil {
 		return nil, err

@@ -134,7 +134,7 @@ func (r *rig) waitServer(t *testing.T, what string, cond func() bool) {
 // that it was shown and announced.
 func TestWholeTerminal(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(time.Now())
-	office := queuetest.Start(t, clock.Now)
+	office := queuetest.Start(t, clock)
 	r := startTerminal(t, clock, office)
 	origin := "http://" + r.addr
 
@@ -259,7 +259,7 @@ func TestWholeTerminal(t *testing.T) {
 // stop (BenchmarkStop says how long it takes).
 func TestStop(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(time.Now())
-	r := startTerminal(t, clock, queuetest.Start(t, clock.Now))
+	r := startTerminal(t, clock, queuetest.Start(t, clock))
 	openConnections(t, r.addr)
 	if err := r.stop(); err != nil {
 		t.Fatal(err)

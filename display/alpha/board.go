@@ -1,6 +1,7 @@
 package alpha
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"go.bug.st/serial"
 
 	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/devices/supervise"
 )
 
 // Config is one sign's settings.
@@ -38,10 +40,9 @@ type Config struct {
 	Dial func() (io.ReadWriteCloser, error)
 }
 
-const (
-	retryFirst = time.Second
-	retryMax   = 30 * time.Second
-)
+// The waits before reopening a sign's port: up to 1 s at first, growing
+// to 30 s.
+var reopen = supervise.Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
 
 func (c *Config) defaults() error {
 	if c.Framing == "" {
@@ -115,22 +116,20 @@ func mode(framing string, baud int) (*serial.Mode, error) {
 
 // Board drives one sign. Show never waits for the line: it keeps the
 // latest lines, and one goroutine sends them, paced, coalescing whatever
-// changed while it waited. It (re)opens the port with a growing delay,
-// so a sign unplugged and plugged back in gets the current text again.
+// changed while it waited. A supervise.Loop (re)opens the port with a
+// growing delay, so a sign unplugged and plugged back in gets the current
+// text again.
 type Board struct {
-	cfg     Config
-	wake    chan struct{}
-	changes chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	cfg    Config
+	wake   chan struct{}
+	loop   *supervise.Loop[io.ReadWriteCloser]
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	mu      sync.Mutex
 	lines   []string
 	dirty   bool
 	sent    int
-	state   devices.State
-	detail  string
-	since   time.Time
 	skipped int // updates overtaken by a newer one before they were sent
 }
 
@@ -140,11 +139,36 @@ func Open(cfg Config) (*Board, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	b := &Board{cfg: cfg, wake: make(chan struct{}, 1), changes: make(chan struct{}, 1),
-		stop: make(chan struct{}), done: make(chan struct{}),
-		state: devices.Warning, detail: "connecting to " + cfg.Port, since: cfg.Clock.Now()}
-	go b.run()
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Board{cfg: cfg, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	b.loop = supervise.New(supervise.Config[io.ReadWriteCloser]{
+		Name:     "board " + cfg.Name,
+		Open:     func(context.Context) (io.ReadWriteCloser, error) { return cfg.Dial() },
+		Use:      b.session,
+		Describe: b.describe,
+		Backoff:  reopen,
+		Clock:    cfg.Clock,
+		Log:      cfg.Log.With("board", cfg.Name, "port", cfg.Port),
+	})
+	go func() {
+		defer close(b.done)
+		b.loop.Run(ctx)
+	}()
 	return b, nil
+}
+
+func (b *Board) describe(ev supervise.Event, err error, retry time.Duration) string {
+	switch ev {
+	case supervise.Opening:
+		return "connecting to " + b.cfg.Port
+	case supervise.Opened:
+		return "connected to " + b.cfg.Port
+	case supervise.OpenFailed:
+		return fmt.Sprintf("cannot open the sign's port: %v; retrying in %s", err, retry.Round(time.Millisecond))
+	case supervise.Lost:
+		return fmt.Sprintf("line to the sign lost: %v; reconnecting", err)
+	}
+	return "closed"
 }
 
 func (b *Board) Name() string { return b.cfg.Name }
@@ -166,36 +190,17 @@ func (b *Board) Show(lines []string) error {
 }
 
 func (b *Board) Status() devices.Status {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return devices.Status{Name: b.cfg.Name, Kind: "board", Driver: "alpha", State: b.state, Since: b.since, Detail: b.detail}
+	return devices.Supervised(b.cfg.Name, "board", "alpha", b.loop.Status())
 }
 
 // Changes signals after the status changed.
-func (b *Board) Changes() <-chan struct{} { return b.changes }
+func (b *Board) Changes() <-chan struct{} { return b.loop.Changes() }
 
 // Close stops the driver and closes the port.
 func (b *Board) Close() error {
-	select {
-	case <-b.stop:
-	default:
-		close(b.stop)
-	}
+	b.cancel()
 	<-b.done
 	return nil
-}
-
-func (b *Board) setState(st devices.State, detail string) {
-	b.mu.Lock()
-	if b.state != st {
-		b.since = b.cfg.Clock.Now()
-	}
-	b.state, b.detail = st, detail
-	b.mu.Unlock()
-	select {
-	case b.changes <- struct{}{}:
-	default:
-	}
 }
 
 // take returns the lines to send, if they changed since the last send.
@@ -209,52 +214,11 @@ func (b *Board) take(force bool) ([]string, bool) {
 	return b.lines, true
 }
 
-func (b *Board) run() {
-	defer close(b.done)
-	retry := retryFirst
-	for {
-		conn, err := b.cfg.Dial()
-		if err != nil {
-			b.setState(devices.Fault, fmt.Sprintf("cannot open the sign's port: %v; retrying in %s", err, retry))
-			b.cfg.Log.Error("LED board: cannot open its port", "board", b.cfg.Name, "port", b.cfg.Port, "err", err, "retry", retry)
-			if !b.wait(retry) {
-				return
-			}
-			retry = min(retry*2, retryMax)
-			continue
-		}
-		retry = retryFirst
-		b.cfg.Log.Info("LED board connected", "board", b.cfg.Name, "port", b.cfg.Port)
-		err = b.session(conn)
-		conn.Close()
-		if errors.Is(err, errStopped) {
-			return
-		}
-		b.setState(devices.Fault, fmt.Sprintf("line to the sign lost: %v; reconnecting", err))
-		b.cfg.Log.Error("LED board: line lost; reconnecting", "board", b.cfg.Name, "port", b.cfg.Port, "err", err)
-		if !b.wait(retry) {
-			return
-		}
-	}
-}
-
-// wait waits d, or returns false when the board is closed.
-func (b *Board) wait(d time.Duration) bool {
-	t := b.cfg.Clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-b.stop:
-		return false
-	case <-t.Chan():
-		return true
-	}
-}
-
 var errStopped = errors.New("alpha: board closed")
 
-// session sends on one open line until it fails or the board is closed
-// (errStopped). The first thing sent is the current text.
-func (b *Board) session(conn io.ReadWriteCloser) error {
+// session sends on one open line until it fails or the board is closed.
+// The first thing sent is the current text.
+func (b *Board) session(ctx context.Context, conn io.ReadWriteCloser) error {
 	lost := make(chan error, 1)
 	go func() {
 		// The sign says nothing to a write (some answer ACK/NAK); a read
@@ -285,15 +249,15 @@ func (b *Board) session(conn io.ReadWriteCloser) error {
 			b.sent++
 			detail := fmt.Sprintf("%s on %s; showing %q (%d updates sent, %d overtaken)", b.cfg.Framing, b.cfg.Port, lines, b.sent, b.skipped)
 			b.mu.Unlock()
-			b.setState(devices.OK, detail)
+			b.loop.Set(devices.OK, detail)
 			force = false
-			if err := b.idle(b.cfg.Pace, nil, lost); err != nil {
+			if err := b.idle(ctx, b.cfg.Pace, nil, lost); err != nil {
 				return err
 			}
 			continue
 		}
 		refresh := false
-		if err := b.idle(b.cfg.Refresh, &refresh, lost); err != nil {
+		if err := b.idle(ctx, b.cfg.Refresh, &refresh, lost); err != nil {
 			return err
 		}
 		force = refresh
@@ -302,7 +266,7 @@ func (b *Board) session(conn io.ReadWriteCloser) error {
 
 // idle waits d, or until the text changes when timedOut is not nil (and
 // then sets it on a timeout). errStopped ends the session quietly.
-func (b *Board) idle(d time.Duration, timedOut *bool, lost <-chan error) error {
+func (b *Board) idle(ctx context.Context, d time.Duration, timedOut *bool, lost <-chan error) error {
 	t := b.cfg.Clock.NewTimer(d)
 	defer t.Stop()
 	var wake <-chan struct{}
@@ -310,7 +274,7 @@ func (b *Board) idle(d time.Duration, timedOut *bool, lost <-chan error) error {
 		wake = b.wake
 	}
 	select {
-	case <-b.stop:
+	case <-ctx.Done():
 		return errStopped
 	case err := <-lost:
 		return fmt.Errorf("read: %w", err)

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -18,13 +20,6 @@ const SampleRate = 22050
 // QueueLen is how many calls may wait to be announced. A hall rarely has
 // more than a few calls a minute; a longer queue means audio is stuck.
 const QueueLen = 16
-
-// Clock is the time the announcer's rules run on.
-type Clock interface{ Now() time.Time }
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
 
 // Config is how calls are spoken.
 type Config struct {
@@ -39,7 +34,9 @@ type Config struct {
 	Quiet *Period
 	// Location is the office's time zone for the schedule.
 	Location *time.Location
-	Clock    Clock
+	// Clock is the time the announcer's rules run on (a call's age, the
+	// volume and quiet hours); nil: the real clock.
+	Clock clockwork.Clock
 }
 
 // Period is a time of day range; To before From wraps past midnight.
@@ -114,10 +111,10 @@ func NewAnnouncer(cfg Config, voice *Voice, out Output, log *slog.Logger, cb Cal
 		cfg.Location = time.Local
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = wallClock{}
+		cfg.Clock = clockwork.NewRealClock()
 	}
 	if voice == nil {
-		voice = NewVoice(nil, nil, log)
+		voice = NewVoice(nil, nil, log, cfg.Clock)
 	}
 	if cb.Started == nil {
 		cb.Started = func(proto.Call) {}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/devices"
 )
 
@@ -32,11 +34,13 @@ type WAVDir struct {
 	lastErr error
 }
 
-func NewWAVDir(dir string) (*WAVDir, error) {
+// NewWAVDir writes clips into dir. clock, if given, is the terminal's (for
+// the status's since), else the real clock.
+func NewWAVDir(dir string, clock ...clockwork.Clock) (*WAVDir, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("announce: %w", err)
 	}
-	return &WAVDir{dir: dir, since: time.Now()}, nil
+	return &WAVDir{dir: dir, since: clockOr(clock).Now()}, nil
 }
 
 func (o *WAVDir) Play(ctx context.Context, c *Clip) error {
@@ -87,13 +91,14 @@ type Aplay struct {
 	lastErr string
 }
 
-// FindAplay finds aplay on the PATH.
-func FindAplay(device string) (*Aplay, error) {
+// FindAplay finds aplay on the PATH. clock, if given, is the terminal's
+// (for the status's since), else the real clock.
+func FindAplay(device string, clock ...clockwork.Clock) (*Aplay, error) {
 	p, err := exec.LookPath("aplay")
 	if err != nil {
 		return nil, fmt.Errorf("announce: aplay not found (install alsa-utils): %w", err)
 	}
-	return &Aplay{Path: p, Device: device, since: time.Now()}, nil
+	return &Aplay{Path: p, Device: device, since: clockOr(clock).Now()}, nil
 }
 
 func (a *Aplay) Play(ctx context.Context, c *Clip) error {

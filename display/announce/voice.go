@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -27,6 +29,8 @@ type Setup struct {
 	// TTS says what a pack lacks with espeak-ng, when it is installed.
 	TTS bool
 	Log *slog.Logger
+	// Clock is the terminal's, for the status's since; nil: the real clock.
+	Clock clockwork.Clock
 }
 
 // Voice composes announcements from phrase packs, one language after
@@ -44,11 +48,21 @@ type Voice struct {
 }
 
 // NewVoice speaks from packs, with tts (may be nil) for what they lack.
-func NewVoice(packs []*Pack, tts Speaker, log *slog.Logger) *Voice {
+// clock, if given, is the terminal's, else the real clock.
+func NewVoice(packs []*Pack, tts Speaker, log *slog.Logger, clock ...clockwork.Clock) *Voice {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Voice{packs: packs, tts: tts, log: log, since: time.Now(), missing: map[string]string{}}
+	return &Voice{packs: packs, tts: tts, log: log, since: clockOr(clock).Now(), missing: map[string]string{}}
+}
+
+// clockOr is the optional clock of a constructor; none or nil: the real
+// clock.
+func clockOr(clock []clockwork.Clock) clockwork.Clock {
+	if len(clock) > 0 && clock[0] != nil {
+		return clock[0]
+	}
+	return clockwork.NewRealClock()
 }
 
 // OpenVoice loads the packs of s. A pack that is not there leaves its
@@ -61,7 +75,7 @@ func OpenVoice(s Setup) *Voice {
 			tts = e
 		}
 	}
-	v := NewVoice(nil, tts, s.Log)
+	v := NewVoice(nil, tts, s.Log, s.Clock)
 	v.setup = s
 	for _, lang := range s.Languages {
 		v.packs = append(v.packs, v.load(lang))
@@ -136,7 +150,7 @@ func (v *Voice) Build(ctx context.Context) error {
 			return ctx.Err()
 		}
 		dir := filepath.Join(v.setup.Dir, lang)
-		start := time.Now()
+		start := time.Now() // how long espeak-ng really took, for the log
 		if err := BuildPack(lang, dir, sp, false); err != nil {
 			errs = append(errs, err)
 			continue

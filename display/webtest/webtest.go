@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -244,6 +245,20 @@ func (b *Browser) Tap(selector string) error {
 		return fmt.Errorf("tap %s: %w", selector, err)
 	}
 	return nil
+}
+
+// HoldClock makes every page opened after it start with its clock held:
+// it sets window.pageClockHeld before the page's first script runs, and a
+// page whose clock honours it (the kiosk's clock.js) then moves nothing
+// on real time — no timer, no interval, no timestamp — until the test
+// advances it (pageClock.advance(ms)). So a test on a busy machine sees
+// what it would on an idle one. Call it before Open.
+func (b *Browser) HoldClock() error {
+	return chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument,
+			page.AddScriptToEvaluateOnNewDocumentParams{Source: "window.pageClockHeld = true;"})
+		return err
+	}))
 }
 
 // NoCache makes every load fetch each file again, as a kiosk's first

@@ -109,12 +109,12 @@ func (m *Message) IsPush() bool {
 
 // Hello introduces a terminal.
 type Hello struct {
-	Device  string   `json:"device"`
-	Roles   []string `json:"roles"`
+	Device string   `json:"device"`
+	Roles  []string `json:"roles"`
 	// Window is the window a terminal with the window role shows: the
 	// server then sends it only that window's calls. 0: every call.
-	Window int `json:"window,omitempty"`
-	Version string   `json:"version"`
+	Window  int    `json:"window,omitempty"`
+	Version string `json:"version"`
 	// Time is the terminal's clock when it sent hello; the server measures
 	// the terminal's clock offset from it.
 	Time time.Time `json:"time"`

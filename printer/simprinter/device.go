@@ -4,10 +4,13 @@
 // like a real printer, and can run out of paper, open its cover, answer
 // garbage or nothing, or be unplugged. It is the demo's printer, the
 // technician's preview, and the peer of the driver's tests.
+//
+// A device runs for days in the demo, so it never keeps a ticket's
+// picture: each goes to its PNG file at the cut and is dropped. What it
+// remembers of its tickets is a count and the last few tickets' records.
 package simprinter
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -20,6 +23,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/printer"
 	"github.com/cherga/kiosk/printer/escpos"
 )
@@ -51,7 +55,7 @@ func ParseCondition(s string) (Condition, error) {
 type Device struct {
 	prof    *printer.Profile
 	paperMM int
-	dir     string // where tickets go; "" keeps them in memory only
+	dir     string // where tickets go; "" writes no files
 
 	// Observe, if set before Serve, sees every command the device reads;
 	// it must not block. Tests use it to act in the middle of a job.
@@ -62,14 +66,18 @@ type Device struct {
 	conn    io.ReadWriteCloser
 	asb     bool
 	paper   *Paper
-	tickets []Printed
+	count   int       // tickets printed since New
+	last    []Printed // the last KeptTickets of them, oldest first
 	bad     int
 	printed chan Printed
 }
 
-// Printed is one ticket the device printed.
+// KeptTickets is how many of the last tickets a device remembers.
+const KeptTickets = 16
+
+// Printed is one ticket the device printed: its record, not its picture,
+// which is in the file at Path.
 type Printed struct {
-	Image    *image.Gray
 	Path     string // the PNG, if the device writes files
 	Text     string // the text lines
 	Headline string // the tallest text: a ticket's number
@@ -103,14 +111,23 @@ func New(prof *printer.Profile, paperMM int, dir string) (*Device, error) {
 	return &Device{prof: prof, paperMM: paperMM, dir: dir, cond: Ready, paper: paper, printed: make(chan Printed, 64)}, nil
 }
 
-// Printed delivers each ticket as it is cut.
+// Printed delivers each ticket as it is cut; while nobody reads, the
+// channel holds the first 64 and later ones are not delivered.
 func (d *Device) Printed() <-chan Printed { return d.printed }
 
-// Tickets lists every ticket printed so far.
+// Tickets lists the last tickets printed, at most KeptTickets, oldest
+// first; Count says how many were printed in all.
 func (d *Device) Tickets() []Printed {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]Printed(nil), d.tickets...)
+	return append([]Printed(nil), d.last...)
+}
+
+// Count is the number of tickets printed since New.
+func (d *Device) Count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.count
 }
 
 // Bad counts commands the device could not make sense of.
@@ -296,19 +313,24 @@ func (d *Device) cut() {
 	if d.paper.Empty() {
 		return
 	}
-	text, head := d.paper.Text(), d.paper.Headline()
-	img := d.paper.Cut()
-	p := Printed{Image: img, Text: text, Headline: head}
-	if d.dir != "" {
+	p := Printed{Text: d.paper.Text(), Headline: d.paper.Headline()}
+	if d.dir == "" {
+		d.paper.Clear()
+	} else {
 		// Named by time and the ticket's tallest text, its number, so a
 		// technician finds a ticket; letters, digits and dashes only.
-		name := fmt.Sprintf("%s-%s.png", time.Now().Format("20060102T150405.000"), fileSafe(head))
+		name := fmt.Sprintf("%s-%s.png", time.Now().Format("20060102T150405.000"), fileSafe(p.Headline))
 		p.Path = filepath.Join(d.dir, name)
-		if err := WritePNG(p.Path, img); err != nil {
+		if err := WritePNG(p.Path, d.paper.Cut()); err != nil {
 			p.Path = ""
 		}
 	}
-	d.tickets = append(d.tickets, p)
+	d.count++
+	if len(d.last) == KeptTickets {
+		copy(d.last, d.last[1:])
+		d.last = d.last[:KeptTickets-1]
+	}
+	d.last = append(d.last, p)
 	select {
 	case d.printed <- p:
 	default:
@@ -363,21 +385,28 @@ func Render(prof *printer.Profile, paperMM int, job []byte) ([]*image.Gray, erro
 // it) and reports the condition on GET: the demo's way to show what a
 // kiosk does when its printer fails.
 func (d *Device) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodPost:
 		var req struct {
 			Fault string `json:"fault"`
 		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1024)).Decode(&req); err != nil {
-			http.Error(w, `expected {"fault":"ok|paper_near_end|paper_out|cover_open|cutter_error|silent|garbage|off"}`, http.StatusBadRequest)
+		if err := httpapi.Decode(w, r, 1024, &req); err != nil {
+			httpapi.Fail(w, err)
 			return
 		}
 		c, err := ParseCondition(req.Fault)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			httpapi.WriteError(w, http.StatusBadRequest, httpapi.CodeBadField, fmt.Sprintf(
+				`field "fault": got %q, expected ok, paper_near_end, paper_out, cover_open, cutter_error, silent, garbage or off`, req.Fault))
 			return
 		}
 		d.SetCondition(c)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		httpapi.WriteError(w, http.StatusMethodNotAllowed, httpapi.CodeMethodNotAllowed,
+			fmt.Sprintf("method %s is not allowed for %s; allowed: GET, HEAD, POST", r.Method, r.URL.Path))
+		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(map[string]any{"condition": d.Condition(), "tickets": len(d.Tickets()), "bad_commands": d.Bad()})
+	_ = httpapi.WriteJSON(w, http.StatusOK, map[string]any{"condition": d.Condition(), "tickets": d.Count(), "bad_commands": d.Bad()})
 }

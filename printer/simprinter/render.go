@@ -153,6 +153,12 @@ func (p *Paper) Cut() *image.Gray {
 	return img
 }
 
+// Clear ends the ticket without making its picture, for a device that
+// writes no files.
+func (p *Paper) Clear() {
+	p.line, p.rows, p.text, p.head, p.headH = nil, nil, nil, "", 0
+}
+
 // Text is the text printed since the last cut, a line each.
 func (p *Paper) Text() string { return strings.Join(p.text, "\n") }
 

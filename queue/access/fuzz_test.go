@@ -42,7 +42,7 @@ func FuzzLogin(f *testing.F) {
 	}
 	f.Cleanup(func() { db.Close() })
 	c := newClock()
-	g, err := New(store, db, Options{Now: c.Now, Log: slog.New(slog.DiscardHandler)})
+	g, err := New(store, db, Options{Clock: c, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		f.Fatal(err)
 	}

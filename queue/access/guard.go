@@ -15,14 +15,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 )
 
 // Options configure a Guard; zero fields take the documented defaults.
 type Options struct {
-	// Now is the clock; nil: time.Now. Nothing in this package reads
-	// real time but through it.
-	Now func() time.Time
+	// Clock is the time of sessions and lockouts; nil: the real clock.
+	// Nothing in this package reads real time but through it.
+	Clock clockwork.Clock
 	// Log receives sign-ins, sign-outs, lockouts and failures; nil:
 	// discard.
 	Log *slog.Logger
@@ -49,7 +50,7 @@ const (
 type Guard struct {
 	store  *Store
 	db     *bolt.DB
-	now    func() time.Time
+	clock  clockwork.Clock
 	log    *slog.Logger
 	idle   time.Duration
 	maxAge time.Duration
@@ -64,15 +65,18 @@ type Guard struct {
 	dummyHash string
 }
 
+// now is the guard's time now.
+func (g *Guard) now() time.Time { return g.clock.Now() }
+
 // New makes a guard over the accounts in store, keeping sessions in db's
 // bucket "sessions" (made if missing), and prunes dead sessions.
 func New(store *Store, db *bolt.DB, opts Options) (*Guard, error) {
-	g := &Guard{store: store, db: db, now: opts.Now, log: opts.Log, idle: opts.IdleTimeout, maxAge: opts.MaxAge,
+	g := &Guard{store: store, db: db, clock: opts.Clock, log: opts.Log, idle: opts.IdleTimeout, maxAge: opts.MaxAge,
 		secure: opts.SecureCookies,
 		byName: newLimiter(maxLimited), byAddr: newLimiter(maxLimited),
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
-	if g.now == nil {
-		g.now = time.Now
+	if g.clock == nil {
+		g.clock = clockwork.NewRealClock()
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -21,24 +22,9 @@ var testHash = HashParams{Memory: 64, Time: 1, Threads: 1}
 
 const testPassword = "correct horse battery"
 
-// clock is a hand-advanced clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is the tests' clock, moved by hand.
+func newClock() *clockwork.FakeClock {
+	return clockwork.NewFakeClockAt(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 }
 
 // logBuffer collects log lines written from server goroutines.
@@ -63,7 +49,7 @@ func (b *logBuffer) String() string {
 // a real HTTP server, with a few protected routes.
 type office struct {
 	t      *testing.T
-	clock  *clock
+	clock  *clockwork.FakeClock
 	dir    string
 	store  *Store
 	db     *bolt.DB
@@ -89,12 +75,12 @@ func newOffice(t *testing.T, tweak func(*Options) (tls bool)) *office {
 	t.Helper()
 	o := &office{t: t, clock: newClock(), dir: t.TempDir(), log: &logBuffer{}}
 	var err error
-	o.store, err = OpenStore(filepath.Join(o.dir, "access.json"), StoreOptions{Now: o.clock.Now, HashParams: testHash})
+	o.store, err = OpenStore(filepath.Join(o.dir, "access.json"), StoreOptions{Clock: o.clock, HashParams: testHash})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.db = openDB(t, filepath.Join(o.dir, "queued.db"))
-	o.opts = Options{Now: o.clock.Now, Log: slog.New(slog.NewTextHandler(o.log, nil)),
+	o.opts = Options{Clock: o.clock, Log: slog.New(slog.NewTextHandler(o.log, nil)),
 		IdleTimeout: 10 * time.Minute, MaxAge: time.Hour, Names: []string{"queue.office.example"}}
 	tls := false
 	if tweak != nil {
@@ -167,7 +153,7 @@ func (o *office) restart() {
 		o.t.Fatal(err)
 	}
 	o.db = openDB(o.t, path)
-	store, err := OpenStore(o.store.Path(), StoreOptions{Now: o.clock.Now, HashParams: testHash})
+	store, err := OpenStore(o.store.Path(), StoreOptions{Clock: o.clock, HashParams: testHash})
 	if err != nil {
 		o.t.Fatal(err)
 	}

@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // User is an account of a person who signs in.
@@ -98,10 +100,14 @@ func normalWindows(ws []int) ([]int, error) {
 	return out, nil
 }
 
+// now is the store's time now.
+func (s *Store) now() time.Time { return s.clock.Now() }
+
 // StoreOptions tune a Store; the zero value is right for production.
 type StoreOptions struct {
-	// Now is the clock; nil: time.Now.
-	Now func() time.Time
+	// Clock stamps password changes and tokens and paces the file's
+	// recheck; nil: the real clock.
+	Clock clockwork.Clock
 	// Log receives reload failures; nil: discard.
 	Log *slog.Logger
 	// HashParams are the costs of new password hashes; zero:
@@ -115,7 +121,7 @@ type StoreOptions struct {
 // access.json.lock, and each Store notices changes made by others.
 type Store struct {
 	path   string
-	now    func() time.Time
+	clock  clockwork.Clock
 	log    *slog.Logger
 	params HashParams
 
@@ -130,9 +136,9 @@ type Store struct {
 // store, made at the first change. A file that group or others may read
 // is refused.
 func OpenStore(path string, opts StoreOptions) (*Store, error) {
-	s := &Store{path: path, now: opts.Now, log: opts.Log, params: opts.HashParams}
-	if s.now == nil {
-		s.now = time.Now
+	s := &Store{path: path, clock: opts.Clock, log: opts.Log, params: opts.HashParams}
+	if s.clock == nil {
+		s.clock = clockwork.NewRealClock()
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -11,11 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
-func testStore(t *testing.T, path string, c *clock) *Store {
+func testStore(t *testing.T, path string, c *clockwork.FakeClock) *Store {
 	t.Helper()
-	s, err := OpenStore(path, StoreOptions{Now: c.Now, HashParams: testHash})
+	s, err := OpenStore(path, StoreOptions{Clock: c, HashParams: testHash})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestStoreNoticesExternalEdits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "access.json")
 	c := newClock()
 	var log logBuffer
-	server, err := OpenStore(path, StoreOptions{Now: c.Now, HashParams: testHash, Log: slog.New(slog.NewTextHandler(&log, nil))})
+	server, err := OpenStore(path, StoreOptions{Clock: c, HashParams: testHash, Log: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/queue"
@@ -52,11 +53,11 @@ func Config(t testing.TB) *configs.Office {
 // BookingKey is the test office's booking key.
 var BookingKey = []byte("queuetest booking key, 32 bytes")
 
-// Start serves the demo office until the test ends. now is its clock; nil
-// means time.Now.
-func Start(t testing.TB, now func() time.Time) *Office {
+// Start serves the demo office until the test ends. clock is the office's
+// time (a clockwork.FakeClock, usually); nil: the real clock.
+func Start(t testing.TB, clock clockwork.Clock) *Office {
 	t.Helper()
-	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), Config(t), queue.Options{Now: now, Version: "test", BookingKey: BookingKey})
+	q, err := queue.Open(filepath.Join(t.TempDir(), "queued.db"), Config(t), queue.Options{Clock: clock, Version: "test", BookingKey: BookingKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,17 +5,15 @@
 // /kiosk/ws whatever the screen. All text comes from the message catalogue
 // (/i18n.json) and the service catalogue; none lives here.
 //
-// Every timed behaviour (idle question, reset, the ticket screen, notices)
-// is checked against clock.now() on one ticker, so tests move the clock
-// forward instead of waiting.
+// Every timed behaviour (idle question, reset, the ticket screen, notices,
+// reconnecting) runs on the page's clock (clock.js): its timers, checked
+// against clock.now() on one ticker. A test holds that clock and moves it
+// forward instead of waiting, and real time changes nothing meanwhile.
 
 const $ = (id) => document.getElementById(id);
 const t = (k, a) => I18N.t(k, a);
 
-const clock = {
-  skew: 0,
-  now() { return performance.now() + this.skew; },
-};
+const clock = window.pageClock;
 
 const S = {
   cat: null,
@@ -631,7 +629,7 @@ function connect() {
     if (m.type === "status") setStatus(m.status);
     else if (m.type === "scan") { activity(); scanned(m); }
   };
-  ws.onclose = () => setTimeout(connect, 1000);
+  ws.onclose = () => clock.setTimeout(connect, 1000);
 }
 
 async function main() {
@@ -661,14 +659,17 @@ async function main() {
   applyModes();
   activity();
   connect();
-  setInterval(tick, 250);
+  clock.setInterval(tick, 250);
   await home();
+  // A measurement of the real load, for the benchmark; nothing waits on it.
   S.readyAt = performance.now();
 }
 
 // For tests and benchmarks: move the page's clock, read its state.
 window.kiosk = {
-  advance(ms) { clock.skew += ms; tick(); },
+  // advance moves the clock ms forward, running every tick due meanwhile,
+  // and looks at the page's timers once more at the new time.
+  advance(ms) { clock.advance(ms); tick(); },
   state() {
     return { screen: S.screen, busy: S.busy, lang: I18N.lang, modes: { ...S.modes }, warning: !!S.warnSince,
       speaking: S.audio ? decodeURIComponent(S.audio.src) : "" };
