@@ -249,6 +249,10 @@ func (c *Client) Run(ctx context.Context) error {
 // setUp marks the link up (the server welcomed it) or down again, and
 // tells the handler.
 func (c *Client) setUp(up bool) {
+	if up {
+		// The status says up before anyone waiting in WaitUp is released.
+		c.loop.Set(supervise.OK, "up")
+	}
 	c.mu.Lock()
 	was := c.up
 	if up && !was {
@@ -258,11 +262,12 @@ func (c *Client) setUp(up bool) {
 	}
 	c.up = up
 	c.mu.Unlock()
-	if up {
-		c.loop.Set(supervise.OK, "up")
-	} else {
+	if !up {
 		// Down before the handler hears it, as the loop will say.
 		c.loop.Set(supervise.Fault, "down")
+	}
+	if !up && was {
+		c.log.Warn("link down", "url", c.cfg.URL) // technicians and tests look for it
 	}
 	if up != was {
 		c.handler.Link(up)

@@ -128,6 +128,9 @@ func TestOnlineTicketAndCall(t *testing.T) {
 	if len(w.Catalogue.Groups) != 10 || w.Slot != 1 || len(w.Leases) != 20 {
 		t.Fatalf("welcome: %d groups, slot %d, %d leases", len(w.Catalogue.Groups), w.Slot, len(w.Leases))
 	}
+	if err := r.c.WaitUp(context.Background()); err != nil { // the handler hears the welcome first
+		t.Fatal(err)
+	}
 	if st := r.c.Status(); st.State != StateUp {
 		t.Fatalf("status %+v", st)
 	}
@@ -295,6 +298,11 @@ func TestReconnectsAfterCut(t *testing.T) {
 	receive(t, r.rec.welcomes, "welcome")
 	proxy.cut()
 	receive(t, r.rec.welcomes, "welcome after reconnect")
+	// The welcome reaches the handler a moment before the link counts as
+	// up: wait for that, not for time.
+	if err := r.c.WaitUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if is := issue(t, r.c, "pension-age"); is.Mode != ModeOnline {
 		t.Fatalf("after reconnect: %+v", is)
 	}
