@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 )
 
 // Routes is where a part of a daemon registers its routes: an
@@ -20,12 +22,24 @@ type Routes interface {
 // like every other error: a missing file is 404 not_found naming the path
 // asked for, a file it could not read a bare 500 internal (never the fs's
 // error text, which may hold a path on the server).
+//
+// A path that is not UTF-8 or holds a NUL is 400 bad_path here too, not
+// only behind Mux: an embed.FS answers such a name with an error that is
+// not fs.ErrNotExist, which the FileServer would make a 500.
 func Files(fsys fs.FS) http.Handler {
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if badPath(r.URL.Path) {
+			WriteError(w, http.StatusBadRequest, CodeBadPath, badPathMessage)
+			return
+		}
 		files.ServeHTTP(&fileErrors{ResponseWriter: w, r: r}, r)
 	})
 }
+
+const badPathMessage = "the path must be UTF-8 without NUL"
+
+func badPath(p string) bool { return !utf8.ValidString(p) || strings.IndexByte(p, 0) >= 0 }
 
 // fileErrors turns the plain-text error a FileServer writes into our JSON
 // one. http.Error sets the headers, then WriteHeader, then writes the

@@ -95,6 +95,29 @@ func TestFiles(t *testing.T) {
 	}
 }
 
+// Behind a plain http.ServeMux too, a path that is not UTF-8 is the
+// client's mistake, a 400, before the fs is asked (an embed.FS answers it
+// with an error the FileServer makes a 500).
+func TestFilesBadPathWithoutMux(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /hall/", Files(fstest.MapFS{"hall/index.html": {Data: []byte("x")}}))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, p := range []string{"/hall/%ff", "/hall/%c0%af", "/hall/a%00"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		_, _ = w.Body.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if e := errorOf(t, w); resp.StatusCode != 400 || e.Code != CodeBadPath {
+			t.Errorf("%s: %d %s", p, resp.StatusCode, w.Body)
+		}
+	}
+}
+
 // Both routers take a part's routes.
 var (
 	_ Routes = (*Mux)(nil)

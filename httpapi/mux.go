@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strings"
-	"unicode/utf8"
 )
 
 // Mux is an http.ServeMux (the same patterns: "GET /api/v1/tickets/{n}")
@@ -33,8 +31,8 @@ func (m *Mux) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Reque
 }
 
 func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; !utf8.ValidString(p) || strings.IndexByte(p, 0) >= 0 {
-		WriteError(w, http.StatusBadRequest, CodeBadPath, "the path must be UTF-8 without NUL")
+	if badPath(r.URL.Path) {
+		WriteError(w, http.StatusBadRequest, CodeBadPath, badPathMessage)
 		return
 	}
 	h, pattern := m.mux.Handler(r)

@@ -2,7 +2,7 @@ package terminal
 
 import (
 	"context"
-	"net/http"
+	"github.com/cherga/kiosk/httpapi"
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/display"
@@ -28,7 +28,7 @@ func newDisplayPart(b *build) (part, error) {
 func (*displayPart) Name() string { return "display" }
 func (*displayPart) Close() error { return nil }
 
-func (p *displayPart) Register(mux *http.ServeMux) {
+func (p *displayPart) Register(mux httpapi.Routes) {
 	display.RegisterAssets(mux)
 	if p.sim != nil {
 		p.sim.Register(mux)

@@ -2,7 +2,7 @@ package terminal
 
 import (
 	"context"
-	"net/http"
+	"github.com/cherga/kiosk/httpapi"
 	"path/filepath"
 	"sync"
 	"time"
@@ -56,7 +56,7 @@ func newHallPart(b *build) (part, error) {
 }
 
 func (*hallPart) Name() string                  { return "hall" }
-func (p *hallPart) Register(mux *http.ServeMux) { p.hall.Register(mux) }
+func (p *hallPart) Register(mux httpapi.Routes) { p.hall.Register(mux) }
 
 // Run plays the announcements and, on a fresh install, builds the phrase
 // packs; when the terminal stops it disconnects the hall pages at once.

@@ -3,6 +3,7 @@ package terminal
 import (
 	"context"
 	"encoding/json"
+	"github.com/cherga/kiosk/httpapi"
 	"net/http"
 	"time"
 
@@ -22,7 +23,7 @@ func newHealthPart(b *build) (part, error) { return healthPart{b.Terminal}, nil 
 func (healthPart) Name() string { return "health" }
 func (healthPart) Close() error { return nil }
 
-func (p healthPart) Register(mux *http.ServeMux) {
+func (p healthPart) Register(mux httpapi.Routes) {
 	mux.HandleFunc("GET /healthz", p.handleHealth)
 	mux.HandleFunc("GET /{$}", p.handleIndex)
 }

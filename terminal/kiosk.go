@@ -2,6 +2,7 @@ package terminal
 
 import (
 	"context"
+	"github.com/cherga/kiosk/httpapi"
 	"io"
 	"net"
 	"net/http"
@@ -82,7 +83,7 @@ func newKioskPart(b *build) (part, error) {
 
 func (*kioskPart) Name() string { return "kiosk" }
 
-func (p *kioskPart) Register(mux *http.ServeMux) {
+func (p *kioskPart) Register(mux httpapi.Routes) {
 	p.kiosk.Register(mux)
 	for pattern, h := range p.routes {
 		mux.Handle(pattern, h)

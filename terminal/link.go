@@ -2,7 +2,7 @@ package terminal
 
 import (
 	"context"
-	"net/http"
+	"github.com/cherga/kiosk/httpapi"
 )
 
 // linkPart runs the link to queued: the reconnecting websocket that sends
@@ -14,6 +14,6 @@ type linkPart struct{ t *Terminal }
 func newLinkPart(b *build) (part, error) { return linkPart{b.Terminal}, nil }
 
 func (linkPart) Name() string                    { return "link" }
-func (linkPart) Register(*http.ServeMux)         {}
+func (linkPart) Register(httpapi.Routes)         {}
 func (p linkPart) Run(ctx context.Context) error { return p.t.link.Run(ctx) }
 func (linkPart) Close() error                    { return nil }

@@ -3,9 +3,9 @@ package terminal
 import (
 	"context"
 	"errors"
+	"github.com/cherga/kiosk/httpapi"
 	"io"
 	"net"
-	"net/http"
 
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/link/proto"
@@ -18,7 +18,7 @@ import (
 // once no part runs and no request is being handled.
 type part interface {
 	Name() string
-	Register(mux *http.ServeMux)
+	Register(mux httpapi.Routes)
 	Run(ctx context.Context) error
 	Close() error
 }

@@ -2,7 +2,7 @@ package terminal
 
 import (
 	"context"
-	"net/http"
+	"github.com/cherga/kiosk/httpapi"
 	"path/filepath"
 	"testing"
 
@@ -21,7 +21,7 @@ type fakePart struct {
 }
 
 func (*fakePart) Name() string              { return "fake" }
-func (*fakePart) Register(*http.ServeMux)   {}
+func (*fakePart) Register(httpapi.Routes)   {}
 func (*fakePart) Run(context.Context) error { return nil }
 func (*fakePart) Close() error              { return nil }
 func (p *fakePart) Call(c proto.Call) bool  { p.calls = append(p.calls, c.ID); return p.show }

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cherga/kiosk/httpapi"
 	"io"
 	"log/slog"
 	"net"
@@ -66,7 +67,7 @@ type Terminal struct {
 
 	store *link.Store
 	link  *link.Client
-	mux   *http.ServeMux
+	mux   *httpapi.Mux
 	// parts in the order they were built and start; they close in the
 	// reverse order. Fixed once New returns.
 	parts    []part
@@ -86,7 +87,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 		env.Clock = clockwork.NewRealClock()
 	}
 	t := &Terminal{cfg: cfg, log: env.Log, clock: env.Clock, version: env.Version, stdin: env.Stdin,
-		listener: env.Listener, started: env.Clock.Now(), mux: http.NewServeMux()}
+		listener: env.Listener, started: env.Clock.Now(), mux: httpapi.NewMux()}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -163,7 +164,7 @@ func (t *Terminal) Run(ctx context.Context) error {
 			}
 		}
 	}
-	hs := &http.Server{Handler: t.requests.track(t.mux), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: t.requests.track(httpapi.Recover(t.mux, t.log, nil)), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 

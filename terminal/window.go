@@ -3,7 +3,7 @@ package terminal
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"github.com/cherga/kiosk/httpapi"
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/display"
@@ -32,7 +32,7 @@ func newWindowPart(b *build) (part, error) {
 }
 
 func (*windowPart) Name() string                  { return "window" }
-func (p *windowPart) Register(mux *http.ServeMux) { p.window.Register(mux) }
+func (p *windowPart) Register(mux httpapi.Routes) { p.window.Register(mux) }
 
 // Run disconnects the window's page when the terminal stops.
 func (p *windowPart) Run(ctx context.Context) error {
