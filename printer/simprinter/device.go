@@ -315,15 +315,18 @@ func (d *Device) cut() {
 	}
 	p := Printed{Text: d.paper.Text(), Headline: d.paper.Headline()}
 	if d.dir == "" {
-		d.paper.Clear()
+		d.paper.reuse()
 	} else {
 		// Named by time and the ticket's tallest text, its number, so a
 		// technician finds a ticket; letters, digits and dashes only.
 		name := fmt.Sprintf("%s-%s.png", time.Now().Format("20060102T150405.000"), fileSafe(p.Headline))
 		p.Path = filepath.Join(d.dir, name)
-		if err := WritePNG(p.Path, d.paper.Cut()); err != nil {
+		// The paper's dots are written out and used again: a day of
+		// tickets is not a day of half-megabyte pictures to collect.
+		if err := WritePNG(p.Path, d.paper.picture()); err != nil {
 			p.Path = ""
 		}
+		d.paper.reuse()
 	}
 	d.count++
 	if len(d.last) == KeptTickets {
@@ -345,7 +348,7 @@ func WritePNG(path string, img image.Image) error {
 	if err != nil {
 		return err
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers}
 	if err := enc.Encode(f, img); err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -357,6 +360,18 @@ func WritePNG(path string, img image.Image) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// pngBuffers keeps the encoder's buffers from one ticket to the next.
+var pngBuffers pngPool
+
+type pngPool struct{ p sync.Pool }
+
+func (p *pngPool) Get() *png.EncoderBuffer {
+	b, _ := p.p.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
 
 // Render prints a whole job to images, one per cut (and one for what
 // follows the last cut, if anything): the technician's preview of exact

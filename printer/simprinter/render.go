@@ -3,7 +3,7 @@ package simprinter
 import (
 	"image"
 	"image/color"
-	"image/draw"
+	"slices"
 	"strings"
 
 	"github.com/boombuler/barcode"
@@ -27,10 +27,10 @@ type Paper struct {
 	width int
 	pages map[int]*printer.CodePage // ESC t number → page
 
-	rows  []([]byte) // printed rows, one byte per dot: 0 black, 255 white
-	line  []segment  // text of the line being composed
-	text  []string   // the text lines printed since the last cut
-	head  string     // the tallest text printed: the ticket number
+	dots  []byte    // printed rows, width bytes each, one per dot: 0 black, 255 white
+	line  []segment // text of the line being composed
+	text  []string  // the text lines printed since the last cut
+	head  string    // the tallest text printed: the ticket number
 	headH int
 	align escpos.Align
 	bold  bool
@@ -68,7 +68,7 @@ func (p *Paper) reset() {
 }
 
 // Empty reports whether nothing was printed since the last cut.
-func (p *Paper) Empty() bool { return len(p.rows) == 0 && len(p.line) == 0 }
+func (p *Paper) Empty() bool { return len(p.dots) == 0 && len(p.line) == 0 }
 
 // Apply prints one command.
 func (p *Paper) Apply(op escpos.Op) {
@@ -133,30 +133,44 @@ func (p *Paper) Apply(op escpos.Op) {
 }
 
 // Cut ends the ticket and returns it as an image, with the cut marked.
+// The image is the paper's own dots, handed over: the next ticket starts
+// on new paper.
 func (p *Paper) Cut() *image.Gray {
-	p.flush()
-	p.blank(12)
-	h := len(p.rows) + 4
-	img := image.NewGray(image.Rect(0, 0, p.width, h))
-	for y, row := range p.rows {
-		copy(img.Pix[y*img.Stride:], row)
-	}
-	for y := len(p.rows); y < h; y++ {
-		for x := 0; x < p.width; x++ {
-			img.Pix[y*img.Stride+x] = 255
-			if y >= h-2 && x%16 < 8 {
-				img.Pix[y*img.Stride+x] = 0 // the cut
-			}
-		}
-	}
-	p.rows, p.text, p.head, p.headH = nil, nil, "", 0
+	img := p.picture()
+	p.discard()
 	return img
 }
 
-// Clear ends the ticket without making its picture, for a device that
-// writes no files.
-func (p *Paper) Clear() {
-	p.line, p.rows, p.text, p.head, p.headH = nil, nil, nil, "", 0
+// picture is the ticket so far, fed out and with the cut marked, sharing
+// the paper's dots.
+func (p *Paper) picture() *image.Gray {
+	p.flush()
+	p.blank(16)
+	img := p.rowsImage(0)
+	for y := img.Rect.Dy() - 2; y < img.Rect.Dy(); y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+p.width]
+		for x := range row {
+			if x%16 < 8 {
+				row[x] = 0 // the cut
+			}
+		}
+	}
+	return img
+}
+
+// reuse forgets the ticket so far (after picture, say) and keeps the
+// paper's dots for the next one, unless a very long job made them large.
+func (p *Paper) reuse() {
+	dots := p.dots[:0]
+	p.discard()
+	if cap(dots) <= 2<<20 {
+		p.dots = dots
+	}
+}
+
+// discard forgets the ticket so far.
+func (p *Paper) discard() {
+	p.line, p.dots, p.text, p.head, p.headH = nil, nil, nil, "", 0
 }
 
 // Text is the text printed since the last cut, a line each.
@@ -172,14 +186,18 @@ func (p *Paper) lineHeight(h int) int {
 	return max(30, 24*h+6)
 }
 
-func (p *Paper) blank(n int) {
-	for range n {
-		row := make([]byte, p.width)
-		for i := range row {
-			row[i] = 255
-		}
-		p.rows = append(p.rows, row)
-	}
+// blank feeds n rows of white paper and returns them, to draw on.
+func (p *Paper) blank(n int) *image.Gray {
+	from := len(p.dots)
+	p.dots = slices.Grow(p.dots, n*p.width)[:from+n*p.width]
+	paint(p.dots[from:], 255)
+	return p.rowsImage(from / p.width)
+}
+
+// rowsImage is the paper from row from to the end, sharing its dots.
+func (p *Paper) rowsImage(from int) *image.Gray {
+	rows := len(p.dots) / p.width
+	return &image.Gray{Pix: p.dots[from*p.width:], Stride: p.width, Rect: image.Rect(0, 0, p.width, rows-from)}
 }
 
 // flush prints the line composed so far.
@@ -192,7 +210,6 @@ func (p *Paper) flush() {
 		h = max(h, s.h)
 	}
 	lh := p.lineHeight(h)
-	img := white(p.width, lh)
 	var cells []*image.Gray
 	total := 0
 	var txt string
@@ -208,14 +225,14 @@ func (p *Paper) flush() {
 		cells = append(cells, c)
 		total += c.Bounds().Dx()
 	}
+	img := p.blank(lh)
 	x := p.offset(total)
 	for _, c := range cells {
 		y := lh - c.Bounds().Dy() - (lh-24*h)/2
-		draw.Draw(img, c.Bounds().Add(image.Pt(x, max(y, 0))), c, image.Point{}, draw.Src)
+		put(img, image.Pt(x, max(y, 0)), c)
 		x += c.Bounds().Dx()
 	}
 	p.line = nil
-	p.paste(img)
 }
 
 func (p *Paper) offset(w int) int {
@@ -229,18 +246,38 @@ func (p *Paper) offset(w int) int {
 }
 
 // image prints a picture at the current alignment.
-func (p *Paper) image(src image.Image) {
-	b := src.Bounds()
-	img := white(p.width, b.Dy())
-	draw.Draw(img, image.Rect(p.offset(b.Dx()), 0, p.width, b.Dy()), src, b.Min, draw.Src)
-	p.paste(img)
+func (p *Paper) image(src *image.Gray) {
+	put(p.blank(src.Rect.Dy()), image.Pt(p.offset(src.Rect.Dx()), 0), src)
 }
 
-func (p *Paper) paste(img *image.Gray) {
-	for y := 0; y < img.Bounds().Dy(); y++ {
-		row := make([]byte, p.width)
-		copy(row, img.Pix[y*img.Stride:y*img.Stride+p.width])
-		p.rows = append(p.rows, row)
+// put copies src onto dst with its top left corner at at, cut to dst: the
+// same dots as draw.Draw with draw.Src, without its per-dot colour
+// conversions (a ticket is half a million dots).
+func put(dst *image.Gray, at image.Point, src *image.Gray) {
+	r := src.Rect.Sub(src.Rect.Min).Add(at).Intersect(dst.Rect)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		sx, sy := src.Rect.Min.X+r.Min.X-at.X, src.Rect.Min.Y+y-at.Y
+		copy(dst.Pix[dst.PixOffset(r.Min.X, y):dst.PixOffset(r.Max.X, y)], src.Pix[src.PixOffset(sx, sy):])
+	}
+}
+
+// fill paints r of img with the grey level v.
+func fill(img *image.Gray, r image.Rectangle, v byte) {
+	r = r.Intersect(img.Rect)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		paint(img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)], v)
+	}
+}
+
+// paint sets every byte of b to v, doubling what is painted with each
+// copy: white paper is a few copies, not a store per dot.
+func paint(b []byte, v byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = v
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
 	}
 }
 
@@ -323,8 +360,7 @@ func qrPicture(code barcode.Barcode, module int) *image.Gray {
 	for y := 0; y < n; y++ {
 		for x := 0; x < n; x++ {
 			if dark(code.At(code.Bounds().Min.X+x, code.Bounds().Min.Y+y)) {
-				r := image.Rect((x+4)*module, (y+4)*module, (x+5)*module, (y+5)*module)
-				draw.Draw(img, r, image.Black, image.Point{}, draw.Src)
+				fill(img, image.Rect((x+4)*module, (y+4)*module, (x+5)*module, (y+5)*module), 0)
 			}
 		}
 	}
@@ -339,7 +375,7 @@ func barPicture(code barcode.Barcode, module, height int) *image.Gray {
 	img := white((n+20)*module, height)
 	for x := 0; x < n; x++ {
 		if dark(code.At(code.Bounds().Min.X+x, code.Bounds().Min.Y)) {
-			draw.Draw(img, image.Rect((x+10)*module, 0, (x+11)*module, height), image.Black, image.Point{}, draw.Src)
+			fill(img, image.Rect((x+10)*module, 0, (x+11)*module, height), 0)
 		}
 	}
 	return img
@@ -347,7 +383,7 @@ func barPicture(code barcode.Barcode, module, height int) *image.Gray {
 
 func white(w, h int) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, w, h))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	fill(img, img.Rect, 255)
 	return img
 }
 
@@ -375,6 +411,6 @@ func logoPlaceholder(n int) *image.Gray {
 		img.Pix[y*img.Stride], img.Pix[y*img.Stride+199] = 0, 0
 	}
 	seg := renderSegment(segment{text: "LOGO " + string(rune('0'+n%10)), w: 1, h: 1})
-	draw.Draw(img, seg.Bounds().Add(image.Pt((200-seg.Bounds().Dx())/2, 28)), seg, image.Point{}, draw.Src)
+	put(img, image.Pt((200-seg.Bounds().Dx())/2, 28), seg)
 	return img
 }

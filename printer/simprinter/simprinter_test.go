@@ -2,6 +2,8 @@ package simprinter
 
 import (
 	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +103,68 @@ func TestDeviceFiles(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(files) != 0 {
 		t.Errorf("half-written files %v", files)
+	}
+}
+
+// A ticket's file is its picture, dot for dot, and its QR code reads;
+// the second ticket's too, on the paper the first one left (longer, so
+// any of its dots left over would show).
+func TestPNGIsThePicture(t *testing.T) {
+	prof, _ := printer.LookupProfile("epson-tm-t20")
+	d, err := New(prof, 80, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := ticket()
+	long.Offline = true
+	short := ticket()
+	short.Number, short.Windows = "П043", nil
+	for _, tk := range []*printer.Ticket{long, short} {
+		job, err := printer.Encode(tk, printer.DefaultTemplate, prof, 80)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs, err := Render(prof, 80, job.Bytes)
+		if err != nil || len(imgs) != 1 {
+			t.Fatalf("%d tickets, %v", len(imgs), err)
+		}
+		ops, err := parseAll(job.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.mu.Lock()
+		for _, op := range ops {
+			d.apply(op)
+		}
+		d.mu.Unlock()
+		var p Printed
+		select {
+		case p = <-d.Printed():
+		default:
+			t.Fatalf("%s: not printed", tk.Number)
+		}
+		f, err := os.Open(p.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := imgs[0]
+		if got.Bounds() != want.Bounds() {
+			t.Fatalf("%s: file is %v, picture %v", tk.Number, got.Bounds(), want.Bounds())
+		}
+		for y := want.Rect.Min.Y; y < want.Rect.Max.Y; y++ {
+			for x := want.Rect.Min.X; x < want.Rect.Max.X; x++ {
+				if g := color.GrayModel.Convert(got.At(x, y)).(color.Gray); g != want.GrayAt(x, y) {
+					t.Fatalf("%s: dot %d,%d is %v in the file, %v in the picture", tk.Number, x, y, g, want.GrayAt(x, y))
+				}
+			}
+		}
+		if s := decodeQR(t, got); s != url {
+			t.Errorf("%s: QR in the file says %q", tk.Number, s)
+		}
 	}
 }
