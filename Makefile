@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 CMDS := kioskd queued kioskctl
 PLATFORMS := linux/amd64 linux/arm64 linux/arm
 
-.PHONY: run test test-load test-deps build host clean
+.PHONY: run test test-load test-deps build host clean firmware
 
 ## run: build for this machine and start queued + kioskd with configs/demo.yaml
 run: host
@@ -39,6 +39,10 @@ build:
 			go build -trimpath -ldflags "$(LDFLAGS)" -o bin/$$os-$$arch/ $(addprefix ./cmd/,$(CMDS)) || exit 1; \
 	done
 	@ls -l bin/*/
+
+## firmware: the ATmega328P reference firmware and its simavr harness, into bin/firmware/
+firmware:
+	$(MAKE) -C firmware-bridge/firmware OUT=$(CURDIR)/bin/firmware
 
 host:
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/ $(addprefix ./cmd/,$(CMDS))

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs, only where missing, what `make test` needs on a Debian machine:
-# a C compiler for the race detector, espeak-ng (phrase packs), aplay (the
+# a C compiler for the race detector, the AVR toolchain and simavr (the
+# firmware under simulation), espeak-ng (phrase packs), aplay (the
 # ALSA output), Chromium and a font with Cyrillic (the pages, tested in a
 # real browser), Go itself (from the Go module proxy) if the machine has
 # none, and axe-core (from the npm registry, checked against its published
@@ -19,8 +20,18 @@ AXE_SHA512=FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtu
 AXE_DIR=.tools/axe-core
 
 # Debian packages the tests use, as "command:package" or "/file:package".
+# gcc-avr, avr-libc, simavr and libsimavr-dev build the ATmega328P firmware
+# and its simulator harness (firmware-bridge/firmware, `make firmware`).
+# mbpoll, socat, python3-pymodbus and python3-serial-asyncio (its serial
+# transport, only recommended) are the independent Modbus implementations
+# of the bus's interoperability tests (firmware-bridge/modbus).
 NEEDS="gcc:gcc espeak-ng:espeak-ng aplay:alsa-utils chromium:chromium
-/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
+/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+avr-gcc:gcc-avr /usr/lib/avr/include/avr/io.h:avr-libc
+simavr:simavr /usr/include/simavr/sim_avr.h:libsimavr-dev
+mbpoll:mbpoll socat:socat
+/usr/lib/python3/dist-packages/pymodbus/__init__.py:python3-pymodbus
+/usr/lib/python3/dist-packages/serial_asyncio/__init__.py:python3-serial-asyncio"
 
 missing=""
 for pair in $NEEDS; do
