@@ -25,6 +25,12 @@ type Terminal struct {
 	Hall     HallRole  `yaml:"hall"`
 	Window   Window    `yaml:"window"`
 	GPIO     GPIO      `yaml:"gpio"`
+	// Buses are the RS-485 (Modbus RTU) lines of queue hardware this
+	// terminal drives, whatever its roles (configs/bus.go).
+	Buses []Bus `yaml:"buses"`
+	// FirmwareKeys are the ed25519 public keys (files written by kioskctl
+	// firmware keygen) that device firmware packages must be signed with.
+	FirmwareKeys []string `yaml:"firmware_keys"`
 }
 
 // Role is a job a terminal does; one terminal may do several.

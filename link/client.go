@@ -767,6 +767,18 @@ func (c *Client) Report(m *proto.Message) (uint64, error) {
 	return c.store.Append(m)
 }
 
+// ReportMarked is Report that also sets a mark in the same transaction
+// (Store.AppendMarked); Mark reads it back.
+func (c *Client) ReportMarked(m *proto.Message, key string, value []byte) (uint64, error) {
+	if !m.IsEvent() {
+		return 0, fmt.Errorf("link: %s is not an event", m.Type)
+	}
+	return c.store.AppendMarked(m, key, value)
+}
+
+// Mark returns the value of a mark set with ReportMarked, nil if none.
+func (c *Client) Mark(key string) ([]byte, error) { return c.store.Mark(key) }
+
 // cleanCatalogue leaves out what no ticket can be issued for: groups
 // without an id or prefix, services without an id or a known group. It
 // returns how many entries it left out.

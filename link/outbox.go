@@ -43,6 +43,43 @@ func (s *Store) Append(m *proto.Message) (uint64, error) {
 	return seq, err
 }
 
+// AppendMarked commits m to the outbox and sets the mark key to value in
+// the same transaction, so the event and the mark land together or not
+// at all. A device that numbers its own events (a bus keypad) keeps the
+// last number taken in a mark, and a repeat is recognised after any crash.
+func (s *Store) AppendMarked(m *proto.Message, key string, value []byte) (uint64, error) {
+	if key == "" {
+		return 0, fmt.Errorf("link: mark without a key")
+	}
+	m.Seq = 0
+	body, err := proto.Encode(withPlaceholderSeq(m))
+	if err != nil {
+		return 0, err
+	}
+	var seq uint64
+	err = s.update(func(tx *bolt.Tx) error {
+		var err error
+		if seq, err = s.appendBody(tx, body); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMarks).Put([]byte(key), value)
+	})
+	m.Seq = seq
+	return seq, err
+}
+
+// Mark returns the value last set for key, nil if none.
+func (s *Store) Mark(key string) ([]byte, error) {
+	var v []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketMarks).Get([]byte(key)); b != nil {
+			v = append([]byte(nil), b...)
+		}
+		return nil
+	})
+	return v, err
+}
+
 // withPlaceholderSeq gives an event a seq for validation; the stored body
 // leaves it out and Pending writes the real one in.
 func withPlaceholderSeq(m *proto.Message) *proto.Message {

@@ -111,6 +111,7 @@ var (
 	bucketOutbox  = []byte("outbox")
 	bucketInbox   = []byte("inbox")
 	bucketNumbers = []byte("numbers")
+	bucketMarks   = []byte("marks")
 
 	keyWelcome  = []byte("welcome")
 	keyEpoch    = []byte("epoch")
@@ -153,7 +154,7 @@ func OpenStore(path string, opts StoreOptions) (*Store, error) {
 
 func (s *Store) load() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketState, bucketOutbox, bucketInbox, bucketNumbers, bucketRejected} {
+		for _, b := range [][]byte{bucketState, bucketOutbox, bucketInbox, bucketNumbers, bucketRejected, bucketMarks} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -259,3 +259,29 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// A mark lands with its event or not at all, and survives a reopen.
+func TestAppendMarked(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir, StoreOptions{})
+	if v, err := s.Mark("bus/1/abcd"); err != nil || v != nil {
+		t.Fatalf("mark before any: %q %v", v, err)
+	}
+	m := &proto.Message{Type: proto.TypeKeypad, Keypad: &proto.Keypad{Window: 3, Key: proto.KeyNext}}
+	seq, err := s.AppendMarked(m, "bus/1/abcd", []byte{0, 42})
+	if err != nil || seq != 1 {
+		t.Fatalf("append marked: %d %v", seq, err)
+	}
+	bad := &proto.Message{Type: proto.TypeKeypad, Keypad: &proto.Keypad{}}
+	if _, err := s.AppendMarked(bad, "bus/1/abcd", []byte{0, 43}); err == nil {
+		t.Fatal("an invalid event was appended")
+	}
+	s.Close()
+	s = openStore(t, dir, StoreOptions{})
+	if v, _ := s.Mark("bus/1/abcd"); string(v) != string([]byte{0, 42}) {
+		t.Errorf("mark after reopen %v, want [0 42]", v)
+	}
+	if st := s.Outbox(); st.Events != 1 {
+		t.Errorf("events %d, want 1", st.Events)
+	}
+}

@@ -204,20 +204,59 @@ type CallSeen struct {
 
 // Keypad is a key an operator pressed on a window's keypad.
 type Keypad struct {
-	Window int       `json:"window"`
-	Key    string    `json:"key"` // next | recall | came | finish | no_show | pause | resume
-	At     time.Time `json:"at"`
+	Window int    `json:"window"`
+	Key    string `json:"key"` // next | recall | came | finish | no_show | pause | resume | transfer
+	// To is the window a transfer goes to; 0: back to the service's line.
+	To int       `json:"to,omitempty"`
+	At time.Time `json:"at"`
 }
 
-// Keypad keys.
+// Keypad keys. Pause on a paused window resumes it, so a keypad's one
+// pause key toggles; transfer sends the ticket being served back to the
+// front of its service's line (or to Keypad.To, a window, when given).
 const (
-	KeyNext   = "next"
-	KeyRecall = "recall"
-	KeyCame   = "came"
-	KeyFinish = "finish"
-	KeyNoShow = "no_show"
-	KeyPause  = "pause"
-	KeyResume = "resume"
+	KeyNext     = "next"
+	KeyRecall   = "recall"
+	KeyCame     = "came"
+	KeyFinish   = "finish"
+	KeyNoShow   = "no_show"
+	KeyPause    = "pause"
+	KeyResume   = "resume"
+	KeyTransfer = "transfer"
+)
+
+// WindowState is a window as its keypad and board show it: who is at it,
+// and what the last key pressed there did.
+type WindowState struct {
+	Window int `json:"window"`
+	// State: closed (nobody signed in), idle, calling, serving, paused.
+	State string `json:"state"`
+	// Ticket and Service: the ticket called or served now.
+	Ticket  string `json:"ticket,omitempty"`
+	Service string `json:"service,omitempty"`
+	// Reason is the pause reason's code (office.yaml pause_reasons).
+	Reason string `json:"reason,omitempty"`
+	// Waiting is how many visitors this window may call next.
+	Waiting int       `json:"waiting"`
+	Since   time.Time `json:"since"`
+	// Finished is the ticket finished last at this window and when: a
+	// rating panel invites a mark for it.
+	Finished   string    `json:"finished,omitempty"`
+	FinishedAt time.Time `json:"finished_at,omitempty"`
+	// Key is the last keypad key acted on, Refused why it did nothing
+	// (a code: nobody_waiting, not_signed_in, paused, nothing_to_do,
+	// too_old), empty when it did what it says.
+	Key     string `json:"key,omitempty"`
+	Refused string `json:"refused,omitempty"`
+}
+
+// Window states.
+const (
+	WindowClosed  = "closed"
+	WindowIdle    = "idle"
+	WindowCalling = "calling"
+	WindowServing = "serving"
+	WindowPaused  = "paused"
 )
 
 // Rating is a visitor's mark for the service at a window, 1 (bad) to 5.

@@ -45,6 +45,10 @@ const (
 	TypeReserved = "reserved" // answer to reserve
 	TypeLease    = "lease"    // number blocks for offline tickets
 	TypeQueues   = "queues"   // queue lengths changed
+	// TypeWindow is the state of a window, to the terminals showing that
+	// window (Hello.Window), in the welcome and after each change: the
+	// latest replaces the one before, so it is not numbered or resent.
+	TypeWindow = "window"
 
 	// Server → terminal pushes: numbered by Push, kept and resent to a
 	// terminal that missed them; a terminal acts on each ID once.
@@ -85,6 +89,7 @@ type Message struct {
 	Keypad      *Keypad       `json:"keypad,omitempty"`
 	Rating      *Rating       `json:"rating,omitempty"`
 	Checkin     *Checkin      `json:"checkin,omitempty"`
+	Window      *WindowState  `json:"window,omitempty"`
 	Booking     *Booking      `json:"booking,omitempty"`
 	Error       *Error        `json:"error,omitempty"`
 }
@@ -113,7 +118,11 @@ type Hello struct {
 	Roles  []string `json:"roles"`
 	// Window is the window a terminal with the window role shows: the
 	// server then sends it only that window's calls. 0: every call.
-	Window  int    `json:"window,omitempty"`
+	Window int `json:"window,omitempty"`
+	// Windows are more windows whose calls and states the terminal takes
+	// (the bus devices it drives: a display, keypad and rating panel per
+	// window); with Window 0 and no Windows, it takes every call.
+	Windows []int  `json:"windows,omitempty"`
 	Version string `json:"version"`
 	// Time is the terminal's clock when it sent hello; the server measures
 	// the terminal's clock offset from it.
@@ -150,6 +159,8 @@ type Welcome struct {
 	LastPush uint64 `json:"last_push"`
 	// Bookings, to kiosks when the office takes bookings.
 	Bookings *BookingRules `json:"bookings,omitempty"`
+	// Window is the state of the window named in Hello.Window.
+	Window *WindowState `json:"window,omitempty"`
 }
 
 // Reserve asks the server for a ticket number.
@@ -276,6 +287,10 @@ func (m *Message) validate() error {
 	case TypeRejected:
 		if m.Seq == 0 || m.Error == nil || m.Error.Code == "" {
 			return missing("seq and error.code")
+		}
+	case TypeWindow:
+		if m.Window == nil || m.Window.Window <= 0 || m.Window.State == "" {
+			return missing("window.window and window.state")
 		}
 	case TypeLease:
 		// An empty list is a valid "no blocks".
