@@ -193,6 +193,16 @@ type session struct {
 	conn   io.ReadWriteCloser
 	bytes  chan []byte
 	status escpos.StatusReader
+	// readErr is why the read loop ended, set before bytes is closed.
+	readErr error
+}
+
+// closed is the error of a session whose port stopped reading.
+func (s *session) closed() error {
+	if s.readErr != nil {
+		return fmt.Errorf("printer: port closed: %w", s.readErr)
+	}
+	return errors.New("printer: port closed")
 }
 
 func (p *ESCPOS) session(ctx context.Context, conn io.ReadWriteCloser) error {
@@ -226,7 +236,7 @@ func (p *ESCPOS) session(ctx context.Context, conn io.ReadWriteCloser) error {
 			return nil
 		case b, ok := <-s.bytes:
 			if !ok {
-				return errors.New("printer: port closed")
+				return s.closed()
 			}
 			s.take(b)
 		case <-poll.Chan():
@@ -258,6 +268,7 @@ func (s *session) read() {
 			}
 		}
 		if err != nil && !errors.Is(err, ErrReadTimeout) {
+			s.readErr = err
 			return
 		}
 	}
@@ -314,7 +325,7 @@ func (s *session) refresh() error {
 		select {
 		case b, ok := <-s.bytes:
 			if !ok {
-				return errors.New("printer: port closed")
+				return s.closed()
 			}
 			s.take(b)
 		case <-deadline.Chan():

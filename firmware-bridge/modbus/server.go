@@ -116,6 +116,14 @@ func (s *Server) Serve(ctx context.Context) error {
 		if err := r.settle(); err != nil {
 			return err
 		}
+		// Counted before the answer leaves, so a master that has read it
+		// finds it counted.
+		s.count(func(st *ServerStats) {
+			st.Requests++
+			if resp.Exception != 0 {
+				st.Exceptions++
+			}
+		})
 		if err := dir.Transmit(); err != nil {
 			return err
 		}
@@ -123,12 +131,6 @@ func (s *Server) Serve(ctx context.Context) error {
 		if err := errors.Join(werr, dir.Receive()); err != nil {
 			return fmt.Errorf("modbus: server: send: %w", err)
 		}
-		s.count(func(st *ServerStats) {
-			st.Requests++
-			if resp.Exception != 0 {
-				st.Exceptions++
-			}
-		})
 	}
 	return ctx.Err()
 }
