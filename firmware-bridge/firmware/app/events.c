@@ -1,5 +1,6 @@
 /*
- * The event queue of the keypad (PROTOCOL.md section 5): 64 slots, each
+ * The event queue of the keypad and the rating panel (PROTOCOL.md
+ * section 5): 64 slots, each
  * the EEPROM journal entry (seq low, seq high, code, state 0xFF pending /
  * 0x00 acknowledged) mirrored in RAM, plus an age in 100 ms units. Slots
  * are used in ring order, so ring order from the write position is
@@ -14,6 +15,7 @@
 static uint8_t wr;		/* next slot to write: the oldest in ring order */
 static uint16_t next_seq = 1;
 static uint16_t age[NSLOT];	/* 100 ms units, 0xFFFF: before this power-on */
+static uint16_t lost;		/* EV_LOST, kept in EEPROM with BOOT_COUNT */
 
 static uint8_t *slot(uint8_t i)
 {
@@ -51,6 +53,7 @@ void ev_init(void)
 {
 	uint8_t found = 0, top = 0;
 	uint16_t best = 0;
+	lost = ee_counters[2] | ee_counters[3] << 8;
 	for (uint8_t i = 0; i < NSLOT; i++) {
 		age[i] = 0xFFFF;
 		if (!used(i))
@@ -80,8 +83,16 @@ uint8_t ev_add(uint8_t code)
 	uint8_t n = 0;
 	for (uint8_t i = 0; i < NSLOT; i++)
 		n += pending(i);
-	if (n >= NSLOT || pending(wr))
-		return 1;	/* full: dropped */
+	if (n >= NSLOT || pending(wr)) {
+		/* full: dropped, counted, STATUS bit 6 */
+		if (lost < 0xFFFF)
+			lost++;
+		ee_counters[2] = lost;
+		ee_counters[3] = lost >> 8;
+		eew_dirty(U_COUNTERS);
+		status_bits |= ST_EV_OVERFLOW;
+		return 1;
+	}
 	uint8_t *s = slot(wr);
 	s[0] = next_seq;
 	s[1] = next_seq >> 8;
@@ -93,6 +104,11 @@ uint8_t ev_add(uint8_t code)
 	if (++next_seq == 0)
 		next_seq = 1;
 	return 0;
+}
+
+uint16_t ev_lost(void)
+{
+	return lost;
 }
 
 void ev_ack(uint16_t s)

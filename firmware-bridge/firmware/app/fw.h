@@ -1,6 +1,7 @@
 /*
  * cherga reference firmware for the ATmega328P: one application, built
- * per device type (DEVICE_TYPE 1 window display, 2 operator keypad) and
+ * per device type (DEVICE_TYPE 1 window display, 2 operator keypad, 3
+ * rating panel) and
  * per slot (linked at 0x0000 for A, 0x3800 for B). PROTOCOL.md is the
  * contract; this header is what the modules share.
  */
@@ -12,8 +13,8 @@
 #include <avr/pgmspace.h>
 #include "bootapi.h"
 
-#ifndef DEVICE_TYPE
-#error DEVICE_TYPE must be 1 (window display) or 2 (keypad)
+#if !defined(DEVICE_TYPE) || DEVICE_TYPE < 1 || DEVICE_TYPE > 3
+#error DEVICE_TYPE must be 1 (window display), 2 (keypad) or 3 (rating panel)
 #endif
 #ifndef FW_MAJOR
 #define FW_MAJOR 1
@@ -95,7 +96,7 @@ uint8_t upd_state(void);
 void upd_restart(void);		/* restart_pending 3: commit, then reset */
 uint32_t crc32(const uint8_t *p, uint16_t n);
 
-/* ---- type module: display.c or keypad.c ---- */
+/* ---- type module: display.c, keypad.c or rating.c ---- */
 void type_init(void);
 void type_tick(void);		/* every 10 ms */
 void type_second(void);

@@ -25,7 +25,6 @@ static uint16_t key_enable = 0xFFFF;
 static uint8_t since_host;	/* seconds */
 static uint8_t phase;		/* 10 ms ticks in a 500 ms period */
 static uint8_t sub100;
-static uint16_t ev_lost;
 
 /* ---- keys ---- */
 
@@ -73,15 +72,8 @@ static void keys_tick(void)
 		}
 		if (held_ticks[i] >= 100)
 			code |= 0x80;
-		if (ev_add(code)) {
-			if (ev_lost < 0xFFFF)
-				ev_lost++;
-			ee_counters[2] = ev_lost;
-			ee_counters[3] = ev_lost >> 8;
-			eew_dirty(U_COUNTERS);
-			status_bits |= ST_EV_OVERFLOW;
-			beep(0xFFFF);	/* twice */
-		}
+		if (ev_add(code))
+			beep(0xFFFF);	/* dropped: twice */
 	}
 }
 
@@ -311,7 +303,6 @@ void type_init(void)
 	/* Timer0 fast PWM, clk/64 (976 Hz), OC0A and OC0B non-inverting */
 	TCCR0A = _BV(COM0A1) | _BV(COM0B1) | _BV(WGM01) | _BV(WGM00);
 	TCCR0B = _BV(CS01) | _BV(CS00);
-	ev_lost = ee_counters[2] | ee_counters[3] << 8;
 	ev_init();
 	lcd_start(1);
 	leds_show();
@@ -430,7 +421,7 @@ uint16_t type_events_ireg(uint8_t i)
 
 uint16_t type_ev_lost(void)
 {
-	return ev_lost;
+	return ev_lost();
 }
 
 #endif

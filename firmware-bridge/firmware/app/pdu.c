@@ -212,9 +212,12 @@ static const char vendor[] PROGMEM = "cherga";
 #if DEVICE_TYPE == 1
 static const char product[] PROGMEM = "CHG-WD1";
 static const char model[] PROGMEM = "window display 8x1";
-#else
+#elif DEVICE_TYPE == 2
 static const char product[] PROGMEM = "CHG-KP1";
 static const char model[] PROGMEM = "operator keypad 2x20";
+#else
+static const char product[] PROGMEM = "CHG-RP1";
+static const char model[] PROGMEM = "rating panel 5";
 #endif
 static const char revision[] PROGMEM = FW_VERSION_STR;
 

@@ -21,12 +21,22 @@
  * On stdout it prints one line "pty /dev/pts/N" once the device runs, and
  * then only what the lcd command asks for. Commands on stdin, one a line:
  *   key N MS        hold keypad key N (1..7) for MS ms of simulated time
+ *                   (rating panel buttons 1..5 are on the pins of keys 1..5)
  *   pin P B L       drive input pin P (B, C or D), bit B, to level L (0/1)
  *   warp MS         run the next MS ms of simulated time without waiting
- *                   for the wall clock while idle (a minute in a blink)
+ *                   for the wall clock while idle (a minute in a blink);
+ *                   warp 0 ends a warp
  *   lcd             print "lcd L1 L2 CG": the virtual keypad LCD's two
  *                   lines (20 character codes each) and its 64 CGRAM
  *                   bytes, in hex
+ *   leds            print "leds T L1 L2 L3 L4 L5 LAMP": the simulated time
+ *                   T (ms) and, per LED, "now:min:max:since", its
+ *                   brightness in 1/256 (0 dark, 256 steady on) now and
+ *                   the least and most since the previous leds command,
+ *                   and the simulated ms of its last change. The rating
+ *                   panel's button LEDs 1-5 are lit by PB1-PB5 through the
+ *                   common anode on OC0A (PD6), its thank-you lamp is
+ *                   OC0B (PD5); the keypad's LEDs are L1-L4 of the same.
  *   quit            exit (end of file on stdin does the same)
  *
  * The keypad's LCD is a virtual HD44780 behind a PCF8574 I2C backpack at
@@ -311,6 +321,73 @@ static void attach_lcd(void)
 		twi_out_hook, NULL);
 }
 
+/* ---- LEDs (firmware-bridge/firmware/app/rating.c, keypad.c) ---- */
+
+#define NLED 6
+static struct { int now, min, max; avr_cycle_count_t since; } led[NLED];
+
+/* the level of a Timer0 compare output pin in 1/256: its PWM duty while
+ * the compare output drives it, else the port latch of an output pin */
+static int oc0_level(int com_shift, uint8_t ocr, int pd_bit)
+{
+	uint8_t tccr0a = avr->data[0x44], tccr0b = avr->data[0x45];
+	int com = (tccr0a >> com_shift) & 3, wgm = (tccr0a & 3) | ((tccr0b >> 1) & 4);
+	if ((com == 2 || com == 3) && (wgm == 3 || wgm == 1)) {
+		int d = wgm == 3 ? ocr + 1 : ocr * 256 / 255;	/* fast / phase correct */
+		if (!(tccr0b & 7))
+			d = 0;	/* timer stopped: treat as dark */
+		return com == 2 ? d : 256 - d;
+	}
+	uint8_t out = avr->data[0x2B] & avr->data[0x2A];	/* PORTD & DDRD */
+	return (out >> pd_bit & 1) ? 256 : 0;
+}
+
+static void leds_update(void)
+{
+	int anode = oc0_level(6, avr->data[0x47], 6);	/* OC0A, PD6 */
+	int lamp = oc0_level(4, avr->data[0x48], 5);	/* OC0B, PD5 */
+	uint8_t pb = avr->data[0x25] & avr->data[0x24];	/* PORTB & DDRB */
+	for (int i = 0; i < NLED; i++) {
+		int v = i == 5 ? lamp : (pb >> (i + 1) & 1) ? anode : 0;
+		if (v == led[i].now)
+			continue;
+		led[i].now = v;
+		led[i].since = avr->cycle;
+		if (v < led[i].min)
+			led[i].min = v;
+		if (v > led[i].max)
+			led[i].max = v;
+	}
+}
+
+static void led_reg_hook(struct avr_irq_t *irq, uint32_t value, void *param)
+{
+	(void)irq; (void)value; (void)param;
+	leds_update();
+}
+
+static void leds_print(void)
+{
+	leds_update();
+	printf("leds %.0f", simms());
+	for (int i = 0; i < NLED; i++) {
+		printf(" %d:%d:%d:%.0f", led[i].now, led[i].min, led[i].max,
+			led[i].since / (avr->frequency / 1000.0));
+		led[i].min = led[i].max = led[i].now;
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+/* every write (and read) of the registers the LEDs depend on */
+static void attach_leds(void)
+{
+	static const uint16_t regs[] = { 0x24, 0x25, 0x2A, 0x2B, 0x44, 0x45, 0x47, 0x48 };
+	for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+		avr_irq_register_notify(avr_iomem_getirq(avr, regs[i], NULL, AVR_IOMEM_IRQ_ALL),
+			led_reg_hook, NULL);
+}
+
 /* ---- keys and pins ---- */
 
 static avr_irq_t *pin_irq(char port, int bit)
@@ -328,6 +405,19 @@ static signed char level[3][8] = {
 static void drive(char port, int bit, int v)
 {
 	level[port - 'B'][bit] = v;
+	/* simavr raises an input pin whose pull-up is on to 1 at every write
+	 * of its PORT register, over what drives it (the keypad's buzzer and
+	 * the RS-485 DE write PORTD, which let go of a key on PD4 or PD7):
+	 * declare the driven levels as the port's external ones, which take
+	 * precedence */
+	uint8_t mask = 0, value = 0;
+	for (int b = 0; b < 8; b++)
+		if (level[port - 'B'][b] >= 0) {
+			mask |= 1 << b;
+			value |= level[port - 'B'][b] << b;
+		}
+	avr_ioport_external_t e = { .name = port, .mask = mask, .value = value };
+	avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(port), &e);
 	avr_raise_irq(pin_irq(port, bit), v);
 }
 
@@ -360,10 +450,12 @@ static void command(char *line)
 	} else if (sscanf(line, "pin %c %d %d", &port, &a, &b) == 3 &&
 			(port == 'B' || port == 'C' || port == 'D') && a >= 0 && a < 8) {
 		drive(port, a, b ? 1 : 0);
-	} else if (sscanf(line, "warp %d", &a) == 1 && a > 0) {
+	} else if (sscanf(line, "warp %d", &a) == 1 && a >= 0) {	/* 0: end a warp */
 		warp_until = avr->cycle + (avr_cycle_count_t)a * (avr->frequency / 1000);
 		if (verbose)
 			fprintf(stderr, "[%10.3f] warp %d ms\n", simms(), a);
+	} else if (strncmp(line, "leds", 4) == 0) {
+		leds_print();
 	} else if (strncmp(line, "lcd", 3) == 0) {
 		lcd_print();
 	} else if (strncmp(line, "quit", 4) == 0) {
@@ -781,6 +873,7 @@ int main(int argc, char **argv)
 			1000 + (seed >> 12) % 3000);
 	}
 	attach_lcd();
+	attach_leds();
 	open_pty(link);
 	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 
