@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -29,10 +30,17 @@ type Office struct {
 	LeaseSize int                  `yaml:"lease_size"`
 	TLS       TLS                  `yaml:"tls"`
 	Terminals []TerminalCredential `yaml:"terminals"`
-	Groups    []Group              `yaml:"groups"`
-	Services  []OfficeService      `yaml:"services"`
-	Windows   []OfficeWindow       `yaml:"windows"`
-	Bookings  Bookings             `yaml:"bookings"`
+	// The catalogue (catalogue.go): groups with their subgroups, services,
+	// and what the information terminals show about them.
+	Groups    []Group         `yaml:"groups"`
+	Services  []OfficeService `yaml:"services"`
+	Documents []Document      `yaml:"documents"`
+	Forms     []Form          `yaml:"forms"`
+	// FormsDir holds the sample forms' files; relative to the directory
+	// of the office file.
+	FormsDir string         `yaml:"forms_dir"`
+	Windows  []OfficeWindow `yaml:"windows"`
+	Bookings Bookings       `yaml:"bookings"`
 	// Names are the host names queued answers to (the Host header):
 	// what terminals, operators' browsers and the city website use to
 	// reach it. Loopback names are always allowed. A request for any other
@@ -134,28 +142,6 @@ type Text struct {
 	EN string `yaml:"en"`
 }
 
-// Group is one of the about ten service groups shown as kiosk tiles.
-type Group struct {
-	ID     string `yaml:"id"`
-	Name   Text   `yaml:"name"`
-	Prefix string `yaml:"prefix"`
-	// Minutes is the usual time a window spends on one visitor of this
-	// group; wait estimates start from it.
-	Minutes int `yaml:"minutes"`
-}
-
-func (g *Group) setDefaults() { g.Minutes = 10 }
-
-type OfficeService struct {
-	ID    string `yaml:"id"`
-	Group string `yaml:"group"`
-	Name  Text   `yaml:"name"`
-	// Code is the service's number in booking codes, 1 to 999; 0: its
-	// place in this list. Set it before reordering the list while
-	// bookings are outstanding.
-	Code int `yaml:"code"`
-}
-
 type OfficeWindow struct {
 	Number int `yaml:"number"`
 	// Serves lists the group ids this window calls; empty means every
@@ -195,6 +181,9 @@ func LoadOffice(path string) (*Office, error) {
 func ParseOffice(name string, data []byte) (*Office, error) {
 	o := DefaultOffice()
 	d := parseYAML(name, data, &o)
+	if o.FormsDir != "" && !filepath.IsAbs(o.FormsDir) {
+		o.FormsDir = filepath.Join(filepath.Dir(name), o.FormsDir)
+	}
 	o.check(d)
 	if err := d.err(); err != nil {
 		return nil, err
@@ -233,48 +222,7 @@ func (o *Office) check(d *decoder) {
 	if o.LeaseSize < 1 || o.LeaseSize > 200 {
 		d.errorf("lease_size", "got %d, expected 1 to 200 numbers per prefix and kiosk", o.LeaseSize)
 	}
-	if len(o.Groups) == 0 {
-		d.errorf("groups", "required: at least one service group")
-	}
-	groups := map[string]bool{}
-	prefixes := map[string]string{}
-	for i, g := range o.Groups {
-		p := fmt.Sprintf("groups[%d]", i)
-		checkID(d, p+".id", g.ID, groups)
-		checkText(d, p+".name", g.Name)
-		if !isPrefix(g.Prefix) {
-			d.errorf(p+".prefix", "got %q, expected one capital Ukrainian letter like А, the first character of this group's ticket numbers", g.Prefix)
-		} else if other, dup := prefixes[g.Prefix]; dup {
-			d.errorf(p+".prefix", "prefix %s is already used by group %s; ticket numbers would collide", g.Prefix, other)
-		}
-		prefixes[g.Prefix] = g.ID
-		if g.Minutes < 1 || g.Minutes > 240 {
-			d.errorf(p+".minutes", "got %d, expected 1 to 240 minutes per visitor", g.Minutes)
-		}
-	}
-	if len(o.Services) == 0 {
-		d.errorf("services", "required: at least one service")
-	}
-	services := map[string]bool{}
-	codes := map[int]string{}
-	for i := range o.Services {
-		s := &o.Services[i]
-		p := fmt.Sprintf("services[%d]", i)
-		checkID(d, p+".id", s.ID, services)
-		if !groups[s.Group] {
-			d.errorf(p+".group", "got %q, expected the id of a group listed under groups", s.Group)
-		}
-		checkText(d, p+".name", s.Name)
-		if s.Code == 0 {
-			s.Code = i + 1
-		}
-		if s.Code < 1 || s.Code > 999 {
-			d.errorf(p+".code", "got %d, expected 1 to 999 (the service's number in booking codes)", s.Code)
-		} else if other, dup := codes[s.Code]; dup {
-			d.errorf(p+".code", "code %d is also service %s's; booking codes would be ambiguous", s.Code, other)
-		}
-		codes[s.Code] = s.ID
-	}
+	groups := o.checkCatalogue(d)
 	o.checkBookings(d)
 	o.checkDesk(d)
 	windows := map[int]bool{}

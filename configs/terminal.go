@@ -107,12 +107,15 @@ type Buffer struct {
 }
 
 type KioskRole struct {
-	Printer    Printer `yaml:"printer"`
-	Ticket     Ticket  `yaml:"ticket"`
-	Scanner    Scanner `yaml:"scanner"`
-	Button     Button  `yaml:"button"`
-	FaultLight string  `yaml:"fault_light"`
-	Screen     Screen  `yaml:"screen"`
+	Printer Printer `yaml:"printer"`
+	Ticket  Ticket  `yaml:"ticket"`
+	Scanner Scanner `yaml:"scanner"`
+	Button  Button  `yaml:"button"`
+	// FaultLight is the older name of Lights.Fault (configs/gpio.go).
+	FaultLight  string      `yaml:"fault_light"`
+	Lights      Lights      `yaml:"lights"`
+	PaperSensor PaperSensor `yaml:"paper_sensor"`
+	Screen      Screen      `yaml:"screen"`
 	// Origin is the touch page's exact origin; empty: http:// and
 	// http.listen (127.0.0.1 for an unspecified host).
 	Origin string `yaml:"origin"`
@@ -316,6 +319,8 @@ type Window struct {
 
 type GPIO struct {
 	Driver GPIODriver `yaml:"driver"`
+	// DisplayPower switches the hall's displays on a schedule (configs/gpio.go).
+	DisplayPower DisplayPower `yaml:"display_power"`
 }
 
 type GPIODriver string
@@ -343,6 +348,7 @@ func DefaultTerminal() Terminal {
 			Printer:       Printer{Driver: PrinterSim, Profile: "generic", PaperMM: 80, Baud: 19200},
 			Ticket:        Ticket{Blocks: DefaultTicketBlocks()},
 			Scanner:       Scanner{Driver: ScannerNone, Source: "http", Baud: 9600},
+			PaperSensor:   PaperSensor{ActiveLow: true, Debounce: time.Second},
 			Screen:        Screen{Idle: 60 * time.Second, IdleWarning: 30 * time.Second, Ticket: 15 * time.Second},
 			VoiceGuidance: true,
 		},
@@ -354,7 +360,8 @@ func DefaultTerminal() Terminal {
 				Repeat: 1},
 		},
 		Window: Window{Board: Board{Driver: BoardNone, Baud: 9600, Framing: "7E1", Address: "00", Charset: "latin", Lines: 1}},
-		GPIO:   GPIO{Driver: GPIOSim},
+		GPIO: GPIO{Driver: GPIOSim, DisplayPower: DisplayPower{On: "07:45", Off: "20:15",
+			Days: []Weekday{"mon", "tue", "wed", "thu", "fri", "sat"}}},
 	}
 }
 
@@ -428,6 +435,7 @@ func (c *Terminal) check(d *decoder) {
 		d.errorf("window.number", "got %d, expected the number of this terminal's window, 1 to 999", c.Window.Number)
 	}
 	checkBoard(d, "window.board", c.Window.Board)
+	c.checkBuses(d) // configs/bus.go
 }
 
 func (c *Terminal) checkServer(d *decoder) {
@@ -487,14 +495,7 @@ func (c *Terminal) checkKiosk(d *decoder) {
 			d.errorf(fmt.Sprintf("kiosk.scanner.symbologies[%d]", i), "got %q, expected one AIM letter like Q (QR Code)", sym)
 		}
 	}
-	if (k.Button.Pin == "") != (k.Button.Service == "") {
-		d.errorf("kiosk.button", "set both pin and service, or neither")
-	}
-	checkPin(d, "kiosk.button.pin", k.Button.Pin)
-	checkPin(d, "kiosk.fault_light", k.FaultLight)
-	if k.Button.Pin != "" && k.Button.Pin == k.FaultLight {
-		d.errorf("kiosk.fault_light", "pin %s is already the button's", k.FaultLight)
-	}
+	c.checkGPIO(d) // the button, lights, paper sensor and display power: configs/gpio.go
 	if k.Screen.Idle < 10*time.Second || k.Screen.Idle > time.Hour {
 		d.errorf("kiosk.screen.idle", "got %s, expected 10s to 1h", k.Screen.Idle)
 	}

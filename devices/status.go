@@ -1,6 +1,9 @@
 // Package devices holds what every device of a terminal shares: the status
-// it reports to /healthz, and the input devices that are not specific to
-// one role (barcode/QR scanners, GPIO pins), each with a simulated twin.
+// it reports to /healthz, and the devices that are not specific to one
+// role: barcode/QR scanners and GPIO (pins, a debounced two-state sensor,
+// blinking status lights, a relay on a weekly schedule), each with a
+// simulated twin. Everything timed here (debounces, blinks, schedules)
+// runs on an injected clock.
 //
 // The interfaces a role needs from its devices live next to that role
 // (kiosk.Printer, display.Board, announce.Output); this package never
@@ -36,6 +39,15 @@ type Status struct {
 	// (kept after it recovered) and how often it was opened again.
 	LastError string `json:"last_error,omitempty"`
 	Reopens   int    `json:"reopens,omitempty"`
+	// What a device on a bus (firmware-bridge/bus) tells of itself and
+	// of its line: where it is (bus:address), when it last answered, how
+	// many requests failed, its product code, firmware and serial number.
+	Address  string    `json:"address,omitempty"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	Errors   uint64    `json:"errors,omitempty"`
+	Model    string    `json:"model,omitempty"`
+	Firmware string    `json:"firmware,omitempty"`
+	Serial   string    `json:"serial,omitempty"`
 }
 
 // Supervised is the status of a device kept open by a supervise.Loop.

@@ -59,7 +59,10 @@ func TestKeysUsedExist(t *testing.T) {
 		// The kiosk's refusals of a booking, by the check-in's error code.
 		"kiosk.refused.booking_unknown", "kiosk.refused.booking_used", "kiosk.refused.booking_early",
 		"kiosk.refused.booking_late", "kiosk.refused.booking_other_day", "kiosk.refused.booking_cancelled",
-		"kiosk.refused.booking_unverified"}
+		"kiosk.refused.booking_unverified",
+		// A keypad's refusals, by the window state's code (terminal/bus.go).
+		"keypad.refused.nobody_waiting", "keypad.refused.not_signed_in", "keypad.refused.paused",
+		"keypad.refused.nothing_to_do", "keypad.refused.too_old"}
 	found := 0
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -1,6 +1,7 @@
 // Package kiosk is the kiosk role: the touch page a visitor takes a ticket
 // at, the ticket API behind it, and the kiosk's own devices (printer,
-// scanner, hardware button, fault light).
+// scanner, hardware button). Its status lights are the terminal's: they
+// show every device and the link (devices.Lights).
 //
 // The order is fixed: the ticket is issued first, then printed. A ticket
 // that could not be printed is still the visitor's: the page shows its
@@ -22,6 +23,8 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/display"
@@ -58,10 +61,15 @@ type Tickets interface {
 type Config struct {
 	Tickets       Tickets
 	Printer       Printer
-	Scanner       Scanner     // nil: none
-	Button        gpio.PinIn  // nil: none
-	ButtonService string      // the service the button issues
-	FaultLight    gpio.PinOut // nil: none
+	Scanner       Scanner    // nil: none
+	Button        gpio.PinIn // nil: none
+	ButtonService string     // the service the button issues
+	// Clock runs the button's debounce and the status refresh; nil: the
+	// real clock.
+	Clock clockwork.Clock
+	// PrinterChanged, if set, is told after the printer said its status
+	// changed (the terminal's status lights follow it).
+	PrinterChanged func()
 	// Screen is the page's timing; zero fields take DefaultScreen's.
 	Screen Screen
 	// Speech speaks the page's voice guidance; nil: no voice guidance.
@@ -74,8 +82,9 @@ type Config struct {
 
 // Kiosk is the kiosk role.
 type Kiosk struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	clock clockwork.Clock
 
 	// printing serialises tickets: two taps at once give two whole tickets,
 	// one after the other, never interleaved bytes.
@@ -102,7 +111,10 @@ func New(cfg Config) *Kiosk {
 	cfg.Screen.Idle = cmp.Or(cfg.Screen.Idle, DefaultScreen.Idle)
 	cfg.Screen.IdleWarning = cmp.Or(cfg.Screen.IdleWarning, DefaultScreen.IdleWarning)
 	cfg.Screen.Ticket = cmp.Or(cfg.Screen.Ticket, DefaultScreen.Ticket)
-	k := &Kiosk{cfg: cfg, log: cfg.Log, taken: map[string]int{}}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	k := &Kiosk{cfg: cfg, log: cfg.Log, clock: cfg.Clock, taken: map[string]int{}}
 	k.origins.log = cfg.Log.Warn
 	if err := k.AllowOrigin(cfg.Origin); err != nil {
 		cfg.Log.Error("kiosk origin", "err", err)
@@ -240,7 +252,6 @@ func (k *Kiosk) handOut(ctx context.Context, snap *proto.Welcome, issue func() (
 	if err != nil {
 		return nil, err
 	}
-	k.refreshFaultLight()
 	k.pushStatus()
 	if !t.Offline {
 		// Answer once the server has the ticket in its queue, so "taken"
@@ -419,7 +430,7 @@ func (k *Kiosk) Run(ctx context.Context) {
 	if k.cfg.Button != nil {
 		wg.Go(func() { k.buttonLoop(ctx) })
 	}
-	wg.Go(func() { k.lightLoop(ctx) })
+	wg.Go(func() { k.statusLoop(ctx) })
 	wg.Wait()
 }
 
@@ -473,17 +484,26 @@ func (k *Kiosk) scanned(ctx context.Context, code string) {
 // buttonDebounce ignores contact bounce and a press held down.
 const buttonDebounce = 300 * time.Millisecond
 
+// buttonWait bounds one wait for the button's edge: a real pin halted just
+// before the wait began (periph's drivers forget such a Halt) still lets
+// the loop end. The pin's Halt, when ctx ends, ends a wait at once.
+const buttonWait = 500 * time.Millisecond
+
+// buttonLoop issues a ticket for every press, presses within
+// buttonDebounce of the last one (on the kiosk's clock) ignored.
 func (k *Kiosk) buttonLoop(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() { _ = k.cfg.Button.Halt() })
+	defer stop()
 	var last time.Time
 	for ctx.Err() == nil {
-		// A bounded wait lets shutdown end the loop on any GPIO driver.
-		if !k.cfg.Button.WaitForEdge(500*time.Millisecond) || k.cfg.Button.Read() != gpio.Low {
+		if !k.cfg.Button.WaitForEdge(buttonWait) || k.cfg.Button.Read() != gpio.Low {
 			continue
 		}
-		if time.Since(last) < buttonDebounce {
+		now := k.clock.Now()
+		if !last.IsZero() && now.Sub(last) < buttonDebounce {
 			continue
 		}
-		last = time.Now()
+		last = now
 		if _, err := k.Take(ctx, k.cfg.ButtonService); err != nil {
 			k.log.Error("button: ticket not issued", "service", k.cfg.ButtonService, "err", err)
 		}
@@ -493,39 +513,30 @@ func (k *Kiosk) buttonLoop(ctx context.Context) {
 // notifier is implemented by printers that say when their status changes.
 type notifier interface{ Changes() <-chan struct{} }
 
-// lightLoop keeps the fault light in step with the printer, which can
-// change state on its own (paper runs out between tickets). Printers that
-// do not announce changes are looked at every few seconds.
-func (k *Kiosk) lightLoop(ctx context.Context) {
-	t := time.NewTicker(2 * time.Second)
+// statusRefresh is how often the page's status is looked at for printers
+// that do not announce their changes.
+const statusRefresh = 2 * time.Second
+
+// statusLoop keeps the page's status in step with the printer, which can
+// change state on its own (paper runs out between tickets).
+func (k *Kiosk) statusLoop(ctx context.Context) {
+	t := k.clock.NewTicker(statusRefresh)
 	defer t.Stop()
 	var changes <-chan struct{}
 	if n, ok := k.cfg.Printer.(notifier); ok {
 		changes = n.Changes()
 	}
 	for {
-		k.refreshFaultLight()
 		k.pushStatus()
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.Chan():
 		case <-changes:
+			if k.cfg.PrinterChanged != nil {
+				k.cfg.PrinterChanged()
+			}
 		}
-	}
-}
-
-// refreshFaultLight lights the fault lamp while the printer cannot print.
-func (k *Kiosk) refreshFaultLight() {
-	if k.cfg.FaultLight == nil {
-		return
-	}
-	level := gpio.Low
-	if k.cfg.Printer.Status().State == devices.Fault {
-		level = gpio.High
-	}
-	if err := k.cfg.FaultLight.Out(level); err != nil {
-		k.log.Error("fault light", "err", err)
 	}
 }
 

@@ -46,6 +46,7 @@ func (welcomed) Cancel(proto.Cancel)            {}
 func (welcomed) HallMessage(*proto.HallMessage) {}
 func (welcomed) Update(*proto.Update)           {}
 func (welcomed) Link(bool)                      {}
+func (welcomed) Window(proto.WindowState)       {}
 
 // notifying is the ESC/POS driver, telling the test after each print.
 type notifying struct {
@@ -65,6 +66,7 @@ type rig struct {
 	drv     *printer.ESCPOS
 	printed chan error
 	pins    *devices.SimPins
+	clock   clockwork.Clock // nil: the real clock
 	scanner *devices.SimScanner
 	office  *queuetest.Office
 	api     *httptest.Server
@@ -164,17 +166,16 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 			_ = dev.Serve(c)
 		}}})
 	t.Cleanup(func() { drv.Close() })
-	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(), office: office,
+	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(clock), clock: clock, office: office,
 		scanner: devices.NewSimScanner()}
 	r.waitPrinter(t, devices.OK)
 	button, _ := r.pins.Pin("BUTTON")
-	light, _ := r.pins.Pin("LED")
 	var scanner Scanner = r.scanner
 	if setup.scanner != nil {
 		scanner = setup.scanner
 	}
 	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, Button: button, ButtonService: "certificate-income",
-		FaultLight: light, Scanner: scanner, Speech: setup.speech, Log: quiet})
+		Scanner: scanner, Speech: setup.speech, Clock: clock, Log: quiet})
 	t.Cleanup(r.k.Close)
 	// The routes as kioskd serves them: JSON 404 and 405, panics guarded.
 	mux := httpapi.NewMux()
@@ -247,7 +248,7 @@ func TestTakeTicket(t *testing.T) {
 }
 
 // A ticket the printer could not print is still issued, and the answer
-// says it was not printed; the fault light comes on.
+// says it was not printed.
 func TestPrinterOutOfPaper(t *testing.T) {
 	r := newRig(t, true)
 	r.dev.SetCondition(simprinter.PaperOut)
@@ -258,9 +259,6 @@ func TestPrinterOutOfPaper(t *testing.T) {
 	}
 	if err := <-r.printed; !errors.Is(err, printer.ErrCannotPrint) {
 		t.Fatalf("print error %v", err)
-	}
-	if lv := r.pins.Levels(); lv["LED"] != "High" {
-		t.Errorf("fault light %v", lv)
 	}
 }
 
@@ -305,6 +303,59 @@ func TestHardwareButton(t *testing.T) {
 	}
 	if p := <-r.dev.Printed(); p.Headline != "Г001" {
 		t.Fatalf("button ticket %q", p.Headline)
+	}
+}
+
+// A second press within the debounce, on the kiosk's clock, is contact
+// bounce: no ticket. One after it is a visitor: a ticket. Run ends at
+// once when its context does, the button's wait included.
+func TestButtonDebounce(t *testing.T) {
+	r := newRig(t, true, rigClock{time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)})
+	clock := r.clock.(*clockwork.FakeClock)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.k.Run(ctx); close(done) }()
+	defer cancel()
+	wait, stop := context.WithTimeout(context.Background(), 30*time.Second) // a guard, never a measurement
+	defer stop()
+
+	press := func() {
+		t.Helper()
+		if err := r.pins.Press("BUTTON"); err != nil {
+			t.Fatal(err)
+		}
+		// The button's reader took both edges and waits again: whatever
+		// the press did is done.
+		if err := r.pins.WaitIdle(wait, "BUTTON"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	press()
+	if err := <-r.printed; err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(buttonDebounce - time.Millisecond)
+	press()
+	if len(r.printed) != 0 {
+		t.Fatalf("a press %s after the last one issued a ticket", buttonDebounce-time.Millisecond)
+	}
+	clock.Advance(time.Millisecond)
+	press()
+	if err := <-r.printed; err != nil {
+		t.Fatal(err)
+	}
+	var heads []string
+	for range 2 {
+		heads = append(heads, (<-r.dev.Printed()).Headline)
+	}
+	if heads[0] != "Г001" || heads[1] != "Г002" {
+		t.Errorf("printed %v, want Г001 and Г002", heads)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-wait.Done():
+		t.Fatal("Run did not end with its context: the button's wait held it")
 	}
 }
 

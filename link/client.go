@@ -48,6 +48,10 @@ type Handler interface {
 	Queues(q []proto.QueueLen)
 	HallMessage(m *proto.HallMessage)
 	Update(u *proto.Update)
+	// Window is the state of a window the terminal names in hello
+	// (Hello.Window or Hello.Windows), from the welcome and at each
+	// change: the latest replaces the one before.
+	Window(w proto.WindowState)
 	// Link is told when the link comes up or goes down: what the terminal
 	// shows may then be out of date, and it should say so.
 	Link(up bool)
@@ -60,7 +64,10 @@ type Config struct {
 	Roles  []string
 	// Window is the window a terminal with the window role shows; the
 	// server then sends it only that window's calls.
-	Window           int
+	Window int
+	// Windows are more windows whose calls and states the terminal takes:
+	// those of the devices on its buses.
+	Windows          []int
 	Version          string
 	HandshakeTimeout time.Duration
 	// Token is sent as "Authorization: Bearer <token>", never in the URL.
@@ -346,7 +353,7 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 func (c *Client) session(ctx context.Context, conn *websocket.Conn) error {
 	sent := c.Acked()
 	hello, err := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{
-		Device: c.cfg.Device, Roles: c.cfg.Roles, Window: c.cfg.Window, Version: c.cfg.Version, Time: c.clock.Now(),
+		Device: c.cfg.Device, Roles: c.cfg.Roles, Window: c.cfg.Window, Windows: c.cfg.Windows, Version: c.cfg.Version, Time: c.clock.Now(),
 		Epoch: c.store.Epoch(), LastAck: sent, LastPush: c.store.LastPush(),
 	}})
 	if err != nil {
@@ -447,6 +454,9 @@ func (c *Client) welcome(w *proto.Welcome) {
 		c.log.Error("save leases", "err", err)
 	}
 	c.handler.Welcome(w)
+	if w.Window != nil && w.Window.Window > 0 {
+		c.handler.Window(*w.Window)
+	}
 }
 
 func (c *Client) readLoop(s *session) error {
@@ -545,6 +555,8 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 		c.offline = map[string]int{}
 		c.mu.Unlock()
 		c.handler.Queues(m.Queues)
+	case proto.TypeWindow:
+		c.handler.Window(*m.Window)
 	case proto.TypeLease:
 		if err := c.store.MergeLeases(m.Leases); err != nil {
 			c.log.Error("save leases", "err", err)

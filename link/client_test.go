@@ -41,6 +41,7 @@ func (r *recorder) Queues(q []proto.QueueLen)        { drop(r.queues, q) }
 func (r *recorder) HallMessage(m *proto.HallMessage) { r.messages <- m }
 func (r *recorder) Update(u *proto.Update)           { r.updates <- u }
 func (r *recorder) Link(bool)                        {}
+func (r *recorder) Window(proto.WindowState)         {}
 
 // drop sends v unless the channel is full: queue lengths are a state, the
 // latest is all that counts.

@@ -71,6 +71,7 @@ type ESCPOS struct {
 	printed   int
 	copyOf    *Ticket // an interrupted ticket, to print again once
 	usedMM    int
+	sensorLow bool // a paper-low sensor outside the printer says the roll is near its end
 }
 
 type job struct {
@@ -428,7 +429,7 @@ func (s *session) print(t *Ticket) error {
 	}
 	p.mu.Lock()
 	p.printed++
-	p.usedMM += job.HeightDots / 8
+	p.usedMM += int(job.LengthMM + 0.5)
 	p.mu.Unlock()
 	p.saveState()
 	p.changed()
@@ -526,6 +527,8 @@ func (p *ESCPOS) statusLocked() (devices.State, string) {
 		state, detail = devices.Fault, p.es.Fault()
 	case p.es.PaperNearEnd:
 		state, detail = devices.Warning, "paper_near_end"
+	case p.sensorLow:
+		state, detail = devices.Warning, "paper_near_end (the kiosk's paper sensor)"
 	case p.cfg.RollMM > 0 && p.usedMM*10 >= p.cfg.RollMM*9:
 		state, detail = devices.Warning, fmt.Sprintf("paper_near_end (estimated: %.1f of %.1f m used)", float64(p.usedMM)/1000, float64(p.cfg.RollMM)/1000)
 	}
@@ -538,6 +541,19 @@ func (p *ESCPOS) copySuffix() string {
 		return ""
 	}
 	return fmt.Sprintf("; ticket %s waits to be printed again", p.copyOf.Number)
+}
+
+// SetPaperLow is told by a paper-low sensor outside the printer (a lever
+// at the roll holder, on a GPIO pin) whether the paper is near its end:
+// the status says paper_near_end then, as for a printer's own sensor.
+func (p *ESCPOS) SetPaperLow(low bool) {
+	p.mu.Lock()
+	changed := p.sensorLow != low
+	p.sensorLow = low
+	p.mu.Unlock()
+	if changed {
+		p.changed()
+	}
 }
 
 // NewRoll starts counting a fresh paper roll.

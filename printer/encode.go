@@ -16,6 +16,8 @@ type Job struct {
 	// HeightDots is how much paper it takes, for printers that cannot say
 	// when their paper runs out.
 	HeightDots int
+	// LengthMM is HeightDots in millimetres, at the printer's resolution.
+	LengthMM float64
 	// RasterBytes is how much of it is images: text no code page of the
 	// printer holds, or a QR code the printer cannot draw itself.
 	RasterBytes int
@@ -24,10 +26,22 @@ type Job struct {
 // Dots per line of text at size 1 with the default line spacing.
 const lineDots = 30
 
+// NumberMM is the least ink height of a ticket's number, in millimetres,
+// on paper paperMM wide: read from a few steps away (service centres use
+// 15 to 25 mm).
+func NumberMM(paperMM int) float64 {
+	if paperMM < 80 {
+		return 12
+	}
+	return 15
+}
+
 // Encode lays t out by tpl and writes it in prof's ESC/POS for paper
 // paperMM wide. Text goes in the first of the profile's code pages that
-// holds every character of the line; a line no page holds is printed as
-// an image of the text, never with letters swapped for look-alikes.
+// holds every character of the line, never with letters swapped for
+// look-alikes. A ticket with a line no page holds is printed all as
+// images, every line in one typeface: lines alternating between the
+// printer's font and a drawn one read as two documents.
 func Encode(t *Ticket, tpl Template, prof *Profile, paperMM int) (*Job, error) {
 	if err := tpl.Check(); err != nil {
 		return nil, err
@@ -36,29 +50,29 @@ func Encode(t *Ticket, tpl Template, prof *Profile, paperMM int) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &encoder{w: &escpos.Writer{}, prof: prof, width: width, page: -1, size: 1}
+	lines := layout(t, tpl)
+	e := &encoder{w: &escpos.Writer{}, prof: prof, width: width, paperMM: paperMM, page: -1, sw: 1, sh: 1,
+		images: needsImages(lines, prof)}
 	e.w.Init()
-	for _, l := range layout(t, tpl) {
+	for _, l := range lines {
 		switch l.kind {
 		case "text":
 			e.text(l)
 		case "rule":
-			// Half the width: a full line costs a byte a column at 9600 baud.
-			e.style(escpos.Center, false, false, 1)
-			e.line(strings.Repeat("-", Columns(width)/2), false, 1)
+			e.rule()
 		case "feed":
 			e.w.LF()
 			e.height += lineDots
 		case "qr":
 			e.qr(l.text)
 		case "logo":
-			e.style(l.align, false, false, 1)
+			e.style(l.align, false, false, 1, 1)
 			e.w.StoredLogo(l.n)
 			e.w.LF()
 			e.height += 200 // a typical stored logo; the printer knows better
 		}
 	}
-	e.style(escpos.Left, false, false, 1)
+	e.style(escpos.Left, false, false, 1, 1)
 	if prof.Cutter == "none" {
 		e.w.Feed(4)
 	} else {
@@ -72,25 +86,40 @@ func Encode(t *Ticket, tpl Template, prof *Profile, paperMM int) (*Job, error) {
 	if err := e.w.Err(); err != nil {
 		return nil, err
 	}
-	return &Job{Bytes: e.w.Bytes(), HeightDots: e.height, RasterBytes: e.raster}, nil
+	return &Job{Bytes: e.w.Bytes(), HeightDots: e.height, LengthMM: float64(e.height) / prof.DotsPerMM(), RasterBytes: e.raster}, nil
+}
+
+// needsImages reports whether some text line of the ticket is in none of
+// the profile's code pages.
+func needsImages(lines []line, prof *Profile) bool {
+	for _, l := range lines {
+		if l.kind == "text" {
+			if _, _, ok := prof.EncodeLine(l.text); !ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // encoder tracks the printer's state so each setting is sent only when it
 // changes: every byte costs a millisecond at 9600 baud.
 type encoder struct {
-	w      *escpos.Writer
-	prof   *Profile
-	width  int
-	page   int // ESC t number in force, -1 before the first
-	align  escpos.Align
-	bold   bool
-	small  bool
-	size   int
-	height int
-	raster int
+	w       *escpos.Writer
+	prof    *Profile
+	width   int
+	paperMM int
+	images  bool // every line as an image, in the package's typeface
+	page    int  // ESC t number in force, -1 before the first
+	align   escpos.Align
+	bold    bool
+	small   bool
+	sw, sh  int // GS ! width and height multipliers
+	height  int
+	raster  int
 }
 
-func (e *encoder) style(a escpos.Align, bold, small bool, size int) {
+func (e *encoder) style(a escpos.Align, bold, small bool, sw, sh int) {
 	if a != e.align {
 		e.w.Align(a)
 		e.align = a
@@ -103,67 +132,110 @@ func (e *encoder) style(a escpos.Align, bold, small bool, size int) {
 		e.w.FontB(small)
 		e.small = small
 	}
-	if size != e.size {
-		e.w.Size(size, size)
-		e.size = size
+	if sw != e.sw || sh != e.sh {
+		e.w.Size(sw, sh)
+		e.sw, e.sh = sw, sh
 	}
 }
 
-// maxSize is the largest character size for the big ticket number.
-func (e *encoder) maxSize(s string) int {
+// numberSize is the character size of the ticket number in the printer's
+// font: eight times as tall as a line (GS ! allows no more; about 15 mm
+// of ink on a 203 dpi head, 17 mm at 180 dpi) and as wide as the paper
+// takes it, up to eight times. A number too long for that is kept no
+// more than twice as tall as wide.
+func (e *encoder) numberSize(s string) (sw, sh int) {
 	n := max(len([]rune(s)), 1)
-	size := min(4, e.width/(12*n))
-	if e.width < 500 {
-		size = min(size, 3)
-	}
-	return max(size, 1)
+	sw = max(1, min(8, e.width/(12*n)))
+	return sw, min(8, 2*sw)
 }
 
 func (e *encoder) text(l line) {
-	size := l.size
-	if size == 0 {
-		size = e.maxSize(l.text)
+	if e.images {
+		e.imageText(l)
+		return
 	}
-	e.style(l.align, l.bold, l.small, size)
+	sw, sh := l.size, l.size
+	if l.size == 0 {
+		sw, sh = e.numberSize(l.text)
+	}
+	e.style(l.align, l.bold, l.small, sw, sh)
 	cols := Columns(e.width)
 	if l.small {
 		cols = ColumnsB(e.width)
 	}
-	cols /= size
+	cols /= sw
 	// A line longer than the paper is wrapped between words, whether the
 	// template asked for it or not: nothing is cut off.
 	for _, part := range wrapWords(l.text, cols) {
-		e.line(part, l.bold, size)
+		e.line(part, sh)
 	}
 }
 
-// line prints one line that fits, in the first page that holds it, or as
-// an image.
-func (e *encoder) line(s string, bold bool, size int) {
-	// The page in force wins if it holds the line: switching costs bytes.
+// line prints one line that fits, in the page in force if it holds the
+// line (switching costs bytes), else in the first page that does.
+func (e *encoder) line(s string, sh int) {
+	b, ok := []byte(nil), false
 	for name, n := range e.prof.CodePages {
 		if n == e.page {
-			if b, ok := codePages[name].Encode(s); ok {
-				e.w.Text(b).LF()
-				e.height += lineDots * size
-				return
-			}
+			b, ok = codePages[name].Encode(s)
 		}
 	}
-	if name, b, ok := e.prof.EncodeLine(s); ok {
+	if !ok {
+		var name string
+		if name, b, ok = e.prof.EncodeLine(s); !ok {
+			// Not reached: a ticket with such a line is all images.
+			e.imageText(line{text: s, align: e.align, bold: e.bold, small: e.small, size: sh})
+			return
+		}
 		if n, has := e.prof.CodePages[name]; has && n != e.page && !isASCII(s) {
 			e.w.CodePage(byte(n))
 			e.page = n
 		}
-		e.w.Text(b).LF()
-		e.height += lineDots * size
+	}
+	e.w.Text(b).LF()
+	e.height += max(lineDots, 24*sh+6)
+}
+
+// imageText prints a text line as images of its wrapped parts, in the
+// package's typeface; the ticket number as one large image.
+func (e *encoder) imageText(l line) {
+	e.style(l.align, false, false, 1, 1) // images follow ESC a; the rest is drawn
+	if l.size == 0 {
+		e.image(renderNumber(l.text, e.width, int(NumberMM(e.paperMM)*e.prof.DotsPerMM())+numberMarginDots), escpos.RasterQuadruple)
 		return
 	}
-	img := renderText(s, e.width, bold, e.small, size)
+	cols := Columns(e.width)
+	if l.small {
+		cols = ColumnsB(e.width)
+	}
+	for _, part := range wrapWords(l.text, cols/l.size) {
+		e.image(renderText(part, e.width, l.bold, l.small, l.size), escpos.RasterNormal)
+	}
+}
+
+// numberMarginDots is how much taller than NumberMM a drawn number is
+// made, so that rounding never takes it below.
+const numberMarginDots = 16
+
+// rule draws a line across half the paper: dashes in the printer's font,
+// or a drawn bar on a ticket of images.
+func (e *encoder) rule() {
+	e.style(escpos.Center, false, false, 1, 1)
+	if !e.images {
+		// Half the width: a full line costs a byte a column at 9600 baud.
+		e.line(strings.Repeat("-", Columns(e.width)/2), 1)
+		return
+	}
+	e.image(renderRule(e.width/2), escpos.RasterQuadruple)
+}
+
+// image prints img at the alignment in force, each of its dots covering
+// the printer dots mode says.
+func (e *encoder) image(img *image.Gray, mode escpos.RasterMode) {
 	before := e.w.Len()
-	e.w.Raster(img)
+	e.w.RasterScaled(img, mode)
 	e.raster += e.w.Len() - before
-	e.height += img.Bounds().Dy()
+	e.height += img.Bounds().Dy() * (1 + int(mode>>1&1))
 }
 
 // EncodeLine gives s in the first of the profile's pages that holds every
@@ -215,18 +287,16 @@ func (e *encoder) qr(data string) {
 	// About half the paper wide: big enough for any phone, small enough
 	// not to waste paper.
 	module := min(8, max(2, e.width/2/(modules+8)))
-	e.style(escpos.Center, false, false, 1)
+	e.style(escpos.Center, false, false, 1, 1) // images follow ESC a too
 	if e.prof.QR {
 		e.w.QR([]byte(data), module, escpos.QRLevelM)
 		e.w.LF()
+		e.height += (modules+8)*module + lineDots
 	} else {
-		img := qrImage(data, module, e.width)
-		e.w.Align(escpos.Center) // images follow ESC a too
-		before := e.w.Len()
-		e.w.Raster(img)
-		e.raster += e.w.Len() - before
+		// Drawn at half the resolution, two by two dots a dot: a quarter of
+		// the bytes, and the same code, its modules an even number of dots.
+		e.image(qrImage(data, max(1, module/2), e.width/2), escpos.RasterQuadruple)
 	}
-	e.height += (modules+8)*module + lineDots
 }
 
 // qrImage draws data as a QR code, module dots per module, with its quiet

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -61,50 +62,97 @@ func TestGolden(t *testing.T) {
 }
 
 // A ticket on a printer with Ukrainian code pages and its own QR encoder
-// fits in 600 bytes: under 0.65 s on the wire at 9600 baud.
+// fits in 600 bytes (under 0.65 s on the wire at 9600 baud), its number
+// at the printer's largest character size included, with no images.
 func TestTicketIsSmall(t *testing.T) {
-	prof, _ := LookupProfile("epson-tm-t20")
-	job, err := Encode(testTicket(), DefaultTemplate, prof, 80)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(job.Bytes) > 600 || job.RasterBytes != 0 {
-		t.Errorf("%d bytes, %d of them images", len(job.Bytes), job.RasterBytes)
+	for _, id := range []string{"epson-tm-t20", "epson-tm-t88", "xprinter-80"} {
+		prof, _ := LookupProfile(id)
+		for _, mm := range prof.PaperWidths() {
+			paper := map[string]int{"58": 58, "80": 80}[mm]
+			job, err := Encode(testTicket(), DefaultTemplate, prof, paper)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(job.Bytes) > 600 || job.RasterBytes != 0 {
+				t.Errorf("%s %s mm: %d bytes, %d of them images", id, mm, len(job.Bytes), job.RasterBytes)
+			}
+			t.Logf("%s %s mm: %d bytes", id, mm, len(job.Bytes))
+		}
 	}
 }
 
-// Text no page holds goes as an image; the rest stays text.
-func TestRasterFallback(t *testing.T) {
-	prof, _ := LookupProfile("generic") // PC866: no І і Ґ ґ
-	job, err := Encode(testTicket(), DefaultTemplate, prof, 80)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ops, err := escpos.Parse(job.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var text string
-	rasters := 0
-	for _, op := range ops {
-		switch op.Kind {
-		case escpos.OpText:
-			text += codePages["cp866"].Decode(op.Data) + "\n"
-		case escpos.OpRaster:
-			rasters++
+// A ticket with a line no code page of the printer holds is images from
+// top to bottom, every line drawn in the package's one typeface: no line
+// in the printer's font between them. A ticket every line of which the
+// printer holds has no image but a QR code the printer cannot draw.
+func TestTicketImageFallbackOneTypeface(t *testing.T) {
+	fallback := map[string]bool{"generic": true, "generic-oneway": true, "citizen-ct-s": true,
+		"custom-vkp80": true, "custom-tg2480": true, "snbc-btp": true}
+	for _, id := range ProfileIDs() {
+		prof, _ := LookupProfile(id)
+		for _, mm := range prof.PaperWidths() {
+			paper := map[string]int{"58": 58, "80": 80}[mm]
+			width, _ := prof.Width(paper)
+			job, err := Encode(testTicket(), DefaultTemplate, prof, paper)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops, err := escpos.Parse(job.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var texts []string
+			var rasters []escpos.Op
+			for _, op := range ops {
+				switch op.Kind {
+				case escpos.OpText:
+					texts = append(texts, string(op.Data))
+				case escpos.OpRaster:
+					rasters = append(rasters, op)
+				}
+			}
+			if !fallback[id] {
+				if len(rasters) > 1 || len(rasters) == 1 && prof.QR {
+					t.Errorf("%s %s mm: %d images on a ticket the printer's pages hold", id, mm, len(rasters))
+				}
+				continue
+			}
+			if len(texts) > 0 {
+				t.Errorf("%s %s mm: lines in the printer's font on a ticket of images: %q", id, mm, texts)
+			}
+			// What each line should be: drawn by renderText, the number by
+			// renderNumber, the rules by renderRule, in the layout's order.
+			w := &escpos.Writer{}
+			for _, l := range layout(testTicket(), DefaultTemplate) {
+				switch {
+				case l.kind == "text" && l.size == 0:
+					w.RasterScaled(renderNumber(l.text, width, int(NumberMM(paper)*prof.DotsPerMM())+numberMarginDots), escpos.RasterQuadruple)
+				case l.kind == "text":
+					cols := Columns(width)
+					if l.small {
+						cols = ColumnsB(width)
+					}
+					for _, part := range wrapWords(l.text, cols/l.size) {
+						w.Raster(renderText(part, width, l.bold, l.small, l.size))
+					}
+				case l.kind == "rule":
+					w.RasterScaled(renderRule(width/2), escpos.RasterQuadruple)
+				case l.kind == "qr" && !prof.QR:
+					modules, _ := qrModules(l.text)
+					w.RasterScaled(qrImage(l.text, max(1, min(8, max(2, width/2/(modules+8)))/2), width/2), escpos.RasterQuadruple)
+				}
+			}
+			want, _ := escpos.Parse(w.Bytes())
+			if len(want) != len(rasters) {
+				t.Errorf("%s %s mm: %d images, want %d (one per line)", id, mm, len(rasters), len(want))
+				continue
+			}
+			for i := range want {
+				if !reflect.DeepEqual(want[i], rasters[i]) {
+					t.Errorf("%s %s mm: image %d is not its line drawn in the ticket's typeface", id, mm, i)
+				}
+			}
 		}
-	}
-	for _, want := range []string{"П042", "Перед вами: 4", "Survivor's pension"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("%q not printed as text:\n%s", want, text)
-		}
-	}
-	if strings.Contains(text, "I") && strings.Contains(text, "соцiальних") {
-		t.Error("a Cyrillic і was swapped for a Latin i")
-	}
-	// Centre, service and a footer line have і; plus the QR code.
-	if rasters < 4 || job.RasterBytes == 0 {
-		t.Errorf("%d images, %d bytes", rasters, job.RasterBytes)
 	}
 }
 
@@ -174,10 +222,11 @@ func TestWindowRanges(t *testing.T) {
 	}
 }
 
-// BenchmarkEncode is the cost of one 80 mm ticket, and its size with the
-// QR code drawn by the printer and, beside it, sent as an image.
+// BenchmarkEncode is the cost of one 80 mm ticket, and its size on a
+// printer with Ukrainian pages and its own QR encoder and, beside it, on
+// one that takes the whole ticket and its QR code as images.
 func BenchmarkEncode(b *testing.B) {
-	for _, tc := range []struct{ name, profile string }{{"native-QR", "epson-tm-t20"}, {"raster-QR", "citizen-ct-s"}} {
+	for _, tc := range []struct{ name, profile string }{{"native-QR", "epson-tm-t20"}, {"images", "generic"}} {
 		b.Run(tc.name, func(b *testing.B) {
 			prof, _ := LookupProfile(tc.profile)
 			var job *Job

@@ -14,6 +14,10 @@ import (
 type Profile struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// DPI is the print head's resolution in dots per inch (203 for 8
+	// dots a millimetre, 180 for Epson's TM-T88): it turns dots into
+	// millimetres, for a ticket number of a given height.
+	DPI int `json:"dpi"`
 	// Dots is the printable width in dots, by paper width in mm.
 	Dots map[string]int `json:"dots"`
 	// CodePages maps a page name (see CodePageNames) to its ESC t number
@@ -63,6 +67,9 @@ func mustProfiles(b []byte) map[string]*Profile {
 func (p *Profile) check() error {
 	if len(p.Dots) == 0 {
 		return fmt.Errorf("no paper widths")
+	}
+	if p.DPI < 100 || p.DPI > 600 {
+		return fmt.Errorf("dpi %d (expected 100 to 600)", p.DPI)
 	}
 	if len(p.Prefer) == 0 {
 		return fmt.Errorf("no code pages preferred")
@@ -114,6 +121,9 @@ func (p *Profile) Width(paperMM int) (int, error) {
 	}
 	return 0, fmt.Errorf("printer: %s does not take %d mm paper", p.Name, paperMM)
 }
+
+// DotsPerMM is the print head's resolution in dots per millimetre.
+func (p *Profile) DotsPerMM() float64 { return float64(p.DPI) / 25.4 }
 
 // PaperWidths lists the paper widths the model takes, in mm.
 func (p *Profile) PaperWidths() []string {

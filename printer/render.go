@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"sync"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
@@ -64,6 +65,62 @@ func renderText(s string, width int, isBold, small bool, size int) *image.Gray {
 	fillWhite(img)
 	d := font.Drawer{Dst: img, Src: image.Black, Face: fc, Dot: fixed.P(1, fc.Metrics().Ascent.Ceil()+2*size)}
 	d.DrawString(s)
+	return img
+}
+
+// renderNumber draws the ticket number in bold for RasterQuadruple, each
+// dot of the image two by two on paper: inkDots tall on paper from the top
+// of its capitals to the baseline, with a margin above and below. A number
+// too wide for the paper at that height is narrowed, never made shorter.
+func renderNumber(s string, width, inkDots int) *image.Gray {
+	fc := face(bold, float64(inkDots+1)/2/boldCapRatio())
+	defer fc.Close()
+	bounds, adv := font.BoundString(fc, s)
+	const margin = 6 // half-dots above and below: 1.5 mm at 8 dots a millimetre
+	w := adv.Ceil() + 4
+	img := image.NewGray(image.Rect(0, 0, (w+7)/8*8, (bounds.Max.Y-bounds.Min.Y).Ceil()+2*margin))
+	fillWhite(img)
+	d := font.Drawer{Dst: img, Src: image.Black, Face: fc, Dot: fixed.Point26_6{X: fixed.I(2), Y: fixed.I(margin) - bounds.Min.Y}}
+	d.DrawString(s)
+	if maxW := width / 2 / 8 * 8; img.Rect.Dx() > maxW {
+		img = narrow(img, maxW)
+	}
+	return img
+}
+
+// narrow squeezes img to w dots wide, each new dot the average of the dots
+// it covers.
+func narrow(img *image.Gray, w int) *image.Gray {
+	src := img.Rect.Dx()
+	out := image.NewGray(image.Rect(0, 0, w, img.Rect.Dy()))
+	for y := 0; y < img.Rect.Dy(); y++ {
+		row := img.Pix[y*img.Stride:]
+		for x := 0; x < w; x++ {
+			from, to := x*src/w, max((x+1)*src/w, x*src/w+1)
+			sum := 0
+			for i := from; i < to; i++ {
+				sum += int(row[i])
+			}
+			out.Pix[y*out.Stride+x] = uint8(sum / (to - from))
+		}
+	}
+	return out
+}
+
+// boldCapRatio is the bold font's capital height over its size.
+var boldCapRatio = sync.OnceValue(func() float64 {
+	fc := face(bold, 1000)
+	defer fc.Close()
+	return float64(fc.Metrics().CapHeight) / 64 / 1000
+})
+
+// renderRule draws a rule width dots wide for RasterQuadruple: a bar two
+// dots thick in the middle of a line's height.
+func renderRule(width int) *image.Gray {
+	w := (width/2 + 7) / 8 * 8
+	img := image.NewGray(image.Rect(0, 0, w, lineDots/2))
+	fillWhite(img)
+	fillRect(img, 0, lineDots/4, w, 1)
 	return img
 }
 

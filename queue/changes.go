@@ -12,19 +12,35 @@ import "sort"
 type changeSet struct {
 	windows map[int]bool
 	queues  bool
+	// waitAll: every window's waiting count may have changed (a new day,
+	// a new configuration); kept until the waiting counts are next sent
+	// (takeWaiting), unlike the rest.
+	waitAll bool
 }
 
 // Changed is what changed since the last call of Changes.
 type Changed struct {
 	Windows []int `json:"windows,omitempty"`
 	Queues  bool  `json:"queues,omitempty"`
+	// waiting: windows' waiting counts may have changed; they are sent to
+	// the window terminals coalesced (windowstate.go).
+	waiting bool
 }
 
-func (q *Queue) touchWindow(n int) {
+// touchWindow marks window n as changed by the change wk (nil: by no
+// change, as at a reload): the pages learn it from Changes, and the
+// window's terminals get its state with the change's effects.
+func (q *Queue) touchWindow(wk *work, n int) {
 	if q.changes.windows == nil {
 		q.changes.windows = map[int]bool{}
 	}
 	q.changes.windows[n] = true
+	if wk != nil {
+		if wk.windows == nil {
+			wk.windows = map[int]bool{}
+		}
+		wk.windows[n] = true
+	}
 }
 
 func (q *Queue) touchQueues() { q.changes.queues = true }
@@ -51,6 +67,7 @@ func (q *Queue) Changes() Changed {
 	}
 	sort.Ints(c.Windows)
 	c.Queues = q.changes.queues
-	q.changes = changeSet{}
+	c.waiting = q.changes.waitAll || q.lines.dirty()
+	q.changes.windows, q.changes.queues = nil, false
 	return c
 }

@@ -50,8 +50,9 @@ func (r *refusal) Unwrap() error { return r.err }
 // refuse makes err a refusal.
 func refuse(err error) error { return &refusal{err} }
 
-// run runs one change inside tx: nil or a refusal keeps it.
-func (c *change) run(tx *bolt.Tx) (refused error, failed error) {
+// run runs one change of q inside tx: nil or a refusal keeps it. The
+// states of the windows it acted on are taken as it ends.
+func (c *change) run(q *Queue, tx *bolt.Tx) (refused error, failed error) {
 	c.w = newWork()
 	err := c.fn(tx, c.w)
 	var r *refusal
@@ -59,6 +60,7 @@ func (c *change) run(tx *bolt.Tx) (refused error, failed error) {
 		return nil, err
 	}
 	c.w.apply()
+	q.takeStates(c.w)
 	if r != nil {
 		return r.err, nil
 	}
@@ -171,7 +173,7 @@ func (q *Queue) commit(batch []*change) {
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		for i, c := range batch {
-			refused, failed := c.run(tx)
+			refused, failed := c.run(q, tx)
 			if failed != nil {
 				return errChangeFailed
 			}
@@ -196,7 +198,7 @@ func (q *Queue) commit(batch []*change) {
 			q.mu.Lock()
 			defer q.mu.Unlock()
 			var failed error
-			refused, failed = c.run(tx)
+			refused, failed = c.run(q, tx)
 			return failed
 		})
 		if err != nil {

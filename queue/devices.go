@@ -117,6 +117,8 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 		}
 		if d.HasRole("kiosk") {
 			welcome.Bookings = q.bookingRules()
+		} else {
+			welcome.Catalogue = q.briefCatalogue()
 		}
 		dev = d
 		return nil

@@ -142,8 +142,12 @@ func (q *Queue) applyEvent(tx *bolt.Tx, w *work, d *Device, offset time.Duration
 	return badEvent("%s is not an event", m.Type)
 }
 
+// ratingWithin is how long after a visitor is finished at a window its
+// rating panel's mark is still theirs.
+const ratingWithin = 15 * time.Minute
+
 // rating stores a visitor's mark and logs it against the ticket just
-// finished at that window and its operator.
+// finished at that window (the window's Finished, O(1)) and its operator.
 func (q *Queue) rating(tx *bolt.Tx, d *Device, offset time.Duration, r *proto.Rating) error {
 	rt := *r
 	rt.At = rt.At.Add(offset)
@@ -151,15 +155,16 @@ func (q *Queue) rating(tx *bolt.Tx, d *Device, offset time.Duration, r *proto.Ra
 	if win == nil {
 		return badEvent("rating for window %d, which is not configured", rt.Window)
 	}
-	// A panel names no ticket, or the one it was told: the window's last
-	// finished visitor, if that was a moment ago, is the one rated.
+	// A panel names no ticket, or the one it was told (the window's
+	// Finished): the window's last finished visitor, if that was a moment
+	// ago, is the one rated.
 	key := rt.Ticket
 	if key == "" || q.tickets[key] == nil {
-		if win.lastDone == "" || rt.At.Sub(win.lastDoneAt) > 15*time.Minute {
-			q.log.Warn("rating with no visitor finished at the window lately; kept, tied to nobody", "device", d.ID, "window", rt.Window)
-			key = ""
+		key = ""
+		if t := q.finishedAt(win); t != nil && rt.At.Sub(win.lastDoneAt) <= ratingWithin && win.lastDoneAt.Sub(rt.At) <= keypadMaxAge {
+			key = t.key
 		} else {
-			key = win.lastDone
+			q.log.Warn("rating with no visitor finished at the window lately; kept, tied to nobody", "device", d.ID, "window", rt.Window)
 		}
 	}
 	b, err := createDayBucket(tx, q.dayOf(rt.At))
@@ -175,6 +180,13 @@ func (q *Queue) rating(tx *bolt.Tx, d *Device, offset time.Duration, r *proto.Ra
 	e := record.Event{Type: record.Rated, At: rt.At, Window: rt.Window, Score: rt.Score, Terminal: d.ID}
 	if t := q.tickets[key]; t != nil {
 		e.Ticket, e.Service, e.Group, e.Operator, e.Day = t.Number, t.Service, t.Group, t.Operator, q.day
+		if early := win.lastDoneAt.Sub(rt.At); t == q.finishedAt(win) && early > 0 && early <= keypadMaxAge {
+			// Pressed before queued recorded the finish (the panel and the
+			// keypad share an outbox, and a finish is stamped when
+			// committed): a rating cannot come before the visit it rates
+			// ended, and the statistics tie it by that order.
+			e.At = win.lastDoneAt
+		}
 	}
 	return q.appendLog(tx, e)
 }
@@ -281,37 +293,99 @@ func decodeTicket(v []byte) (*proto.Ticket, error) {
 	return t, json.Unmarshal(v, t)
 }
 
-// keypad acts on an operator's key, unless it is too old to mean anything
-// now.
+// keypad acts on an operator's key and records on the window what the
+// press did (WindowState.Key and Refused), so the keypad can show it. A
+// press that can do nothing is kept as done with its reason: too old to
+// mean anything now, on a window nobody is signed in to (the operator
+// signs in on queued's operator page first, so every call and service is
+// an operator's in the statistics), or refused by the window (nobody
+// waiting, paused, no visitor); it never blocks the keypad's outbox. A
+// press for a window the office does not have, or an unknown key, is
+// rejected.
 func (q *Queue) keypad(tx *bolt.Tx, w *work, d *Device, offset time.Duration, k *proto.Keypad) error {
+	win := q.windows[k.Window]
+	if win == nil {
+		return badEvent("keypad: window %d is not in this office", k.Window)
+	}
+	switch k.Key {
+	case proto.KeyNext, proto.KeyRecall, proto.KeyCame, proto.KeyFinish, proto.KeyNoShow,
+		proto.KeyPause, proto.KeyResume, proto.KeyTransfer:
+	default:
+		return badEvent("keypad: unknown key %q", k.Key)
+	}
+	if k.To < 0 {
+		return badEvent("keypad: transfer to window %d", k.To)
+	}
+	pressed := func(refused string) {
+		win.key, win.refused = k.Key, refused
+		q.touchWindow(w, k.Window)
+	}
 	if age := q.now().Sub(k.At.Add(offset)); age > keypadMaxAge {
 		q.log.Warn("keypad press too old, not acted on", "device", d.ID, "window", k.Window, "key", k.Key, "age", age.Round(time.Second))
+		pressed(RefusedTooOld)
+		return nil
+	}
+	if win.operator == "" {
+		q.log.Info("keypad press on a window nobody is signed in to, not acted on", "device", d.ID, "window", k.Window, "key", k.Key)
+		pressed(RefusedNotSignedIn)
 		return nil
 	}
 	by := Actor{Terminal: d.ID}
+	var r Result
 	var err error
 	switch k.Key {
 	case proto.KeyNext:
-		_, err = q.nextTx(tx, w, k.Window, nil, by)
+		r, err = q.nextTx(tx, w, k.Window, nil, by)
 	case proto.KeyRecall:
-		_, err = q.actTx(tx, w, k.Window, ActRecall, by)
+		r, err = q.actTx(tx, w, k.Window, ActRecall, by)
 	case proto.KeyCame:
-		_, err = q.actTx(tx, w, k.Window, ActCame, by)
+		r, err = q.actTx(tx, w, k.Window, ActCame, by)
 	case proto.KeyFinish:
-		_, err = q.actTx(tx, w, k.Window, ActFinish, by)
+		r, err = q.actTx(tx, w, k.Window, ActFinish, by)
 	case proto.KeyNoShow:
-		_, err = q.actTx(tx, w, k.Window, ActNoShow, by)
+		r, err = q.actTx(tx, w, k.Window, ActNoShow, by)
 	case proto.KeyResume:
-		_, err = q.actTx(tx, w, k.Window, ActResume, by)
+		r, err = q.actTx(tx, w, k.Window, ActResume, by)
+	case proto.KeyPause:
+		// One key toggles: resume a paused window, else pause it for the
+		// office's first reason (configs requires at least one).
+		switch {
+		case win.state == WindowPaused:
+			r, err = q.actTx(tx, w, k.Window, ActResume, by)
+		case len(q.o.cfg.PauseReasons) == 0:
+			err = refuse(ErrBadReason)
+		default:
+			r, err = q.pauseTx(tx, w, k.Window, q.o.cfg.PauseReasons[0].ID, by)
+		}
+	case proto.KeyTransfer:
+		r, err = q.transferTx(tx, w, k.Window, "", k.To, k.To == 0, by)
+	}
+	var rf *refusal
+	switch {
+	case errors.As(err, &rf):
+		code := refusalCode(rf.err)
+		q.log.Info("keypad press did nothing", "device", d.ID, "window", k.Window, "key", k.Key, "refused", code, "why", rf.err)
+		pressed(code)
+	case err != nil:
+		return err
+	case r.Repeated:
+		pressed(RefusedNothingToDo)
 	default:
-		return badEvent("unknown keypad key %q", k.Key)
+		pressed("")
 	}
-	var r *refusal
-	if errors.As(err, &r) {
-		// Pressed with nobody waiting, on a paused window…: it happened,
-		// it did nothing, and the keypad is not to be blocked for it.
-		q.log.Info("keypad press did nothing", "device", d.ID, "window", k.Window, "key", k.Key, "why", r.err)
-		return nil
+	return nil
+}
+
+// refusalCode is the WindowState.Refused code of a window's refusal.
+func refusalCode(err error) string {
+	switch {
+	case errors.Is(err, ErrQueueEmpty):
+		return RefusedNobodyWaiting
+	case errors.Is(err, ErrWindowPaused):
+		return RefusedPaused
 	}
-	return err
+	// No visitor to act on, a no-show before the recalls, a visitor
+	// already being served, a transfer to this window or one the office
+	// does not have.
+	return RefusedNothingToDo
 }

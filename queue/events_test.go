@@ -172,6 +172,9 @@ func TestKeypadAndCallsSeen(t *testing.T) {
 	connect(t, q, hello("hall-1", "hall"))
 	mustIssue(t, q, "pension-age")
 	mustIssue(t, q, "pension-age")
+	if _, err := q.SignIn(3, olena, false); err != nil {
+		t.Fatal(err)
+	}
 
 	press := func(seq uint64, key string, at time.Time) Effects {
 		_, eff := apply(t, q, "window-3", 0, &proto.Message{Type: proto.TypeKeypad, Seq: seq,

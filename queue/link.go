@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,12 +51,15 @@ type terminal struct {
 	conn   *websocket.Conn
 	device string
 	roles  []string
-	window int // the window it shows, if it said; 0: all
-	send   chan []byte
-	quit   chan struct{}
-	done   chan struct{} // closed when the writer has finished
-	once   sync.Once
-	reason []byte
+	window int // hello's window: its state goes in the welcome
+	// windows are the windows whose calls and states it takes: hello's
+	// window and windows, sorted; none: every call, no states.
+	windows []int
+	send    chan []byte
+	quit    chan struct{}
+	done    chan struct{} // closed when the writer has finished
+	once    sync.Once
+	reason  []byte
 }
 
 func (t *terminal) enqueue(b []byte) bool {
@@ -87,20 +91,41 @@ func (t *terminal) has(role string) bool {
 }
 
 // wants says which terminals a message is for: calls go to what shows or
-// speaks them (a window's display only its own window's, when it said
-// which in hello: with 300 windows, that is the difference between 21
-// writes a call and 320), queue lengths to kiosks and halls, updates to
-// everyone. window is the call's window, 0 for other messages.
+// speaks them (a window's display, or a terminal driving a bus of window
+// devices, only its own windows' when it said which in hello: with 300
+// windows, that is the difference between 21 writes a call and 320),
+// queue lengths to kiosks and halls, updates to everyone. window is the
+// call's window, 0 for other messages. Window states go to the terminals
+// of their window only (Server.sendStates), never through here.
 func (t *terminal) wants(typ string, window int) bool {
 	switch typ {
 	case proto.TypeCall, proto.TypeRecall, proto.TypeCancel:
-		return t.has("hall") || t.has("window") && (t.window == 0 || window == 0 || window == t.window)
+		return t.has("hall") || (t.has("window") || len(t.windows) > 0) &&
+			(len(t.windows) == 0 || window == 0 || slices.Contains(t.windows, window))
 	case proto.TypeHallMessage:
 		return t.has("hall")
 	case proto.TypeQueues:
 		return t.has("kiosk") || t.has("hall")
+	case proto.TypeWindow:
+		return false
 	}
 	return true
+}
+
+// maxWindow is the highest window number (the API's bound too).
+const maxWindow = 999
+
+// windowsOf is the windows a hello names, Window and Windows, sorted,
+// each once; numbers outside 1..maxWindow are left out.
+func windowsOf(h *proto.Hello) []int {
+	var out []int
+	for _, n := range append([]int{h.Window}, h.Windows...) {
+		if n >= 1 && n <= maxWindow && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (t *terminal) writeLoop() {
@@ -160,24 +185,87 @@ func (s *Server) publish(eff Effects) {
 			leases[d] = b
 		}
 	}
-	if len(msgs) == 0 && len(leases) == 0 {
+	if len(msgs) == 0 && len(leases) == 0 && len(eff.states) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for t := range s.terms {
-		ok := true
-		for _, m := range msgs {
-			if t.wants(m.typ, m.window) {
-				ok = ok && t.enqueue(m.b)
+	if len(msgs) > 0 || len(leases) > 0 {
+		for t := range s.terms {
+			ok := true
+			for _, m := range msgs {
+				if t.wants(m.typ, m.window) {
+					ok = ok && t.enqueue(m.b)
+				}
+			}
+			if b := leases[t.device]; b != nil {
+				ok = ok && t.enqueue(b)
+			}
+			if !ok {
+				s.tooSlow(t)
 			}
 		}
-		if b := leases[t.device]; b != nil {
-			ok = ok && t.enqueue(b)
+	}
+	// After the calls they follow from: a window's display shows the call,
+	// its keypad the state.
+	s.sendStates(eff.states, nil)
+}
+
+func (s *Server) tooSlow(t *terminal) {
+	s.log.Warn("terminal too slow, disconnecting", "device", t.device)
+	t.close(websocket.CloseTryAgainLater, "too slow to keep up")
+}
+
+// sendStates sends each window's state to the window's terminals but
+// except (nil: all), unless they have it or a newer one already; s.mu is
+// held.
+func (s *Server) sendStates(states []windowState, except *terminal) {
+	for _, st := range states {
+		n := st.Window
+		subs := s.byWindow[n]
+		if len(subs) == 0 {
+			continue
 		}
-		if !ok {
-			s.log.Warn("terminal too slow, disconnecting", "device", t.device)
-			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
+		last, had := s.sent[n]
+		if had && st.seq <= last.seq {
+			continue // taken before the one they have
+		}
+		s.sent[n] = st
+		if had && last.WindowState == st.WindowState {
+			continue
+		}
+		b, err := proto.Encode(&proto.Message{Type: proto.TypeWindow, Window: &st.WindowState})
+		if err != nil {
+			s.log.Error("encode window state", "window", n, "err", err)
+			continue
+		}
+		for t := range subs {
+			if t != except && !t.enqueue(b) {
+				s.tooSlow(t)
+			}
+		}
+	}
+}
+
+// subscribe makes t one of its windows' terminals; s.mu is held.
+func (s *Server) subscribe(t *terminal) {
+	for _, n := range t.windows {
+		subs := s.byWindow[n]
+		if subs == nil {
+			subs = map[*terminal]struct{}{}
+			s.byWindow[n] = subs
+		}
+		subs[t] = struct{}{}
+	}
+}
+
+// unsubscribe is the inverse of subscribe; s.mu is held.
+func (s *Server) unsubscribe(t *terminal) {
+	for _, n := range t.windows {
+		delete(s.byWindow[n], t)
+		if len(s.byWindow[n]) == 0 {
+			delete(s.byWindow, n)
+			delete(s.sent, n)
 		}
 	}
 }
@@ -266,6 +354,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.device, t.roles, t.window = hello.Hello.Device, hello.Hello.Roles, hello.Hello.Window
+	t.windows = windowsOf(hello.Hello)
 	welcome, missed, dev, err := s.q.Connect(hello.Hello)
 	if err != nil {
 		s.log.Error("hello", "device", t.device, "err", err)
@@ -275,7 +364,8 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	offset := time.Duration(dev.ClockOffsetMS) * time.Millisecond
 	// The welcome and the missed pushes are queued, and the terminal
 	// registered, under the lock that publish takes: no push can slip in
-	// between or overtake them.
+	// between or overtake them. Its windows' states are taken under it
+	// too, so no newer state can be sent before them.
 	s.mu.Lock()
 	for other := range s.terms {
 		if other.device == t.device {
@@ -283,17 +373,31 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 			other.close(websocket.CloseGoingAway, "replaced by a newer connection")
 		}
 	}
+	states := s.q.statesOf(t.windows)
+	for i := range states {
+		if states[i].Window == t.window {
+			welcome.Window = &states[i].WindowState
+		}
+	}
 	ok := enqueueMsg(t, &proto.Message{Type: proto.TypeWelcome, Welcome: welcome})
+	for i := range states {
+		if states[i].Window != t.window {
+			ok = ok && enqueueMsg(t, &proto.Message{Type: proto.TypeWindow, Window: &states[i].WindowState})
+		}
+	}
 	for _, m := range missed {
 		if t.wants(m.Type, pushWindow(m)) {
 			ok = ok && enqueueMsg(t, m)
 		}
 	}
 	s.terms[t] = struct{}{}
+	s.subscribe(t)
+	s.sendStates(states, t) // the window's other terminals, if it changed
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.terms, t)
+		s.unsubscribe(t)
 		s.mu.Unlock()
 	}()
 	if !ok {

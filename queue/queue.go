@@ -63,6 +63,9 @@ type office struct {
 	prefixes   []string
 	reasons    map[string]configs.Reason
 	priorities map[string]configs.Priority
+	// cat is the catalogue for kiosks, brief for the other terminals
+	// (catalogue.go).
+	cat, brief proto.Catalogue
 }
 
 func newOffice(cfg *configs.Office, version string) *office {
@@ -82,6 +85,7 @@ func newOffice(cfg *configs.Office, version string) *office {
 	for _, p := range cfg.Priorities {
 		o.priorities[p.ID] = p
 	}
+	o.cat, o.brief = officeCatalogue(cfg)
 	return o
 }
 
@@ -114,6 +118,11 @@ type Queue struct {
 	devices  map[string]*Device
 	changes  changeSet // what changed since the last Changes()
 	notify   chan struct{}
+	// stateSeq numbers the window states taken, in the order taken (under
+	// mu), so an older one is never sent after a newer one.
+	stateSeq uint64
+	// groupWindows are the windows that call each group.
+	groupWindows map[string][]*window
 
 	bookingKey []byte
 	rejected   atomic.Int64 // terminal events refused
@@ -364,6 +373,10 @@ type work struct {
 	queues bool            // queue lengths changed
 	// What the change refused of a terminal's events, to answer.
 	rejected []*proto.Message
+	// windows the change acted on (touchWindow), and their states once it
+	// ran, for the windows' terminals (windowstate.go).
+	windows map[int]bool
+	states  []windowState
 }
 
 func newWork() *work { return &work{leases: map[string]bool{}} }
@@ -383,10 +396,12 @@ type Effects struct {
 	Leases   []string         // devices to send their leases again
 	Queues   bool
 	Rejected []*proto.Message // answers to terminal events refused
+	// states are the windows the change acted on, as it left them.
+	states []windowState
 }
 
 func (w *work) effects() Effects {
-	e := Effects{Pushes: w.pushes, Queues: w.queues, Rejected: w.rejected}
+	e := Effects{Pushes: w.pushes, Queues: w.queues, Rejected: w.rejected, states: w.states}
 	for d := range w.leases {
 		e.Leases = append(e.Leases, d)
 	}
@@ -597,24 +612,11 @@ func (q *Queue) Catalogue() proto.Catalogue {
 	return q.catalogue()
 }
 
-func (q *Queue) catalogue() proto.Catalogue {
-	o := q.o
-	c := proto.Catalogue{Groups: []proto.Group{}, Services: []proto.Service{}}
-	for _, g := range o.cfg.Groups {
-		var windows []int
-		for _, w := range o.cfg.Windows {
-			if servesGroup(w, g.ID) {
-				windows = append(windows, w.Number)
-			}
-		}
-		sort.Ints(windows)
-		c.Groups = append(c.Groups, proto.Group{ID: g.ID, Name: proto.Text(g.Name), Prefix: g.Prefix, Windows: windows})
-	}
-	for _, s := range o.cfg.Services {
-		c.Services = append(c.Services, proto.Service{ID: s.ID, Group: s.Group, Name: proto.Text(s.Name), Code: s.Code})
-	}
-	return c
-}
+func (q *Queue) catalogue() proto.Catalogue { return fresh(q.o.cat) }
+
+// briefCatalogue is the catalogue without the information terminal's
+// texts, for terminals that are not kiosks.
+func (q *Queue) briefCatalogue() proto.Catalogue { return fresh(q.o.brief) }
 
 // Office is the office's identity in protocol form.
 func (q *Queue) Office() proto.Office {

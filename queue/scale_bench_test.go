@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 
@@ -313,4 +315,92 @@ func BenchmarkDiskCommit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "commits/s")
+}
+
+// windowTerminals connects n window terminals to ts over loopback, one per
+// window 1..n, each reading (and counting the window states) until the
+// connection closes. It returns the count of window messages received.
+func windowTerminals(b *testing.B, ts *httptest.Server, n int) *atomic.Int64 {
+	b.Helper()
+	var states atomic.Int64
+	d := websocket.Dialer{Subprotocols: []string{proto.Subprotocol}}
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/v1/link"
+	for i := 1; i <= n; i++ {
+		conn, _, err := d.Dial(url, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		hello, _ := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{
+			Device: fmt.Sprintf("window-%03d", i), Roles: []string{"window"}, Window: i, Epoch: "e", Time: time.Now()}})
+		if err := conn.WriteMessage(websocket.TextMessage, hello); err != nil {
+			b.Fatal(err)
+		}
+		if _, first, err := conn.ReadMessage(); err != nil || !strings.Contains(string(first), `"welcome"`) {
+			b.Fatalf("window terminal %d: %.80s %v", i, first, err)
+		}
+		go func() {
+			for {
+				_, m, err := conn.ReadMessage()
+				if err != nil {
+					return
+				}
+				if strings.HasPrefix(string(m), `{"type":"window"`) {
+					states.Add(1)
+				}
+			}
+		}()
+	}
+	return &states
+}
+
+// BenchmarkIssueWindowTerminals is issuing with 0 and with 320 window
+// terminals connected (office.yaml's ten windows made 320, each serving
+// every group, so every ticket changes every window's waiting count):
+// what an issue costs must not grow with the terminals. Each ticket is 1
+// ms after the one before on the office's clock (1,000 tickets a second),
+// so waiting counts, sent at most once a second a window, go out once per
+// thousand tickets.
+func BenchmarkIssueWindowTerminals(b *testing.B) {
+	for _, n := range []int{0, 320} {
+		b.Run(fmt.Sprintf("window-terminals=%d", n), func(b *testing.B) {
+			c := newClock()
+			cfg := scaleOffice(b)
+			for w := len(cfg.Windows) + 1; w <= 320; w++ {
+				cfg.Windows = append(cfg.Windows, configs.OfficeWindow{Number: w})
+			}
+			q, err := Open(filepath.Join(b.TempDir(), "queued.db"), cfg, Options{Clock: c, Version: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { q.Close() })
+			ts, _ := scaleServer(b, q)
+			states := windowTerminals(b, ts, n)
+			services := serviceIDs(q)
+			before := states.Load()
+			b.ReportAllocs()
+			cpu := cpuTime(b)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if _, _, err := q.Issue(services[i%len(services)], "bench"); err != nil {
+					b.Fatal(err)
+				}
+				c.Advance(time.Millisecond)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(states.Load()-before)/float64(b.N), "window-msgs/op")
+			// The process's CPU (queued and the terminals' readers): on a
+			// shared machine steadier than ns/op, which waits on fsync.
+			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N)/1e3, "cpu-µs/op")
+		})
+	}
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -73,6 +73,11 @@ type Server struct {
 
 	mu    sync.Mutex
 	terms map[*terminal]struct{}
+	// byWindow are the terminals of each window (hello's window and
+	// windows), sent the state each window's terminals got last
+	// (windowstate.go).
+	byWindow map[int]map[*terminal]struct{}
+	sent     map[int]windowState
 
 	watchers *watchers
 	stop     chan struct{}
@@ -99,7 +104,7 @@ func NewServer(q *Queue, opts ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{q: q, log: opts.Log, auth: opts.Terminals, guard: guard, store: store, mux: httpapi.NewMux(),
-		terms: map[*terminal]struct{}{}, watchers: newWatchers(), stop: make(chan struct{}), stopped: make(chan struct{})}
+		terms: map[*terminal]struct{}{}, byWindow: map[int]map[*terminal]struct{}{}, sent: map[int]windowState{}, watchers: newWatchers(), stop: make(chan struct{}), stopped: make(chan struct{})}
 	s.routes()
 	s.handler = httpapi.Recover(guard.Protect(s.mux), s.log, func() { s.badRequests.Add(1) })
 	go s.broadcast()

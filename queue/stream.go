@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -16,7 +18,10 @@ import (
 // for the city website and visitors' phones. Whatever is committed while a
 // broadcast is under way goes into the next one, so a busy office sends a
 // few broadcasts a second however many changes it makes, and a quiet one
-// sends each change at once.
+// sends each change at once. Windows' waiting counts, which every ticket
+// issued changes, go to the window terminals at most once a second
+// (waitingEvery, on the office's clock): at once after a quiet second, else
+// when the second is up.
 
 // streamBuffer is how many broadcasts a page's stream may fall behind
 // before it is dropped (it reconnects and reads afresh).
@@ -75,15 +80,40 @@ func (ws *watchers) send(set map[*watcher]bool, b []byte) {
 	}
 }
 
+// waitingEvery is how often at most the windows' waiting counts are sent.
+const waitingEvery = time.Second
+
 func (s *Server) broadcast() {
 	defer close(s.stopped)
+	var (
+		timer       clockwork.Timer
+		due         <-chan time.Time // the next waiting counts, when armed
+		lastWaiting time.Time
+	)
 	for {
 		select {
 		case <-s.q.Notify():
+		case <-due:
+			timer, due = nil, nil
+			lastWaiting = s.q.clock.Now()
+			s.sendWaiting()
+			continue
 		case <-s.stop:
+			if timer != nil {
+				timer.Stop()
+			}
 			return
 		}
 		c := s.q.Changes()
+		if c.waiting && due == nil {
+			if now, next := s.q.clock.Now(), lastWaiting.Add(waitingEvery); now.Before(next) {
+				timer = s.q.clock.NewTimer(next.Sub(now))
+				due = timer.Chan()
+			} else {
+				lastWaiting = now
+				s.sendWaiting()
+			}
+		}
 		if len(c.Windows) == 0 && !c.Queues {
 			continue
 		}
@@ -106,6 +136,14 @@ func (s *Server) broadcast() {
 			s.watchers.mu.Unlock()
 		}
 	}
+}
+
+// sendWaiting sends the states of the windows whose waiting counts may
+// have changed to their terminals.
+func (s *Server) sendWaiting() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sendStates(s.q.takeWaiting(func(n int) bool { return len(s.byWindow[n]) > 0 }), nil)
 }
 
 func sse(event string, data []byte) []byte {

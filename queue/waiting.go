@@ -73,11 +73,29 @@ type lines struct {
 	window map[int]*line      // tickets transferred to one window only
 	count  map[string]int     // waiting per group, both kinds
 	work   map[string]float64 // the expected minutes of the group's waiting tickets
+	// The lines changed since the window states' waiting counts were last
+	// sent (windowstate.go): marked here, O(1) a change, and taken by the
+	// broadcaster at most once a second.
+	dirtyGroups  map[string]bool
+	dirtyWindows map[int]bool
 }
 
 func newLines() *lines {
-	return &lines{group: map[string]*line{}, window: map[int]*line{}, count: map[string]int{}, work: map[string]float64{}}
+	return &lines{group: map[string]*line{}, window: map[int]*line{}, count: map[string]int{}, work: map[string]float64{},
+		dirtyGroups: map[string]bool{}, dirtyWindows: map[int]bool{}}
 }
+
+// touch marks the line t is in as changed.
+func (ls *lines) touch(t *ticket) {
+	if t.ForWindow != 0 {
+		ls.dirtyWindows[t.ForWindow] = true
+	} else {
+		ls.dirtyGroups[t.Group] = true
+	}
+}
+
+// dirty reports whether any line changed since the marks were cleared.
+func (ls *lines) dirty() bool { return len(ls.dirtyGroups) > 0 || len(ls.dirtyWindows) > 0 }
 
 func (ls *lines) lineOf(t *ticket) *line {
 	if t.ForWindow != 0 {
@@ -99,12 +117,14 @@ func (ls *lines) lineOf(t *ticket) *line {
 func (ls *lines) add(t *ticket, expect float64) {
 	t.expect = expect
 	ls.lineOf(t).insert(t)
+	ls.touch(t)
 	ls.count[t.Group]++
 	ls.work[t.Group] += expect
 }
 
 func (ls *lines) drop(t *ticket) {
 	if ls.lineOf(t).remove(t) {
+		ls.touch(t)
 		ls.count[t.Group]--
 		ls.work[t.Group] -= t.expect
 		if ls.count[t.Group] == 0 {

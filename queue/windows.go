@@ -17,7 +17,9 @@ import (
 
 // A window is closed (nobody signed in), open, or paused for a reason.
 // Only open windows count in wait estimates. A window nobody signed in to
-// that calls anyway (a keypad, a program) opens itself.
+// that a program calls through the API opens itself; its keypad does
+// nothing there (events.go: the operator signs in first, so every call is
+// somebody's in the statistics).
 const (
 	WindowClosed = "closed"
 	WindowOpen   = "open"
@@ -49,10 +51,16 @@ type window struct {
 	operatorName string
 	reason       string
 	current      *ticket // called or being served
-	// lastDone is the ticket last finished here, so a visitor's rating
-	// from the window's panel is tied to it.
+	// lastDone is the ticket last finished here (its storage key), so a
+	// visitor's rating from the window's panel is tied to it.
 	lastDone   string
 	lastDoneAt time.Time
+	// freed is when the window last let its visitor go (finished, no-show,
+	// transferred): since when it is idle.
+	freed time.Time
+	// key is the last keypad key pressed here and refused why it did
+	// nothing ("" when it did what it says); memory only.
+	key, refused string
 }
 
 // windowRecord is a window's state as stored (its visitor is found from
@@ -65,6 +73,7 @@ type windowRecord struct {
 	Reason       string    `json:"reason,omitempty"`
 	LastDone     string    `json:"last_done,omitempty"`
 	LastDoneAt   time.Time `json:"last_done_at,omitzero"`
+	Freed        time.Time `json:"freed,omitzero"`
 }
 
 func (w *window) servesGroup(group string) bool {
@@ -94,6 +103,8 @@ func (q *Queue) configureWindows() {
 	old := q.windows
 	q.windows = map[int]*window{}
 	q.winOrder = nil
+	q.groupWindows = map[string][]*window{}
+	q.changes.waitAll = true // what each window may call is new
 	for _, c := range q.o.cfg.Windows {
 		w := old[c.Number]
 		if w == nil {
@@ -104,6 +115,7 @@ func (q *Queue) configureWindows() {
 		for _, g := range q.o.cfg.Groups {
 			if servesGroup(c, g.ID) {
 				w.serves = append(w.serves, g.ID)
+				q.groupWindows[g.ID] = append(q.groupWindows[g.ID], w)
 			}
 		}
 		q.windows[c.Number] = w
@@ -128,15 +140,15 @@ func (q *Queue) loadWindows(tx *bolt.Tx) {
 			continue
 		}
 		w.state, w.since, w.operator, w.operatorName, w.reason = r.State, r.Since, r.Operator, r.OperatorName, r.Reason
-		w.lastDone, w.lastDoneAt = r.LastDone, r.LastDoneAt
+		w.lastDone, w.lastDoneAt, w.freed = r.LastDone, r.LastDoneAt, r.Freed
 	}
 }
 
-func (q *Queue) saveWindow(tx *bolt.Tx, w *window) error {
-	q.touchWindow(w.cfg.Number)
+func (q *Queue) saveWindow(tx *bolt.Tx, wk *work, w *window) error {
+	q.touchWindow(wk, w.cfg.Number)
 	return putJSON(tx.Bucket(bucketWindows), []byte(strconv.Itoa(w.cfg.Number)), windowRecord{
 		State: w.state, Since: w.since, Operator: w.operator, OperatorName: w.operatorName, Reason: w.reason,
-		LastDone: w.lastDone, LastDoneAt: w.lastDoneAt,
+		LastDone: w.lastDone, LastDoneAt: w.lastDoneAt, Freed: w.freed,
 	})
 }
 
@@ -170,7 +182,7 @@ func (q *Queue) event(typ string, w *window, t *ticket, by Actor) record.Event {
 }
 
 // open makes a window that calls open, if nobody opened it.
-func (q *Queue) open(tx *bolt.Tx, w *window, by Actor) error {
+func (q *Queue) open(tx *bolt.Tx, wk *work, w *window, by Actor) error {
 	if w.state != WindowClosed {
 		return nil
 	}
@@ -178,7 +190,7 @@ func (q *Queue) open(tx *bolt.Tx, w *window, by Actor) error {
 	if err := q.logWindow(tx, q.event(record.Resumed, w, nil, by)); err != nil {
 		return err
 	}
-	return q.saveWindow(tx, w)
+	return q.saveWindow(tx, wk, w)
 }
 
 // Result is the outcome of a window's action.
@@ -232,7 +244,7 @@ func (q *Queue) nextTx(tx *bolt.Tx, wk *work, n int, current *string, by Actor) 
 			return Result{Ticket: w.current.Ticket, Repeated: true}, nil
 		}
 	}
-	if err := q.open(tx, w, by); err != nil {
+	if err := q.open(tx, wk, w, by); err != nil {
 		return Result{}, err
 	}
 	if w.current != nil {
@@ -261,7 +273,7 @@ func (q *Queue) callTx(tx *bolt.Tx, wk *work, w *window, t *ticket, by Actor) er
 	t.State, t.Window, t.CalledAt, t.CameAt, t.FinishedAt, t.Recalls = proto.StateCalled, w.cfg.Number, &at, nil, nil, 0
 	t.Operator, t.ForWindow = w.operator, 0
 	w.current = t
-	q.touchWindow(w.cfg.Number)
+	q.touchWindow(wk, w.cfg.Number)
 	q.touchQueues()
 	if err := q.saveTicket(tx, wk, t); err != nil {
 		return err
@@ -292,14 +304,14 @@ func (q *Queue) leave(tx *bolt.Tx, wk *work, w *window, typ string, by Actor) er
 		}
 	}
 	t.FinishedAt = &at
-	w.current = nil
+	w.current, w.freed = nil, at
 	if err := q.saveTicket(tx, wk, t); err != nil {
 		return err
 	}
 	if err := q.logTicket(tx, t, e); err != nil {
 		return err
 	}
-	return q.saveWindow(tx, w)
+	return q.saveWindow(tx, wk, w)
 }
 
 // withdrawCall takes t's call at w off the displays.
@@ -378,7 +390,7 @@ func (q *Queue) actTx(tx *bolt.Tx, wk *work, n int, action string, by Actor) (Re
 		if err := q.logTicket(tx, t, q.event(record.Recalled, w, t, by)); err != nil {
 			return Result{}, err
 		}
-		q.touchWindow(n)
+		q.touchWindow(wk, n)
 		return Result{Ticket: t.Ticket}, q.call(tx, wk, t, proto.TypeRecall)
 	case ActCame:
 		if err := needVisitor(); err != nil {
@@ -389,7 +401,7 @@ func (q *Queue) actTx(tx *bolt.Tx, wk *work, n int, action string, by Actor) (Re
 		}
 		at := q.now().In(q.o.loc)
 		t.State, t.CameAt = proto.StateServing, &at
-		q.touchWindow(n)
+		q.touchWindow(wk, n)
 		if err := q.saveTicket(tx, wk, t); err != nil {
 			return Result{}, err
 		}
@@ -427,7 +439,7 @@ func (q *Queue) actTx(tx *bolt.Tx, wk *work, n int, action string, by Actor) (Re
 		if err := q.logWindow(tx, q.event(record.Resumed, w, nil, by)); err != nil {
 			return Result{}, err
 		}
-		return Result{}, q.saveWindow(tx, w)
+		return Result{}, q.saveWindow(tx, wk, w)
 	case ActSignOut:
 		return Result{}, q.signOutTx(tx, wk, w, by)
 	}
@@ -458,7 +470,7 @@ func (q *Queue) signOutTx(tx *bolt.Tx, wk *work, w *window, by Actor) error {
 	if err := q.logWindow(tx, e); err != nil {
 		return err
 	}
-	return q.saveWindow(tx, w)
+	return q.saveWindow(tx, wk, w)
 }
 
 // SignIn signs an operator in to window n: it opens. An operator holds one
@@ -495,7 +507,7 @@ func (q *Queue) SignIn(n int, by Actor, force bool) (Result, error) {
 		if err := q.logWindow(tx, q.event(record.SignedIn, w, nil, by)); err != nil {
 			return err
 		}
-		return q.saveWindow(tx, w)
+		return q.saveWindow(tx, wk, w)
 	})
 	r.Effects = wk.effects()
 	return r, err
@@ -506,31 +518,36 @@ func (q *Queue) SignIn(n int, by Actor, force bool) (Result, error) {
 func (q *Queue) Pause(n int, reason string, by Actor) (Result, error) {
 	var r Result
 	wk, err := q.update(false, func(tx *bolt.Tx, wk *work) error {
-		w, err := q.windowFor(tx, n)
-		if err != nil {
-			return err
-		}
-		if _, ok := q.o.reasons[reason]; !ok {
-			return refuse(fmt.Errorf("%w: %q, expected one of %s", ErrBadReason, reason, q.reasonIDs()))
-		}
-		if w.state == WindowPaused && w.reason == reason {
-			r.Repeated = true
-			return nil
-		}
-		if err := q.finishIfAny(tx, wk, w, by); err != nil {
-			return err
-		}
-		w.state, w.since, w.reason = WindowPaused, q.now(), reason
-		q.touchQueues()
-		e := q.event(record.Paused, w, nil, by)
-		e.Reason = reason
-		if err := q.logWindow(tx, e); err != nil {
-			return err
-		}
-		return q.saveWindow(tx, w)
+		var err error
+		r, err = q.pauseTx(tx, wk, n, reason, by)
+		return err
 	})
 	r.Effects = wk.effects()
 	return r, err
+}
+
+func (q *Queue) pauseTx(tx *bolt.Tx, wk *work, n int, reason string, by Actor) (Result, error) {
+	w, err := q.windowFor(tx, n)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, ok := q.o.reasons[reason]; !ok {
+		return Result{}, refuse(fmt.Errorf("%w: %q, expected one of %s", ErrBadReason, reason, q.reasonIDs()))
+	}
+	if w.state == WindowPaused && w.reason == reason {
+		return Result{Repeated: true}, nil
+	}
+	if err := q.finishIfAny(tx, wk, w, by); err != nil {
+		return Result{}, err
+	}
+	w.state, w.since, w.reason = WindowPaused, q.now(), reason
+	q.touchQueues()
+	e := q.event(record.Paused, w, nil, by)
+	e.Reason = reason
+	if err := q.logWindow(tx, e); err != nil {
+		return Result{}, err
+	}
+	return Result{}, q.saveWindow(tx, wk, w)
 }
 
 func (q *Queue) reasonIDs() string {
@@ -550,6 +567,23 @@ func (q *Queue) reasonIDs() string {
 func (q *Queue) Transfer(n int, service string, toWindow int, by Actor) (Result, error) {
 	var r Result
 	wk, err := q.update(false, func(tx *bolt.Tx, wk *work) error {
+		var err error
+		r, err = q.transferTx(tx, wk, n, service, toWindow, false, by)
+		return err
+	})
+	r.Effects = wk.effects()
+	return r, err
+}
+
+// transferTx is Transfer; back (with no service and no window) sends the
+// visitor back to the line of the service they waited for, any window
+// serving it, as a keypad's transfer key without a window does: keeping
+// its issue time, the ticket is at the front again (behind only tickets
+// with a higher priority or an earlier issue time), and the next window
+// free takes it.
+func (q *Queue) transferTx(tx *bolt.Tx, wk *work, n int, service string, toWindow int, back bool, by Actor) (Result, error) {
+	var r Result
+	err := func() error {
 		w, err := q.windowFor(tx, n)
 		if err != nil {
 			return err
@@ -558,7 +592,10 @@ func (q *Queue) Transfer(n int, service string, toWindow int, by Actor) (Result,
 		if t == nil {
 			return refuse(fmt.Errorf("%w: window %d", ErrNothingToCall, n))
 		}
-		if service == "" && toWindow == 0 || (service == t.Service && toWindow == 0) || toWindow == n && service == "" {
+		if back && (service != "" || toWindow != 0) {
+			return refuse(ErrBadTransfer)
+		}
+		if !back && (service == "" && toWindow == 0 || (service == t.Service && toWindow == 0)) || toWindow == n && service == "" {
 			return refuse(ErrBadTransfer)
 		}
 		g, ok := q.groupOf(cmpOr(service, t.Service))
@@ -582,11 +619,11 @@ func (q *Queue) Transfer(n int, service string, toWindow int, by Actor) (Result,
 		}
 		t.State, t.Service, t.Group, t.ForWindow = proto.StateWaiting, cmpOr(service, t.Service), g.ID, toWindow
 		t.Window, t.CalledAt, t.CameAt, t.FinishedAt, t.Recalls, t.Operator = 0, nil, nil, nil, 0, ""
-		w.current = nil
+		w.current, w.freed = nil, at
 		q.join(t)
 		q.touchQueues()
 		if toWindow != 0 {
-			q.touchWindow(toWindow)
+			q.touchWindow(wk, toWindow)
 		}
 		if err := q.saveTicket(tx, wk, t); err != nil {
 			return err
@@ -595,9 +632,8 @@ func (q *Queue) Transfer(n int, service string, toWindow int, by Actor) (Result,
 			return err
 		}
 		r.Ticket = t.Ticket
-		return q.saveWindow(tx, w)
-	})
-	r.Effects = wk.effects()
+		return q.saveWindow(tx, wk, w)
+	}()
 	return r, err
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/display/announce"
+	"github.com/cherga/kiosk/firmware-bridge/modbus"
 	"github.com/cherga/kiosk/printer"
 )
 
@@ -20,23 +21,35 @@ import (
 // applies: configs' own, then the printer's (profile, paper width, ticket
 // blocks). Each problem names its file, line, column and key.
 func LoadConfig(path string) (*configs.Terminal, error) {
-	return configs.LoadTerminal(path, checkPrinter)
+	return configs.LoadTerminal(path, checkPrinter, checkBusLines)
 }
 
 // ParseConfig is LoadConfig for bytes already read; name is used in error
 // messages.
 func ParseConfig(name string, data []byte) (*configs.Terminal, error) {
-	return configs.ParseTerminal(name, data, checkPrinter)
+	return configs.ParseTerminal(name, data, checkPrinter, checkBusLines)
 }
 
 // CheckConfig applies the rules LoadConfig adds to configs' own to a
 // configuration made in code; New refuses one that breaks them.
 func CheckConfig(c *configs.Terminal) error {
 	var errs []error
-	checkPrinter(c, func(key, format string, args ...any) {
+	report := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
-	})
+	}
+	checkPrinter(c, report)
+	checkBusLines(c, report)
 	return errors.Join(errs...)
+}
+
+// checkBusLines is the bus's part: each line as modbus.ParseLine reads
+// it (configs checks only its shape).
+func checkBusLines(c *configs.Terminal, report func(key, format string, args ...any)) {
+	for i, b := range c.Buses {
+		if _, err := modbus.ParseLine(b.Line); err != nil {
+			report(fmt.Sprintf("buses[%d].line", i), "%v", strings.TrimPrefix(err.Error(), "modbus: "))
+		}
+	}
 }
 
 // checkPrinter is the printer's part of checking a terminal's

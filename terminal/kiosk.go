@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
-
-	"periph.io/x/conn/v3/gpio"
+	"sync"
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/devices"
@@ -24,8 +22,8 @@ import (
 )
 
 // kioskPart is the kiosk role: the touch page and ticket API, the ticket
-// printer, the scanner, the "take a ticket" button and the fault light,
-// and the simulated devices' routes.
+// printer, the scanner, the "take a ticket" button, the paper sensor and
+// the status lights, and the simulated devices' routes.
 type kioskPart struct {
 	deviceSet
 	t      *Terminal
@@ -33,7 +31,9 @@ type kioskPart struct {
 	routes map[string]http.Handler // the simulated devices' and the printer's
 	stdin  *devices.SimScanner     // a simulated scanner reading Env.Stdin
 	sim    *simprinter.Device      // the simulated printer, if it is one
-	halt   chan struct{}           // closed when the terminal stops: ends a wait for the button
+	prn    kioskPrinter
+	sensor *devices.Sensor // the paper-low sensor; nil: none
+	lights *devices.Lights // ready, attention, fault; nil: none fitted
 }
 
 func newKioskPart(b *build) (part, error) {
@@ -41,10 +41,10 @@ func newKioskPart(b *build) (part, error) {
 		return nil, nil
 	}
 	k := b.cfg.Kiosk
-	p := &kioskPart{t: b.Terminal, routes: map[string]http.Handler{}, halt: make(chan struct{})}
+	p := &kioskPart{t: b.Terminal, routes: map[string]http.Handler{}}
 	prn, drv, sim := p.openPrinter()
 	p.add(prn)
-	p.sim = sim
+	p.prn, p.sim = prn, sim
 	if sim != nil {
 		p.routes["/api/v1/sim/printer"] = sim
 	}
@@ -65,7 +65,7 @@ func newKioskPart(b *build) (part, error) {
 			p.routes["POST /api/v1/sim/scan"] = simScanner
 		}
 	}
-	kcfg := kiosk.Config{Tickets: b.link, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: b.log,
+	kcfg := kiosk.Config{Tickets: b.link, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: b.log, Clock: b.clock,
 		Screen: kiosk.Screen{Idle: k.Screen.Idle, IdleWarning: k.Screen.IdleWarning, Ticket: k.Screen.Ticket, Popular: k.Screen.Popular}}
 	if k.VoiceGuidance {
 		if sp, ok := announce.FindEspeak(); ok {
@@ -74,8 +74,11 @@ func newKioskPart(b *build) (part, error) {
 			b.log.Warn("voice guidance not offered: espeak-ng is not installed (apt-get install espeak-ng)")
 		}
 	}
-	if k.Button.Pin != "" || k.FaultLight != "" {
-		kcfg.Button, kcfg.FaultLight = p.openPins(k.Button.Pin, k.FaultLight)
+	kcfg.Button = b.gpio.pin(k.Button.Pin, "kiosk.button.pin")
+	p.openSensor(b.gpio)
+	p.openLights(b.gpio)
+	if p.lights != nil {
+		kcfg.PrinterChanged = p.lights.Refresh
 	}
 	p.kiosk = kiosk.New(kcfg)
 	return p, nil
@@ -96,11 +99,16 @@ func (p *kioskPart) Listening(addr net.Addr) error {
 	return p.kiosk.AllowOrigin(kioskOrigin(p.t.cfg.Kiosk.Origin, addr))
 }
 
-// Run handles the scanner and the button until the terminal stops, then
-// disconnects the kiosk page.
+// Run handles the scanner, the button, the paper sensor and the lights
+// until the terminal stops, then disconnects the kiosk page.
 func (p *kioskPart) Run(ctx context.Context) error {
-	stopHalt := context.AfterFunc(ctx, func() { close(p.halt) })
-	defer stopHalt()
+	var wg sync.WaitGroup
+	if p.sensor != nil {
+		wg.Go(func() { p.sensor.Run(ctx) })
+	}
+	if p.lights != nil {
+		wg.Go(func() { p.lights.Run(ctx, p.showLights) })
+	}
 	if p.stdin != nil && p.t.stdin != nil {
 		// Not waited for: a read from stdin cannot be interrupted.
 		go func() {
@@ -110,11 +118,17 @@ func (p *kioskPart) Run(ctx context.Context) error {
 		}()
 	}
 	p.kiosk.Run(ctx)
+	wg.Wait()
 	p.kiosk.Close()
 	return nil
 }
 
-func (p *kioskPart) Link(up bool) { p.kiosk.LinkChanged(up) }
+func (p *kioskPart) Link(up bool) {
+	p.kiosk.LinkChanged(up)
+	if p.lights != nil {
+		p.lights.Refresh()
+	}
+}
 
 // addHealth says how the kiosk numbers tickets, and when its leased
 // numbers ran out.
@@ -206,69 +220,112 @@ func (p *kioskPart) openScanner() (kioskScanner, *devices.SimScanner) {
 	}
 }
 
-// openPins finds the kiosk's button and fault light. A missing pin leaves
-// that part out and shows as a gpio fault.
-func (p *kioskPart) openPins(button, light string) (gpio.PinIn, gpio.PinOut) {
-	var pins devices.Pins
-	switch p.t.cfg.GPIO.Driver {
-	case configs.GPIOHost:
-		host, err := devices.OpenHostPins(p.t.clock)
-		if err != nil {
-			p.add(newMissing("gpio", "gpio", string(p.t.cfg.GPIO.Driver), err, p.t.clock.Now()))
-			p.t.log.Error("gpio unavailable: button and fault light disabled", "err", err)
-			return nil, nil
-		}
-		pins = host
-	default:
-		sim := devices.NewSimPins(p.t.clock)
-		p.routes["/api/v1/sim/gpio/{pin}"] = sim
-		p.routes["GET /api/v1/sim/gpio"] = sim
-		pins = sim
+// openSensor watches the paper-low sensor, if there is one: while it is
+// active the printer's state is paper_near_end.
+func (p *kioskPart) openSensor(pins *gpioPart) {
+	ps := p.t.cfg.Kiosk.PaperSensor
+	pin := pins.pin(ps.Pin, "kiosk.paper_sensor.pin")
+	if pin == nil {
+		return
 	}
-	p.add(pins)
-	var in gpio.PinIn
-	var out gpio.PinOut
-	if button != "" {
-		if pin, err := pins.Pin(button); err != nil {
-			p.t.log.Error("button disabled", "err", err)
-		} else {
-			in = haltingButton{PinIn: pin, halt: p.halt}
-		}
+	sensor, err := devices.NewSensor(devices.SensorConfig{Name: "paper sensor", Pin: pin, ActiveLow: ps.ActiveLow,
+		Debounce: ps.Debounce, Changed: p.paperSensed, Clock: p.t.clock})
+	if err != nil {
+		pins.notWorking("kiosk.paper_sensor.pin", ps.Pin, err)
+		return
 	}
-	if light != "" {
-		if pin, err := pins.Pin(light); err != nil {
-			p.t.log.Error("fault light disabled", "err", err)
-		} else {
-			out = pin
-		}
+	p.sensor = sensor
+	if low, _ := sensor.Active(); low {
+		p.paperSensed(true)
 	}
-	return in, out
 }
 
-// haltingButton ends a wait for the button as soon as the terminal stops.
-// The kiosk waits for the button's edge 500 ms at a time and looks at its
-// context in between, which held every stop of kioskd for up to half a
-// second.
-type haltingButton struct {
-	gpio.PinIn
-	halt <-chan struct{}
+// paperSensor is a printer that takes what a paper sensor outside it says
+// (printer.ESCPOS).
+type paperSensor interface{ SetPaperLow(low bool) }
+
+// paperSensed feeds the paper sensor's state to the printer's.
+func (p *kioskPart) paperSensed(low bool) {
+	if low {
+		p.t.log.Warn("paper sensor: the paper is near its end", "pin", p.t.cfg.Kiosk.PaperSensor.Pin)
+	} else {
+		p.t.log.Info("paper sensor: paper loaded", "pin", p.t.cfg.Kiosk.PaperSensor.Pin)
+	}
+	if ps, ok := p.prn.(paperSensor); ok {
+		ps.SetPaperLow(low)
+	}
+	if p.lights != nil {
+		p.lights.Refresh()
+	}
 }
 
-func (b haltingButton) WaitForEdge(timeout time.Duration) bool {
-	select {
-	case <-b.halt:
-		return false
+// The status lights, in the order showLights answers.
+const (
+	lightReady = iota
+	lightAttention
+	lightFault
+)
+
+// openLights finds the status lights that are fitted; the red one's pin
+// is kiosk.lights.fault or, by its older name, kiosk.fault_light.
+func (p *kioskPart) openLights(pins *gpioPart) {
+	k := p.t.cfg.Kiosk
+	faultKey := "kiosk.lights.fault"
+	if k.Lights.Fault == "" {
+		faultKey = "kiosk.fault_light"
+	}
+	lamps := []devices.Lamp{
+		lightReady:     {Name: "ready", Pin: pins.pin(k.Lights.Ready, "kiosk.lights.ready"), ActiveLow: k.Lights.ActiveLow},
+		lightAttention: {Name: "attention", Pin: pins.pin(k.Lights.Attention, "kiosk.lights.attention"), ActiveLow: k.Lights.ActiveLow},
+		lightFault:     {Name: "fault", Pin: pins.pin(k.FaultPin(), faultKey), ActiveLow: k.Lights.ActiveLow},
+	}
+	for _, l := range lamps {
+		if l.Pin != nil {
+			p.lights = devices.NewLights(devices.LightsConfig{Name: "lights", Driver: string(p.t.cfg.GPIO.Driver),
+				Lamps: lamps, Clock: p.t.clock, Log: p.t.log})
+			p.add(p.lights)
+			return
+		}
+	}
+}
+
+// showLights is what the status lights show, from the printer, the
+// terminal's other devices and the link:
+//
+//   - ready (green): steady while tickets are issued and printed;
+//     blinking while starting (the printer not yet known, or no catalogue
+//     from the server yet); dark while the printer cannot print.
+//   - attention (yellow): blinking while the server is away (the kiosk
+//     numbers tickets itself); else steady while something needs a
+//     technician soon: the printer in warning (paper near its end), another
+//     device in warning or fault, the outbox's alarm.
+//   - fault (red): steady while the printer cannot print (no paper, cover
+//     open, offline), as fault_light always was.
+func (p *kioskPart) showLights() []devices.Pattern {
+	t := p.t
+	show := make([]devices.Pattern, 3)
+	prn := p.prn.Status()
+	switch prn.State {
+	case devices.Fault:
+		show[lightFault] = devices.Steady
+	case devices.Starting:
+		show[lightReady] = devices.Blink
 	default:
+		show[lightReady] = devices.Steady
+		if t.link.Snapshot() == nil {
+			show[lightReady] = devices.Blink
+		}
 	}
-	edge := make(chan bool, 1)
-	go func() { edge <- b.PinIn.WaitForEdge(timeout) }()
-	select {
-	case e := <-edge:
-		return e
-	case <-b.halt:
-		// A real pin's wait ends now; a simulated pin's at its timeout,
-		// in the goroutine above, after the terminal stopped.
-		_ = b.PinIn.Halt()
-		return false
+	if prn.State == devices.Warning || t.store.Outbox().Alarm != "" {
+		show[lightAttention] = devices.Steady
 	}
+	for _, d := range t.deviceStates() {
+		if d.Kind != "printer" && (d.State == devices.Warning || d.State == devices.Fault) {
+			show[lightAttention] = devices.Steady
+		}
+	}
+	if t.link.Status().State != link.StateUp {
+		show[lightAttention] = devices.Blink
+	}
+	return show
 }

@@ -39,7 +39,10 @@ type (
 	// queueWatcher takes the queue lengths per service group.
 	queueWatcher  interface{ Queues(q []proto.QueueLen) }
 	hallMessenger interface{ HallMessage(m *proto.HallMessage) }
-	updater       interface{ Update(u *proto.Update) }
+	// windowStater takes the state of a window the terminal named in
+	// hello (its bus devices' windows).
+	windowStater interface{ Window(w proto.WindowState) }
+	updater      interface{ Update(u *proto.Update) }
 	// listening is told the terminal's address before it serves (the
 	// kiosk allows only its own page's origin).
 	listening interface{ Listening(addr net.Addr) error }
@@ -50,20 +53,23 @@ type (
 // builders make the parts, in this order; each returns nil when the
 // configuration does not ask for it. The display part comes before the
 // hall and window, whose simulated boards it shows; the link part first,
-// so it stops last.
+// so it stops last; the gpio part before the parts that take its pins.
 var builders = []func(b *build) (part, error){
 	newLinkPart,
 	newHealthPart,
+	newGPIOPart,
 	newDisplayPart,
 	newHallPart,
 	newWindowPart,
 	newKioskPart,
+	newBusPart,
 }
 
 // build is what the builders share while a terminal is made.
 type build struct {
 	*Terminal
 	display *displayPart // nil without the hall and window roles
+	gpio    *gpioPart    // nil when no pin is configured; its pin method takes nil
 }
 
 // fanout hands what the server pushes to every part that takes it, and
@@ -118,6 +124,14 @@ func (f fanout) HallMessage(m *proto.HallMessage) {
 	for _, p := range f.t.parts {
 		if p, ok := p.(hallMessenger); ok {
 			p.HallMessage(m)
+		}
+	}
+}
+
+func (f fanout) Window(w proto.WindowState) {
+	for _, p := range f.t.parts {
+		if p, ok := p.(windowStater); ok {
+			p.Window(w)
 		}
 	}
 }

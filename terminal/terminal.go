@@ -112,6 +112,11 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 	if cfg.Has(configs.RoleWindow) && !cfg.Has(configs.RoleHall) {
 		lc.Window = cfg.Window.Number // only its own window's calls; a hall needs them all
 	}
+	for _, n := range cfg.BusWindows() { // the calls and states of its bus devices' windows too
+		if n != lc.Window {
+			lc.Windows = append(lc.Windows, n)
+		}
+	}
 	lc.Backoff.Max = cfg.Server.ReconnectMax
 	lc.Clock = t.clock
 	t.link = link.New(lc, store, fanout{t}, t.log)

@@ -43,8 +43,8 @@ type rig struct {
 }
 
 // startTerminal builds and runs a terminal on clock with queued at office,
-// and waits until its link is up.
-func startTerminal(t testing.TB, clock clockwork.Clock, office *queuetest.Office) *rig {
+// and waits until its link is up. extra is YAML added to demo.yaml's.
+func startTerminal(t testing.TB, clock clockwork.Clock, office *queuetest.Office, extra ...string) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	demo, err := os.ReadFile("../configs/demo.yaml")
@@ -63,6 +63,7 @@ func startTerminal(t testing.TB, clock clockwork.Clock, office *queuetest.Office
 		}
 		yaml = strings.Replace(yaml, r[0], r[1], 1)
 	}
+	yaml += strings.Join(extra, "")
 	cfg, err := ParseConfig("demo.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)

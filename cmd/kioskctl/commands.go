@@ -116,6 +116,38 @@ func request(ctx context.Context, method, u, body string) (*http.Response, error
 	return resp, nil
 }
 
+// press presses a simulated GPIO pin, or with -level holds it at a level.
+func press(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("press", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", defaultAddr, "kioskd's HTTP `address`")
+	level := fs.String("level", "", "hold the pin `low` or high instead of pressing it")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || (*level != "" && *level != "low" && *level != "high") {
+		return errUsage
+	}
+	u := "http://" + *addr + (&url.URL{Path: "/api/v1/sim/gpio/" + fs.Arg(0)}).EscapedPath()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if *level != "" {
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(`{"level":"`+*level+`"}`))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("press: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("press: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("press: POST %s: %s %s", u, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
 // simPost sends one value to a simulated device's endpoint.
 func simPost(ctx context.Context, args []string, stderr io.Writer, name string, target func(string) (path, body string)) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

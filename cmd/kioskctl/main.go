@@ -3,13 +3,16 @@
 //
 //	kioskctl health [-addr 127.0.0.1:8080] [-wait 10s]
 //	kioskctl scan   [-addr 127.0.0.1:8080] CODE
-//	kioskctl press  [-addr 127.0.0.1:8080] PIN
+//	kioskctl press  [-addr 127.0.0.1:8080] [-level low|high] PIN
 //	kioskctl token  -device ID
 //	kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] -out DIR
 //	kioskctl printer profiles | new-roll [-addr 127.0.0.1:8080]
 //	kioskctl voice build -lang uk -out DIR [-force]
 //	kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav
 //	kioskctl board -port /dev/ttyUSB1 [-baud 9600] [-framing 7E1] [-address 00] LINE...
+//	kioskctl firmware keygen | sign | show
+//	kioskctl bridge flash | scan | watch -port /dev/ttyUSB0 …
+//	kioskctl bridge emulate -link PATH -devices 1:window-display,2:keypad | press | fault | power-cut
 package main
 
 import (
@@ -26,6 +29,8 @@ const usage = `usage:
   kioskctl health [-addr HOST:PORT] [-wait DURATION]   show a kioskd's health
   kioskctl scan   [-addr HOST:PORT] CODE               feed a code to its simulated scanner
   kioskctl press  [-addr HOST:PORT] PIN                press a simulated GPIO button
+  kioskctl press  [-addr HOST:PORT] -level low|high PIN
+                                                       hold a simulated GPIO input at a level (a paper sensor)
   kioskctl token  -device ID                           make a terminal's link token
   kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] [-office FILE] -out DIR
                                                        write a ticket's exact printer bytes and their picture
@@ -37,6 +42,27 @@ const usage = `usage:
   kioskctl board -port /dev/ttyUSB1 [-baud 9600] [-framing 7E1|7E2|8N1] [-address 00]
                  [-charset latin|cp1251] [-lines 1] LINE...
                                                        show lines on an Alpha LED sign, to check its wiring
+  kioskctl firmware keygen -out DIR                    make the key pair that signs device firmware
+  kioskctl firmware sign -key DIR/firmware.key -image FILE-a.bin -image-b FILE-b.bin
+                 -type window-display|keypad|rating -hw 1 -version 1.2.0 [-expires 8760h] -out FILE.fw
+                                                       sign both links of a release as a package
+  kioskctl firmware show [-pubkey DIR/firmware.pub] FILE.fw
+                                                       a package's manifest and whether its signature holds
+  kioskctl bridge flash -port DEV -addr N -image FILE.fw [-pubkey FILE | -config FILE] [-line "19200 8E1"] [-force]
+                                                       update a bus device's firmware
+  kioskctl bridge scan -port DEV [-line "19200 8E1"] [-from 1 -to 247] [-json]
+                                                       list the devices on a bus
+  kioskctl bridge watch -port DEV -addr N [-line "19200 8E1"] [-ack]
+                                                       poll a device and print its status and events
+  kioskctl bridge emulate -link PATH -devices 1:window-display,2:keypad,3:rating
+                 [-state DIR] [-line "19200 8N2"] [-http 127.0.0.1:8095] [-firmware 1.0.0]
+                                                       play bus devices on a pseudo-terminal, with a page to press their keys
+  kioskctl bridge press [-emulator HOST:PORT] -addr N -key next|1-7 [-long]
+                                                       press a key of an emulated keypad or rating panel
+  kioskctl bridge fault [-emulator HOST:PORT] -addr N -kind silent|corrupt|slow|garbage|none [-count N]
+                                                       make an emulated device misbehave on the bus
+  kioskctl bridge power-cut [-emulator HOST:PORT] -addr N [-for 2s] [-after-chunk K]
+                                                       cut an emulated device's power, now or mid-update
 `
 
 var errUsage = errors.New("bad usage")
@@ -65,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "scan":
 		return simPost(ctx, args[1:], stderr, "scan", func(v string) (string, string) { return "/api/v1/sim/scan", v })
 	case "press":
-		return simPost(ctx, args[1:], stderr, "press", func(v string) (string, string) { return "/api/v1/sim/gpio/" + v, "" })
+		return press(ctx, args[1:], stderr)
 	case "token":
 		return token(args[1:], stdout, stderr)
 	case "ticket":
@@ -87,6 +113,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return announceCall(ctx, args[1:], stdout, stderr)
 	case "board":
 		return boardShow(ctx, args[1:], stdout, stderr)
+	case "firmware":
+		return firmwareCmd(ctx, args[1:], stdout, stderr)
+	case "bridge":
+		return bridgeCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

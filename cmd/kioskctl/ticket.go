@@ -100,7 +100,7 @@ func ticketRender(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d bytes (%d of them images), %.1f s at 9600 baud, %.0f mm of paper\n",
-		prof.Name, len(job.Bytes), job.RasterBytes, float64(len(job.Bytes))*10/9600, float64(job.HeightDots)/8)
+		prof.Name, len(job.Bytes), job.RasterBytes, float64(len(job.Bytes))*10/9600, job.LengthMM)
 	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(*out, "ticket.bin"), filepath.Join(*out, "ticket.png"))
 	return nil
 }

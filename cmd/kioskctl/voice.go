@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,30 +32,43 @@ func voiceBuild(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return fmt.Errorf("espeak-ng is not installed (apt-get install espeak-ng)")
 	}
-	l, ok := announce.Languages[*lang]
-	if !ok {
+	if _, ok := announce.Languages[*lang]; !ok {
 		return fmt.Errorf("no language %q: uk or en", *lang)
 	}
-	kept := 0
-	if !*force {
-		// The manifest, the chime and the segments, less what is missing.
-		kept = 2 + len(l.Texts) - len(announce.MissingFiles(*lang, *out))
-	}
+	before := wavHashes(*out)
 	start := time.Now()
 	if err := announce.BuildPack(*lang, *out, sp, *force); err != nil {
 		return err
 	}
+	took := time.Since(start).Round(time.Millisecond)
 	p, err := announce.LoadPack(*out)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s pack in %s: %d segments, built in %s", *lang, *out, len(p.Manifest.Texts), time.Since(start).Round(time.Millisecond))
+	// What the build did, file by file: a centre sees its recordings kept
+	// and the files made again (a corrected stress).
+	kept, remade := 0, 0
+	for name, sum := range wavHashes(*out) {
+		switch was, ok := before[name]; {
+		case ok && was == sum:
+			kept++
+		case ok:
+			remade++
+		}
+	}
+	fmt.Fprintf(stdout, "%s pack in %s: %d segments, built in %s", *lang, *out, len(p.Manifest.Texts), took)
 	if kept > 0 {
-		fmt.Fprintf(stdout, ", %d files kept as they were", kept)
+		fmt.Fprintf(stdout, ", %d files unchanged", kept)
+	}
+	if remade > 0 {
+		fmt.Fprintf(stdout, ", %d made again", remade)
 	}
 	fmt.Fprintln(stdout)
 	for _, problem := range p.Problems() {
 		fmt.Fprintln(stdout, "  unusable:", problem)
+	}
+	for _, l := range p.UnevenLevels() {
+		fmt.Fprintln(stdout, "  level:", l)
 	}
 	return nil
 }
@@ -110,4 +126,16 @@ func announceCall(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "voice: %s: %s\n", st.State, strings.TrimSpace(st.Detail))
 	}
 	return nil
+}
+
+// wavHashes are the SHA-256 of the WAV files in dir, by name.
+func wavHashes(dir string) map[string][32]byte {
+	out := map[string][32]byte{}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.wav"))
+	for _, name := range names {
+		if b, err := os.ReadFile(name); err == nil {
+			out[filepath.Base(name)] = sha256.Sum256(b)
+		}
+	}
+	return out
 }

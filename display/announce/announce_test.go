@@ -102,7 +102,7 @@ var formats = []struct{ rate, channels, bits int }{
 
 // writePack makes a uk pack of tones: every segment 200 ms of tone between
 // 120 ms and 300 ms of quiet, in assorted WAV formats.
-func writePack(t testing.TB, dir string, gapMS int) {
+func writePack(t testing.TB, dir string, pauses Pauses) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -116,7 +116,7 @@ func writePack(t testing.TB, dir string, gapMS int) {
 			t.Fatal(err)
 		}
 	}
-	m, _ := json.Marshal(Manifest{Lang: "uk", Name: "tones", GapMS: gapMS})
+	m, _ := json.Marshal(Manifest{Lang: "uk", Name: "tones", Pauses: pauses})
 	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), m, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -143,10 +143,36 @@ func silences(s []int16) []int {
 
 func samples(d time.Duration) int { return int(d.Seconds() * SampleRate) }
 
+// pausesIn are the runs of quiet in s that a listener hears as pauses
+// (a millisecond or more), not a wave's zero crossings, in samples.
+func pausesIn(s []int16) []int {
+	var out []int
+	for _, r := range silences(s) {
+		if r >= samples(time.Millisecond) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// quietEnds counts the samples at the start and the end of s that count
+// as quiet.
+func quietEnds(s []int16) (lead, tail int) {
+	for lead < len(s) && s[lead] <= silence && s[lead] >= -silence {
+		lead++
+	}
+	for tail < len(s)-lead && s[len(s)-1-tail] <= silence && s[len(s)-1-tail] >= -silence {
+		tail++
+	}
+	return lead, tail
+}
+
+// testPauses are all different, so a pause taken for another shows.
+var testPauses = Pauses{Word: 70, Letter: 150, AfterPhrase: 260, AfterNumber: 520, AfterChime: 330, BetweenLanguages: 800}
+
 func TestComposeFromPack(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "uk")
-	const gapMS = 80
-	writePack(t, dir, gapMS)
+	writePack(t, dir, testPauses)
 	p, err := LoadPack(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -154,18 +180,24 @@ func TestComposeFromPack(t *testing.T) {
 	if len(p.Problems()) != 0 {
 		t.Fatalf("problems: %v", p.Problems())
 	}
+	if p.Manifest.Pauses != testPauses {
+		t.Fatalf("pauses %+v", p.Manifest.Pauses)
+	}
 	v := NewVoice([]*Pack{p}, nil, quiet)
 	clip := v.Compose(callA123, false)
 
 	// Each word trimmed to its sound and the margins, whatever format
 	// its file came in.
 	keys := []string{"visitor", "letter-a", "n100", "n20", "n3", "to-window", "n5"}
-	gap := samples(gapMS * time.Millisecond)
+	// "Відвідувач номер · А · сто · двадцять · три, · підійдіть до вікна
+	// номер · п'ять", after the chime.
+	pauses := []int{testPauses.AfterChime, testPauses.AfterPhrase, testPauses.Letter, testPauses.Word,
+		testPauses.Word, testPauses.AfterNumber, testPauses.AfterPhrase}
 	chime := len(Chime(SampleRate).Samples)
-	want := chime + 2*gap + (len(keys)-1)*gap
-	for _, k := range keys {
+	want := chime
+	for i, k := range keys {
 		s, _ := p.segment(k)
-		want += len(s)
+		want += pauseSamples(pauses[i]) + len(s)
 		if d := len(s) - samples(200*time.Millisecond+2*margin); d < -samples(2*time.Millisecond) || d > samples(time.Millisecond) {
 			t.Errorf("%s trimmed to %d samples, want %d", k, len(s), samples(200*time.Millisecond+2*margin))
 		}
@@ -176,18 +208,24 @@ func TestComposeFromPack(t *testing.T) {
 	if clip.Rate != SampleRate {
 		t.Errorf("rate %d", clip.Rate)
 	}
-	// No pause between words above the configured gap (plus the quiet
-	// kept around each word); after the chime, two gaps.
-	runs := silences(clip.Samples[chime:])
-	longest := 0
-	for _, r := range runs[1:] {
-		longest = max(longest, r)
+	// In the WAV, each pause is the quiet between two words: the pause's
+	// samples and the quiet ends the words were trimmed to, exactly.
+	runs := pausesIn(clip.Samples[chime:])
+	prevTail := 0
+	for i, k := range keys {
+		s, _ := p.segment(k)
+		lead, tail := quietEnds(s)
+		if i > 0 {
+			if w := pauseSamples(pauses[i]) + prevTail + lead; runs[i] != w {
+				t.Errorf("before %s: %d quiet samples, want %d (%d ms and the words' quiet ends)", k, runs[i], w, pauses[i])
+			}
+		} else if w := pauseSamples(pauses[0]) + lead; runs[0] != w {
+			t.Errorf("after the chime: %d quiet samples, want %d", runs[0], w)
+		}
+		prevTail = tail
 	}
-	if limit := gap + 2*samples(margin) + 2*samples(fade); longest > limit {
-		t.Errorf("a pause of %d samples between words, limit %d", longest, limit)
-	}
-	if runs[0] > 2*gap+samples(margin)+samples(fade) {
-		t.Errorf("pause after the chime %d samples", runs[0])
+	if len(runs) != len(keys)+1 { // the last: the quiet end of the call
+		t.Errorf("%d runs of quiet, want %d", len(runs), len(keys)+1)
 	}
 	// No clicks: the tones are 0.5 of full scale, so a smooth signal never
 	// moves more than a fraction of that from one sample to the next.
@@ -208,6 +246,104 @@ func TestComposeFromPack(t *testing.T) {
 	// Quiet hours: the chime alone.
 	if c := v.Compose(callA123, true); len(c.Samples) != chime {
 		t.Errorf("chime only: %d samples, want %d", len(c.Samples), chime)
+	}
+
+	// Two languages: the second starts after its pack's pause between
+	// languages, well over the 600 ms that make the change heard.
+	two := NewVoice([]*Pack{p, p}, nil, quiet).Compose(callA123, false)
+	if len(two.Samples) != 2*len(clip.Samples)-chime-pauseSamples(testPauses.AfterChime)+pauseSamples(testPauses.BetweenLanguages) {
+		t.Errorf("two languages: %d samples, one %d", len(two.Samples), len(clip.Samples))
+	}
+	first, _ := p.segment("visitor")
+	last, _ := p.segment("n5")
+	lead, _ := quietEnds(first)
+	_, tail := quietEnds(last)
+	between := pausesIn(two.Samples[chime:])[len(keys)]
+	if w := pauseSamples(testPauses.BetweenLanguages) + tail + lead; between != w || between < samples(600*time.Millisecond) {
+		t.Errorf("between the languages: %d quiet samples, want %d (≥ %d)", between, w, samples(600*time.Millisecond))
+	}
+}
+
+// The pauses a manifest leaves out are the defaults; a pause out of
+// range is an error naming it.
+func TestManifestPauses(t *testing.T) {
+	m, err := parseManifest([]byte(`{"lang":"uk","gap_ms":60,"pauses":{"after_number_ms":700}}`))
+	want := DefaultPauses
+	want.AfterNumber = 700
+	if err != nil || m.Pauses != want {
+		t.Errorf("%+v, %v", m.Pauses, err)
+	}
+	if m, err := parseManifest([]byte(`{"lang":"uk"}`)); err != nil || m.Pauses != DefaultPauses {
+		t.Errorf("%+v, %v", m.Pauses, err)
+	}
+	if _, err := parseManifest([]byte(`{"lang":"uk","pauses":{"word_ms":-1}}`)); err == nil || !strings.Contains(err.Error(), "word_ms") {
+		t.Errorf("a negative pause: %v", err)
+	}
+	if DefaultPauses.BetweenLanguages < 600 || DefaultPauses.AfterNumber <= DefaultPauses.AfterPhrase ||
+		DefaultPauses.AfterPhrase <= DefaultPauses.Word {
+		t.Errorf("defaults %+v: want a clear pause between languages, a longer one after a number than after номер, longer than between words", DefaultPauses)
+	}
+}
+
+// A segment the builder made from an input it would no longer give is
+// made again; a centre's recording put over a built file is kept.
+func TestBuildPackRebuildsOutdated(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "uk")
+	sp := &tones{}
+	if err := BuildPack("uk", dir, sp, false); err != nil {
+		t.Fatal(err)
+	}
+	if m := MissingFiles("uk", dir); len(m) != 0 {
+		t.Fatalf("missing %v", m)
+	}
+	if o := OutdatedFiles("uk", dir); len(o) != 0 {
+		t.Fatalf("outdated right after the build: %v", o)
+	}
+	path := filepath.Join(dir, "manifest.json")
+	b, _ := os.ReadFile(path)
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Built["n90"].From; got != "[[devjan'osto]]" {
+		t.Errorf("n90 built from %q", got)
+	}
+	// As an older builder left it: дев'яносто from its text, and a
+	// centre's recording of "visitor" over the built file.
+	m.Built["n90"] = Built{From: "дев'яносто", SHA256: m.Built["n90"].SHA256}
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	own := encodeWAV(word(48000, 0, 500*time.Millisecond, 0, 220), 48000, 1, 16)
+	if err := os.WriteFile(filepath.Join(dir, "visitor.wav"), own, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o := OutdatedFiles("uk", dir); len(o) != 1 || o[0] != "n90.wav" {
+		t.Fatalf("outdated %v, want n90.wav", o)
+	}
+	v := OpenVoice(Setup{Languages: []string{"uk"}, Dir: filepath.Dir(dir), Log: quiet})
+	if got := v.NeedsBuild(); len(got) != 1 {
+		t.Fatalf("needs build %v", got)
+	}
+	sp.said = nil
+	if err := BuildPack("uk", dir, sp, false); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(sp.said, ",") != "дев'яносто" {
+		t.Errorf("said again %q, want дев'яносто alone", sp.said)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "visitor.wav")); !bytes.Equal(got, own) {
+		t.Error("the centre's recording was overwritten")
+	}
+	b, _ = os.ReadFile(path)
+	m = Manifest{}
+	json.Unmarshal(b, &m)
+	if _, ok := m.Built["visitor"]; ok || m.Built["n90"].From != "[[devjan'osto]]" || m.Pauses != DefaultPauses {
+		t.Errorf("manifest after the rebuild: visitor %+v, n90 %+v, pauses %+v", m.Built["visitor"], m.Built["n90"], m.Pauses)
+	}
+	if got := v.NeedsBuild(); len(got) != 0 || len(OutdatedFiles("uk", dir)) != 0 {
+		t.Errorf("still needs build: %v", got)
 	}
 }
 
@@ -255,7 +391,7 @@ func (s *tones) Say(lang, text string) (*Clip, error) {
 // each gap logged, and nothing stops.
 func TestComposeBestEffort(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "uk")
-	writePack(t, dir, 60)
+	writePack(t, dir, DefaultPauses)
 	if err := os.Remove(filepath.Join(dir, "n20.wav")); err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +600,7 @@ func TestAnnouncerDropsStaleCalls(t *testing.T) {
 // repeated call is spoken twice with a pause.
 func TestAnnouncerSchedule(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "uk")
-	writePack(t, dir, 60)
+	writePack(t, dir, DefaultPauses)
 	p, err := LoadPack(dir)
 	if err != nil {
 		t.Fatal(err)

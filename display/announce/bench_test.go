@@ -14,7 +14,7 @@ import (
 
 func tonePack(b *testing.B) *Voice {
 	dir := filepath.Join(b.TempDir(), "uk")
-	writePack(b, dir, DefaultGapMS)
+	writePack(b, dir, DefaultPauses)
 	p, err := LoadPack(dir)
 	if err != nil {
 		b.Fatal(err)

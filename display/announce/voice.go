@@ -93,8 +93,15 @@ func (v *Voice) load(lang string) *Pack {
 			err = fmt.Errorf("announce: pack %s is for %q, not %q", dir, p.Lang.Code, lang)
 		} else {
 			delete(v.missing, lang)
+			if p.Manifest.legacy() {
+				v.log.Warn("phrase pack built by an older version, with espeak-ng's own stress: a build (hall.voice.build, or kioskctl voice build) makes its files again, keeping recordings put into it",
+					"pack", dir)
+			}
 			for _, why := range p.Problems() {
 				v.log.Warn("voice segment unusable; the calls are spoken without it", "pack", dir, "segment", why)
+			}
+			for _, l := range p.UnevenLevels() {
+				v.log.Warn("voice segment louder or quieter than the rest of its pack (docs/voice.md)", "pack", dir, "segment", l)
 			}
 			return p
 		}
@@ -109,24 +116,25 @@ func emptyPack(lang, dir string) *Pack {
 	if l == nil {
 		l = Languages["uk"]
 	}
-	return &Pack{Dir: dir, Manifest: Manifest{Lang: l.Code, GapMS: DefaultGapMS}, Lang: l,
+	return &Pack{Dir: dir, Manifest: Manifest{Lang: l.Code, Pauses: DefaultPauses}, Lang: l,
 		segments: map[string][]int16{}, broken: map[string]string{}}
 }
 
-// NeedsBuild lists the languages whose pack lacks files the builder makes.
+// NeedsBuild lists the languages whose pack lacks files the builder
+// makes, or has files it made from what it would now say otherwise.
 func (v *Voice) NeedsBuild() []string {
 	var out []string
 	for _, lang := range v.setup.Languages {
-		if len(MissingFiles(lang, filepath.Join(v.setup.Dir, lang))) > 0 {
+		dir := filepath.Join(v.setup.Dir, lang)
+		if len(MissingFiles(lang, dir)) > 0 || len(OutdatedFiles(lang, dir)) > 0 || legacyPack(dir) {
 			out = append(out, lang)
 		}
 	}
 	return out
 }
 
-// Build makes the missing files of every pack with espeak-ng, keeping the
-// files that are there (a centre's own recordings), and loads the packs
-// anew. It takes a second or two per language.
+// Build makes the missing and outdated files of every pack with
+// espeak-ng, keeping a centre's own recordings, and loads the packs anew. It takes a second or two per language.
 func (v *Voice) Build(ctx context.Context) error {
 	need := v.NeedsBuild()
 	if len(need) == 0 {
@@ -212,75 +220,140 @@ func (v *Voice) Compose(c proto.Call, chimeOnly bool) *Clip {
 	v.mu.Lock()
 	packs := append([]*Pack(nil), v.packs...)
 	v.mu.Unlock()
-	out := &Clip{Name: ClipName(c), Rate: SampleRate}
-	chime := Chime(SampleRate).Samples
+	chime := defaultChime()
 	for _, p := range packs {
 		if s, ok := p.segment("chime"); ok {
 			chime = s
 			break
 		}
 	}
-	out.Samples = append(out.Samples, chime...)
-	if chimeOnly {
-		return out
-	}
-	for _, p := range packs {
-		speech := v.speak(p, c)
-		if len(speech) == 0 {
-			continue
-		}
-		// A longer pause after the chime and between languages.
-		gap := make([]int16, p.Manifest.GapMS*SampleRate/1000)
-		out.Samples = append(out.Samples, gap...)
-		out.Samples = append(out.Samples, gap...)
-		for i, seg := range speech {
-			if i > 0 {
-				out.Samples = append(out.Samples, gap...)
+	all := []said{{samples: chime}}
+	if !chimeOnly {
+		for _, p := range packs {
+			speech := v.speak(p, c)
+			if len(speech) == 0 {
+				continue
 			}
-			out.Samples = append(out.Samples, seg...)
+			speech[0].pause = p.Manifest.Pauses.AfterChime
+			if len(all) > 1 {
+				speech[0].pause = p.Manifest.Pauses.BetweenLanguages
+			}
+			all = append(all, speech...)
 		}
+	}
+	n := 0
+	for _, w := range all {
+		n += pauseSamples(w.pause) + len(w.samples)
+	}
+	out := &Clip{Name: ClipName(c), Rate: SampleRate, Samples: make([]int16, n)}
+	at := 0
+	for _, w := range all {
+		at += pauseSamples(w.pause) // quiet: the buffer starts zeroed
+		at += copy(out.Samples[at:], w.samples)
 	}
 	return out
 }
 
-// speak gives the segments of a call in one pack's language.
-func (v *Voice) speak(p *Pack, c proto.Call) [][]int16 {
+// pauseSamples is how many samples a pause of ms milliseconds lasts.
+func pauseSamples(ms int) int { return ms * SampleRate / 1000 }
+
+// defaultChime is the chime of a voice whose packs have none, made once.
+var defaultChime = sync.OnceValue(func() []int16 { return Chime(SampleRate).Samples })
+
+// said is one segment of a call and the pause before it, in ms.
+type said struct {
+	samples []int16
+	pause   int
+}
+
+// part is a segment key of a call and what kind of word it is, which
+// decides the pauses around it.
+type part struct {
+	key  string
+	kind partKind
+	// first: the first segment of a part of the call's sequence (a
+	// phrase, the ticket, the window), which the part before it is
+	// paused from.
+	first bool
+}
+
+type partKind int
+
+const (
+	phraseWord partKind = iota // a fixed phrase: "Відвідувач номер"
+	numberWord                 // a word of a number: "двадцять"
+	letterWord                 // a ticket's letter: "а"
+)
+
+// between is the pause between two segments of a call.
+func (p Pauses) between(prev, next part) int {
+	switch {
+	case next.first && prev.kind == phraseWord:
+		return p.AfterPhrase
+	case next.first:
+		return p.AfterNumber
+	case prev.kind == letterWord || next.kind == letterWord:
+		return p.Letter
+	default:
+		return p.Word
+	}
+}
+
+// speak gives the segments of a call in one pack's language, each with
+// the pause before it.
+func (v *Voice) speak(p *Pack, c proto.Call) []said {
 	seq := p.Manifest.Sequence
 	if len(seq) == 0 {
 		seq = p.Lang.Sequence
 	}
-	var keys []string
-	for _, part := range seq {
-		switch part {
+	var parts []part
+	for _, s := range seq {
+		var keys []string
+		kind := numberWord
+		switch s {
 		case "{ticket}":
 			k, unspoken := p.Lang.Ticket(c.Ticket)
 			if len(unspoken) > 0 {
 				v.log.Warn("ticket has characters the voice cannot say; left out", "ticket", c.Ticket,
 					"characters", string(unspoken), "lang", p.Lang.Code)
 			}
-			keys = append(keys, k...)
+			keys = k
 		case "{window}":
 			if c.Window < 1 || c.Window > 9999 {
 				v.log.Warn("window number the voice cannot say", "window", c.Window)
 				continue
 			}
-			keys = append(keys, p.Lang.Number(c.Window)...)
+			keys = p.Lang.Number(c.Window)
 		default:
-			keys = append(keys, part)
+			keys, kind = []string{s}, phraseWord
+		}
+		for i, k := range keys {
+			pt := part{key: k, kind: kind, first: i == 0}
+			if kind == numberWord && strings.HasPrefix(k, "letter-") {
+				pt.kind = letterWord
+			}
+			parts = append(parts, pt)
 		}
 	}
-	var out [][]int16
+	var out []said
 	var missing []string
-	for _, k := range keys {
-		if s, ok := p.segment(k); ok {
-			out = append(out, s)
+	pending := 0 // the pause before a segment left out, kept for the next
+	for i, pt := range parts {
+		pause := pending
+		if i > 0 {
+			pause = max(pause, p.Manifest.Pauses.between(parts[i-1], pt))
+		}
+		s, ok := p.segment(pt.key)
+		if !ok {
+			s, ok = v.say(p, pt.key)
+		}
+		if !ok {
+			missing = append(missing, pt.key)
+			pending = pause
 			continue
 		}
-		if s, ok := v.say(p, k); ok {
-			out = append(out, s)
-			continue
-		}
-		missing = append(missing, k)
+		out = append(out, said{samples: s, pause: pause})
+		pending = 0
 	}
 	if len(missing) > 0 {
 		v.log.Error("voice segments missing; the call is spoken without them", "pack", p.Dir,

@@ -94,22 +94,12 @@ func ReadWAV(r io.Reader) (*Clip, error) {
 	return &Clip{Rate: rate, Samples: out}, nil
 }
 
-// Resample converts c to rate by linear interpolation: enough for speech,
-// and a centre's own recordings may come at any rate.
+// Resample converts c to rate through a low-pass filter (resample.go), so
+// a centre's own recordings may come at any rate without hiss from what
+// lies above the new rate's Nyquist frequency.
 func (c *Clip) Resample(rate int) *Clip {
-	if c.Rate == rate || len(c.Samples) == 0 {
+	if c.Rate == rate || len(c.Samples) == 0 || c.Rate <= 0 || rate <= 0 {
 		return c
 	}
-	n := int(int64(len(c.Samples)) * int64(rate) / int64(c.Rate))
-	out := make([]int16, n)
-	step := float64(c.Rate) / float64(rate)
-	for i := range out {
-		pos := float64(i) * step
-		j := int(pos)
-		frac := pos - float64(j)
-		a := float64(c.Samples[min(j, len(c.Samples)-1)])
-		b := float64(c.Samples[min(j+1, len(c.Samples)-1)])
-		out[i] = int16(a + (b-a)*frac)
-	}
-	return &Clip{Name: c.Name, Rate: rate, Samples: out}
+	return &Clip{Name: c.Name, Rate: rate, Samples: resample(c.Samples, c.Rate, rate)}
 }

@@ -17,8 +17,14 @@ type Language struct {
 	// stand for the ticket's and the window's segments.
 	Sequence []string
 	Texts    map[string]string
-	number   func(n int) []string
-	letters  map[rune]string // ticket prefix letter → segment key
+	// Respell is what espeak-ng is given for a text it reads wrongly on
+	// its own: phoneme mnemonics in [[...]] (espeak-ng's phoneme input).
+	// testdata/phonemes-<code>.txt holds what espeak-ng makes of every
+	// segment and each word's stress as the dictionary has it; a test
+	// compares them.
+	Respell map[string]string
+	number  func(n int) []string
+	letters map[rune]string // ticket prefix letter → segment key
 }
 
 // Languages by code.
@@ -108,9 +114,47 @@ var ukrainian = func() *Language {
 	texts["to-window"] = "підійдіть до вікна номер"
 	return &Language{
 		Code: "uk", Sequence: []string{"visitor", "{ticket}", "to-window", "{window}"}, Texts: texts,
-		letters: letters, number: ukrainianNumber,
+		Respell: ukrainianRespell, letters: letters, number: ukrainianNumber,
 	}
 }()
+
+// ukrainianRespell: espeak-ng 1.51 reads Ukrainian with Russian habits. It
+// stresses відві́дувач, підійді́ть, вікна́, оди́н, со́рок, вісімдеся́т,
+// дев'яно́сто, ти́сяча and м'яки́й on the wrong syllable; it reduces an
+// unstressed о to [ʌ] and а to [ɪ] (Ukrainian keeps both); it says ч
+// soft, щ as [ɕ], и as [i], and drops the softness of ть, сь, ль. So
+// every number word and both phrases are given in phonemes, written from
+// the standard pronunciation; the stress of each word, as the dictionary
+// has it, is in testdata/phonemes-uk.txt. Mnemonics: ' stress, ; soft
+// (t; = ть), a# an а that is never reduced, I the vowel и, tS ч, S ш,
+// StS щ. The letter names espeak-ng says well (бе, ве, ге…) are left to it.
+var ukrainianRespell = map[string]string{
+	"Відвідувач номер":         "[[vidv'iduvatS n'omer]]",
+	"підійдіть до вікна номер": "[[pid;ijd;'it; do vikn'A n'omer]]",
+
+	"нуль": "[[n'ul^]]", "один": "[[od'In]]", "три": "[[tr'I]]", "чотири": "[[tSot'IrI]]",
+	"п'ять": "[[p'jat;]]", "шість": "[[S'is;t;]]", "сім": "[[s;'im]]", "вісім": "[[v'is;im]]",
+	"дев'ять": "[[d'evjat;]]", "десять": "[[d'es;at;]]",
+	"одинадцять": "[[odIn'Adts;a#t;]]", "дванадцять": "[[dvan'Adts;a#t;]]",
+	"тринадцять": "[[trIn'Adts;a#t;]]", "чотирнадцять": "[[tSotIrn'Adts;a#t;]]",
+	"п'ятнадцять": "[[pjatn'Adts;a#t;]]", "шістнадцять": "[[Sistn'Adts;a#t;]]",
+	"сімнадцять": "[[s;imn'Adts;a#t;]]", "вісімнадцять": "[[vis;imn'Adts;a#t;]]",
+	"дев'ятнадцять": "[[devjatn'Adts;a#t;]]",
+
+	"двадцять": "[[dv'Adts;a#t;]]", "тридцять": "[[tr'Idts;a#t;]]", "сорок": "[[s'orok]]",
+	"п'ятдесят": "[[pjatdes;'At;]]", "шістдесят": "[[Sistdes;'At;]]", "сімдесят": "[[s;imdes;'At;]]",
+	"вісімдесят": "[[vis;imdes;'At;]]", "дев'яносто": "[[devjan'osto]]",
+
+	"двісті": "[[dv'is;t;i]]", "триста": "[[tr'Ista]]", "чотириста": "[[tSot'IrIsta]]",
+	"п'ятсот": "[[pjats'ot]]", "шістсот": "[[Sists'ot]]", "сімсот": "[[s;ims'ot]]",
+	"вісімсот": "[[vis;ims'ot]]", "дев'ятсот": "[[devjats'ot]]",
+
+	"тисяча": "[[t'Is;atSa]]", "тисячі": "[[t'Is;atSi]]", "тисяч": "[[t'Is;atS]]",
+
+	// Alone, "і" and "и" come out as a 40 ms blip, too short to hear in
+	// a hall; ща, че and the soft sign's name as above.
+	"і": "[['i:]]", "и": "[['I]]", "ща": "[[StS'A]]", "че": "[[tS'E]]", "м'який знак": "[[mjak'Ij zn'Ak]]",
+}
 
 func ukrainianNumber(n int) []string {
 	if n == 0 {
@@ -176,9 +220,23 @@ var english = func() *Language {
 	texts["to-window"] = "please go to window number"
 	return &Language{
 		Code: "en", Sequence: []string{"visitor", "{ticket}", "to-window", "{window}"}, Texts: texts,
-		letters: letters, number: englishNumber,
+		Respell: englishRespell, letters: letters, number: englishNumber,
 	}
 }()
+
+// englishRespell: espeak-ng stresses the teens on their first syllable, as
+// in "THIRteen people"; said alone, as a call says them, they are
+// thir·TEEN, which is also what keeps 13 from sounding like 30. The
+// Ukrainian letter names it would spell out or misread (Shcha as
+// "S-H-cha", Zhe as "zhee", Kha without its [x]) are given in phonemes.
+var englishRespell = map[string]string{
+	"thirteen": "[[T,3:t'i:n]]", "fourteen": "[[f,o@t'i:n]]", "fifteen": "[[f,Ift'i:n]]",
+	"sixteen": "[[s,Ikst'i:n]]", "seventeen": "[[s,Ev@nt'i:n]]", "eighteen": "[[,eIt'i:n]]",
+	"nineteen": "[[n,aInt'i:n]]",
+
+	"Ye": "[[j'E]]", "Zhe": "[[Z'E]]", "Kha": "[[x'A:]]", "Tse": "[[ts'E]]", "Che": "[[tS'E]]",
+	"Shcha": "[[StS'A:]]",
+}
 
 func englishNumber(n int) []string {
 	if n == 0 {

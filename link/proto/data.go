@@ -27,9 +27,17 @@ func (t Text) In(lang string) string {
 	return t.UK
 }
 
+// Catalogue is the office's services as terminals show them: groups
+// (the kiosk's home tiles) with their subgroups, services, and the
+// documents and sample forms services refer to by id. Every level fits
+// one kiosk page (HomeItems, PageItems); queued checks that.
 type Catalogue struct {
 	Groups   []Group   `json:"groups"`
 	Services []Service `json:"services"`
+	// Documents and Forms are what services' Info.Documents and
+	// Info.Forms name: each written once.
+	Documents []Document `json:"documents,omitempty"`
+	Forms     []Form     `json:"forms,omitempty"`
 }
 
 type Group struct {
@@ -38,14 +46,66 @@ type Group struct {
 	Prefix string `json:"prefix"`
 	// Windows serve this group, for the ticket.
 	Windows []int `json:"windows,omitempty"`
+	// Subgroups are the group's life situations, in page order.
+	Subgroups []Subgroup `json:"subgroups,omitempty"`
+}
+
+// Subgroup is a life situation within a group: a page of services.
+type Subgroup struct {
+	ID   string `json:"id"`
+	Name Text   `json:"name"`
 }
 
 type Service struct {
 	ID    string `json:"id"`
 	Group string `json:"group"`
-	Name  Text   `json:"name"`
+	// Subgroup is one of the group's subgroups; empty (or unknown): the
+	// service is listed on the group's own page.
+	Subgroup string `json:"subgroup,omitempty"`
+	Name     Text   `json:"name"`
 	// Code is the service's number in booking codes.
 	Code int `json:"code,omitempty"`
+	// Keywords are more words search finds the service by.
+	Keywords Words `json:"keywords,omitzero"`
+	// Info is what the information terminal shows before the ticket; nil
+	// when the office says nothing more, and in the brief catalogue sent
+	// to terminals that are not kiosks.
+	Info *ServiceInfo `json:"info,omitempty"`
+}
+
+// Words are search words in Ukrainian and English.
+type Words struct {
+	UK []string `json:"uk,omitempty"`
+	EN []string `json:"en,omitempty"`
+}
+
+// ServiceInfo is what a visitor should know before taking a ticket. Each
+// part may be missing.
+type ServiceInfo struct {
+	// Description: what the service is and who may apply.
+	Description Text `json:"description,omitzero"`
+	// Documents to bring, ids of Catalogue.Documents, in order.
+	Documents []string `json:"documents,omitempty"`
+	// Term: how long it takes ("до 10 робочих днів").
+	Term Text `json:"term,omitzero"`
+	// Cost: usually "безоплатно".
+	Cost Text `json:"cost,omitzero"`
+	// Forms: sample forms, ids of Catalogue.Forms.
+	Forms []string `json:"forms,omitempty"`
+}
+
+// Document is one paper a visitor brings.
+type Document struct {
+	ID   string `json:"id"`
+	Name Text   `json:"name"`
+}
+
+// Form is a sample form: File is a PNG, JPEG or PDF file name (no
+// directory), the same on the server and on the terminals that show it.
+type Form struct {
+	ID   string `json:"id"`
+	File string `json:"file"`
+	Name Text   `json:"name"`
 }
 
 // ServiceByCode returns the service with a booking code number.

@@ -106,6 +106,9 @@ func (w *Writer) Text(encoded []byte) *Writer { return w.put(encoded...) }
 // LF ends the line.
 func (w *Writer) LF() *Writer { return w.put(LF) }
 
+// FeedDots feeds n dots of paper (ESC J n), printing what is buffered.
+func (w *Writer) FeedDots(n int) *Writer { return w.put(ESC, 'J', byte(clamp(n, 0, 255))) }
+
 // Feed feeds n lines (ESC d n).
 func (w *Writer) Feed(n int) *Writer { return w.put(ESC, 'd', byte(clamp(n, 0, 255))) }
 
@@ -156,16 +159,31 @@ func (w *Writer) Code128(data string, height, module int) *Writer {
 	return w.put(payload...)
 }
 
+// Raster modes of GS v 0: how many printer dots each image dot covers.
+type RasterMode byte
+
+const (
+	RasterNormal    RasterMode = 0 // one dot per dot
+	RasterWide      RasterMode = 1 // two dots wide
+	RasterTall      RasterMode = 2 // two dots tall
+	RasterQuadruple RasterMode = 3 // two by two: a quarter of the bytes
+)
+
 // Raster prints a 1-bit image (GS v 0): black where img is dark. The width
 // is rounded up to whole bytes.
-func (w *Writer) Raster(img image.Image) *Writer {
+func (w *Writer) Raster(img image.Image) *Writer { return w.RasterScaled(img, RasterNormal) }
+
+// RasterScaled prints img with each of its dots covering the printer dots
+// mode says: a large picture of little detail (a ticket number 15 mm
+// tall) costs a quarter of the bytes in RasterQuadruple.
+func (w *Writer) RasterScaled(img image.Image, mode RasterMode) *Writer {
 	b := img.Bounds()
 	wb := (b.Dx() + 7) / 8
-	if wb == 0 || b.Dy() == 0 || wb > 0xFFFF || b.Dy() > 0x0FFF {
-		w.fail("raster image %dx%d out of range", b.Dx(), b.Dy())
+	if wb == 0 || b.Dy() == 0 || wb > 0xFFFF || b.Dy() > 0x0FFF || mode > RasterQuadruple {
+		w.fail("raster image %dx%d (mode %d) out of range", b.Dx(), b.Dy(), mode)
 		return w
 	}
-	w.put(GS, 'v', '0', 0, byte(wb), byte(wb>>8), byte(b.Dy()), byte(b.Dy()>>8))
+	w.put(GS, 'v', '0', byte(mode), byte(wb), byte(wb>>8), byte(b.Dy()), byte(b.Dy()>>8))
 	row := make([]byte, wb)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		clear(row)

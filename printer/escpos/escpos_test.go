@@ -62,9 +62,10 @@ func TestRasterBits(t *testing.T) {
 
 func TestWriterRefusesWhatNoPrinterTakes(t *testing.T) {
 	for name, f := range map[string]func(*Writer){
-		"empty QR":           func(w *Writer) { w.QR(nil, 3, QRLevelL) },
-		"CODE128 with UTF-8": func(w *Writer) { w.Code128("Ї", 50, 2) },
-		"empty image":        func(w *Writer) { w.Raster(image.NewGray(image.Rect(0, 0, 0, 0))) },
+		"empty QR":            func(w *Writer) { w.QR(nil, 3, QRLevelL) },
+		"CODE128 with UTF-8":  func(w *Writer) { w.Code128("Ї", 50, 2) },
+		"empty image":         func(w *Writer) { w.Raster(image.NewGray(image.Rect(0, 0, 0, 0))) },
+		"unknown raster mode": func(w *Writer) { w.RasterScaled(image.NewGray(image.Rect(0, 0, 8, 1)), 4) },
 	} {
 		w := &Writer{}
 		f(w)
@@ -80,7 +81,9 @@ func TestParseRoundTrip(t *testing.T) {
 	w := &Writer{}
 	w.Init().CodePage(17).Align(Center).Bold(true).Size(2, 2).Text([]byte("A1")).LF()
 	w.FontB(true).Text([]byte{0x80, 0xAF}).LF().QR([]byte("https://x.example/t/1"), 5, QRLevelM)
-	w.Code128("12", 60, 3).Raster(image.NewGray(image.Rect(0, 0, 16, 1))).StoredLogo(2).Feed(1).Cut(PartialCut, 3)
+	w.Code128("12", 60, 3).Raster(image.NewGray(image.Rect(0, 0, 16, 1)))
+	w.RasterScaled(image.NewGray(image.Rect(0, 0, 8, 1)), RasterQuadruple).FeedDots(7)
+	w.StoredLogo(2).Feed(1).Cut(PartialCut, 3)
 	w.put(DLE, EOT, 4)
 	want := []Op{
 		{Kind: OpInit}, {Kind: OpCodePage, N: 17}, {Kind: OpAlign, N: 1}, {Kind: OpBold, N: 1},
@@ -89,6 +92,7 @@ func TestParseRoundTrip(t *testing.T) {
 		{Kind: OpQR, N: 5, Level: QRLevelM, Data: []byte("https://x.example/t/1")},
 		{Kind: OpBarcode, N: 73, H: 60, W: 3, Data: []byte("{B12")},
 		{Kind: OpRaster, W: 2, H: 1, Data: []byte{0xFF, 0xFF}},
+		{Kind: OpRaster, N: int(RasterQuadruple), W: 1, H: 1, Data: []byte{0xFF}}, {Kind: OpFeedDots, N: 7},
 		{Kind: OpStoredLogo, N: 2}, {Kind: OpFeed, N: 1}, {Kind: OpCut, N: 1, Feed: 3},
 		{Kind: OpStatusQuery, N: 4},
 	}
@@ -211,14 +215,15 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte{0x1D, 0x76, 0x30, 0, 0xFF, 0xFF, 0xFF, 0xFF})
 	f.Add([]byte{0x1D, 0x28, 0x6B, 0xFF, 0xFF, 0x31, 0x50})
 	f.Add([]byte{0x1D, 0x6B, 0x04, 'A', 'B'})
+	f.Add([]byte{0x1D, 0x76, 0x30, 0x33, 1, 0, 1, 0, 0xAA, 0x1B, 'J', 9}) // quadruple raster, feed dots
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := NewParser()
 		half := len(b) / 2
 		ops1, _ := p.Write(b[:half])
 		ops2, _ := p.Write(b[half:])
 		for _, op := range append(ops1, ops2...) {
-			if op.Kind == OpRaster && len(op.Data) != op.W*op.H {
-				t.Fatalf("raster %dx%d with %d bytes", op.W, op.H, len(op.Data))
+			if op.Kind == OpRaster && (len(op.Data) != op.W*op.H || op.N < 0 || op.N > 3) {
+				t.Fatalf("raster %dx%d mode %d with %d bytes", op.W, op.H, op.N, len(op.Data))
 			}
 		}
 		if len(p.buf) > MaxJob+len(b) {

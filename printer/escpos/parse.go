@@ -23,7 +23,7 @@ const (
 	OpCut                       // N: 0 full, 1 partial; Feed dots before
 	OpQR                        // Data; N module size; Level
 	OpBarcode                   // Data; N system (73 = CODE128); H height; W module
-	OpRaster                    // Data: rows of W bytes, H rows
+	OpRaster                    // Data: rows of W bytes, H rows; N the RasterMode
 	OpStoredLogo                // N key
 	OpStatusQuery               // N: DLE EOT n
 	OpAutoStatus                // N: GS a bits
@@ -274,7 +274,8 @@ func (p *Parser) gs(b []byte) (*Op, int, error) {
 		if len(b) < size {
 			return nil, 0, nil
 		}
-		return &Op{Kind: OpRaster, W: wb, H: h, Data: append([]byte(nil), b[8:size]...)}, size, nil
+		// m = 0-3 or '0'-'3': bit 0 doubles the width, bit 1 the height.
+		return &Op{Kind: OpRaster, N: int(b[3] & 3), W: wb, H: h, Data: append([]byte(nil), b[8:size]...)}, size, nil
 	}
 	return &Op{Kind: OpUnknown, Data: append([]byte(nil), b[:2]...)}, 2, fmt.Errorf("escpos: unknown command GS %#x", b[1])
 }

@@ -79,8 +79,8 @@ const KeptTickets = 16
 // which is in the file at Path.
 type Printed struct {
 	Path     string // the PNG, if the device writes files
-	Text     string // the text lines
-	Headline string // the tallest text: a ticket's number
+	Text     string // the text lines; none on a ticket printed as images
+	Headline string // the tallest text: a ticket's number; "" on a ticket of images
 }
 
 func fileSafe(s string) string {

@@ -79,6 +79,9 @@ func (p *Paper) Apply(op escpos.Op) {
 	case escpos.OpText:
 		p.line = append(p.line, segment{text: p.page.Decode(op.Data), bold: p.bold, small: p.small, w: p.w, h: p.h})
 	case escpos.OpLF:
+		if len(p.line) == 0 {
+			p.blank(p.lineHeight(1)) // an empty line still feeds the paper
+		}
 		p.flush()
 	case escpos.OpFeed:
 		p.flush()
@@ -124,6 +127,10 @@ func (p *Paper) Apply(op escpos.Op) {
 					img.Pix[y*img.Stride+x] = 255
 				}
 			}
+		}
+		// Bit 0 of the mode doubles every dot's width, bit 1 its height.
+		if sx, sy := 1+op.N&1, 1+op.N>>1&1; sx > 1 || sy > 1 {
+			img = scale(img, sx, sy)
 		}
 		p.image(img)
 	case escpos.OpStoredLogo:
@@ -324,7 +331,7 @@ func renderSegment(s segment) *image.Gray {
 	if s.w == 1 && s.h == 1 {
 		return threshold(base)
 	}
-	return threshold(scale(base, s.w, s.h))
+	return scale(threshold(base), s.w, s.h) // the same dots, a 64th of the work at 8×8
 }
 
 // threshold makes every dot black or white, as a thermal head does.
@@ -342,9 +349,17 @@ func threshold(img *image.Gray) *image.Gray {
 func scale(src *image.Gray, sx, sy int) *image.Gray {
 	b := src.Bounds()
 	dst := image.NewGray(image.Rect(0, 0, b.Dx()*sx, b.Dy()*sy))
-	for y := 0; y < dst.Bounds().Dy(); y++ {
-		for x := 0; x < dst.Bounds().Dx(); x++ {
-			dst.Pix[y*dst.Stride+x] = src.Pix[(y/sy)*src.Stride+x/sx]
+	w := dst.Rect.Dx()
+	for y := 0; y < b.Dy(); y++ {
+		// Each row widened once, then copied: a number eight times the
+		// font's size is sixty-four dots a dot.
+		row := dst.Pix[y*sy*dst.Stride : y*sy*dst.Stride+w]
+		srow := src.Pix[y*src.Stride : y*src.Stride+b.Dx()]
+		for x, v := range srow {
+			paint(row[x*sx:(x+1)*sx], v)
+		}
+		for k := 1; k < sy; k++ {
+			copy(dst.Pix[(y*sy+k)*dst.Stride:], row)
 		}
 	}
 	return dst

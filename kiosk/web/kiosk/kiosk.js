@@ -279,14 +279,16 @@ function afterIssue() {
 function ticketScreen(tk) {
   show("ticket", () => {
     const svc = serviceById(tk.service);
-    const parts = [el("h1", "center", t("kiosk.your_number")), el("div", "number say", tk.number)];
+    const parts = [el("h1", "center", t("ticket.your_number")), el("div", "number say", tk.number)];
     if (svc) parts.push(el("p", "center sub", name(svc)));
     if (tk.booking) parts.push(el("p", "center", t("kiosk.booked_for", { time: tk.booking.slot })));
     const row = el("div", "ticketrow");
     const notes = el("div", "notes");
+    // The ticket's own words (ticket.*), as printed on it.
     if (tk.printed) notes.append(el("p", "ok say", t("kiosk.take_paper")));
     else notes.append(el("p", "warn say", t("kiosk.not_printed")));
-    if (tk.offline) notes.append(el("p", "sub", t("kiosk.issued_offline")));
+    notes.append(el("p", "say footer", t("ticket.footer")));
+    if (tk.offline) notes.append(el("p", "sub", t("ticket.offline")));
     row.append(notes);
     if (tk.track_url) {
       const fig = el("figure", "qr");
