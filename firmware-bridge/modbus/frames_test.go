@@ -324,3 +324,4 @@ func TestLine(t *testing.T) {
 		}
 	}
 }
+

@@ -402,3 +402,36 @@ func BenchmarkPollPTY(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(32*b.N), "cpu-µs/poll")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(32*b.N), "wall-µs/poll")
 }
+
+// A frame whose function code has bit 7 set is an exception answer, not a
+// request: the server says nothing to it (it used to send a frame of only
+// an address and a CRC), and answers the next request as usual.
+func TestServerSilentToNonRequests(t *testing.T) {
+	dev := modbustest.NewDevice().SetHolding(0, 7)
+	p, srv := serve(t, 1, dev)
+	port, err := modbus.OpenSerial(p.Path(), modbus.PTYLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer port.Close()
+	rtu := modbus.NewRTU(port, modbus.RTUOptions{Line: modbus.PTYLine})
+	m := modbus.NewMaster(rtu, ptyOptions)
+	for _, fn := range []byte{0x80, 0x83, 0xAB, 0xFF} {
+		if _, err := port.Write(modbus.AppendADU(nil, 1, []byte{fn, 0x01})); err != nil {
+			t.Fatal(err)
+		}
+		// The next request's t3.5 keeps the frames apart.
+		v, err := m.ReadHoldingRegisters(context.Background(), 1, 0, 1)
+		if err != nil || len(v) != 1 || v[0] != 7 {
+			t.Fatalf("after function %#02x: %v %v", fn, v, err)
+		}
+	}
+	// The reader may take a frame of an unknown length for garbage (only
+	// silence ends it); either way it is not answered.
+	if st := srv.Stats(); st.Requests != 4 || st.NotOurs+st.BadFrames == 0 {
+		t.Errorf("server stats %+v, want the 4 reads answered and the rest not", st)
+	}
+	if st := rtu.Stats(); st.GarbageBytes != 0 || st.BadFrames != 0 {
+		t.Errorf("the master heard more than the answers: %+v", st)
+	}
+}

@@ -29,7 +29,7 @@ type ServerStats struct {
 	Requests   uint64 // for our units, answered
 	Broadcasts uint64
 	Exceptions uint64 // answered with an exception
-	NotOurs    uint64 // good frames for other addresses
+	NotOurs    uint64 // good frames for other addresses, or not requests (function 0x80–0xFF)
 }
 
 // Server is the device side of a bus port: it reads requests, hands
@@ -82,6 +82,12 @@ func (s *Server) Serve(ctx context.Context) error {
 			s.count(func(st *ServerStats) { st.NotOurs++ })
 			continue
 		}
+		if len(pdu) > 0 && pdu[0] >= 0x80 {
+			// Function codes 0x80–0xFF are exception answers, never
+			// requests: nothing sensible can be said back.
+			s.count(func(st *ServerStats) { st.NotOurs++ })
+			continue
+		}
 		req, derr := DecodeRequest(pdu)
 		if unit == BroadcastUnit {
 			// Only writes mean anything to everyone at once; nobody answers.
@@ -108,7 +114,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		if err != nil {
 			// The handler built an answer the specification cannot carry:
 			// that is the device failing.
-			out, _ = ExceptionResponse(req.Function, ServerDeviceFailure).AppendPDU(out[:0])
+			if out, err = ExceptionResponse(req.Function, ServerDeviceFailure).AppendPDU(out[:0]); err != nil {
+				continue
+			}
 		}
 		frame = AppendADU(nil, unit, out)
 		// The specification wants t3.5 of silence between the request and
