@@ -249,7 +249,8 @@ func startBenchQueued(b *testing.B) *benchQueued {
 		b.Fatal(err)
 	}
 	yaml := string(src)
-	for _, r := range [][2]string{{"listen: 127.0.0.1:8090", "listen: 127.0.0.1:0"}, {"data_dir: var/queued", "data_dir: " + data}} {
+	for _, r := range [][2]string{{"listen: 127.0.0.1:8090", "listen: 127.0.0.1:0"}, {"data_dir: var/queued", "data_dir: " + data},
+		{"forms_dir: forms", "forms_dir: " + absPath(b, "../configs/forms")}} {
 		if !strings.Contains(yaml, r[0]) {
 			b.Fatalf("configs/office.yaml has no %q", r[0])
 		}

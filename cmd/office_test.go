@@ -88,7 +88,8 @@ func readSources(t *testing.T) {
 	})
 }
 
-// proc is a running binary whose log lines the test reads as they come.
+// proc is a running binary whose log lines (stderr, and stdout, where
+// kioskctl prints) the test reads as they come.
 type proc struct {
 	t     *testing.T
 	name  string
@@ -106,15 +107,25 @@ func start(t *testing.T, name string, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	p := &proc{t: t, name: name, cmd: cmd, lines: make(chan string, 1024), exit: make(chan error, 1)}
+	var read sync.WaitGroup
+	for _, r := range []io.Reader{stderr, stdout} {
+		read.Go(func() {
+			sc := bufio.NewScanner(r)
+			for sc.Scan() {
+				p.lines <- sc.Text()
+			}
+		})
+	}
 	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
+		read.Wait()
 		close(p.lines)
 		p.exit <- cmd.Wait()
 	}()
@@ -210,11 +221,15 @@ func writeConfig(t *testing.T, src, dst string, replace ...string) {
 	}
 }
 
-// office is queued and a kioskd with the demo configuration, on free
-// ports and in temporary directories.
+// office is queued and a kioskd with the demo configuration, and the
+// device emulator playing the demo's bus, on free ports and in temporary
+// directories.
 type office struct {
 	queued, kioskd *proc
 	qAddr, kAddr   string
+	emulator       *proc
+	busLink        string // the emulator's pseudo-terminal, kioskd's bus port
+	emuAddr        string // the emulator's control API
 	dataDir        string
 	kioskConfig    string
 	officeConfig   string
@@ -223,20 +238,67 @@ type office struct {
 	token string
 }
 
-// startOffice starts queued and kioskd; replace holds pairs of old and new
-// text for the kioskd configuration.
+// startOffice starts queued, the bus emulator and kioskd; replace holds
+// pairs of old and new text for the kioskd configuration.
 func startOffice(t *testing.T, replace ...string) *office {
 	t.Helper()
 	o := newOffice(t)
 	o.startQueued(t)
+	o.startDemo(t, replace...)
+	return o
+}
+
+// demoBus is the emulator's devices as scripts/run-demo.sh starts them
+// for configs/demo.yaml's bus.
+const demoBus = "1:window-display,2:keypad,3:rating,4:window-display,5:keypad"
+
+// startDemo starts the bus emulator as make run does, then kioskd with
+// the demo configuration (and replace) on it, and waits until kioskd
+// says every device works.
+func (o *office) startDemo(t *testing.T, replace ...string) {
+	t.Helper()
+	dir := filepath.Dir(o.kioskConfig)
+	o.busLink = filepath.Join(dir, "bus1")
+	o.emulator = start(t, "kioskctl", "bridge", "emulate", "-link", o.busLink, "-state", filepath.Join(dir, "bus1-state"),
+		"-http", "127.0.0.1:0", "-devices", demoBus)
+	// It prints its control address once the link is made.
+	m := regexp.MustCompile(`control: http://([0-9.]+:[0-9]+)/`).FindStringSubmatch(o.emulator.waitLog("control: http://"))
+	if m == nil {
+		t.Fatal("the emulator printed no control address")
+	}
+	o.emuAddr = m[1]
 	writeConfig(t, "../configs/demo.yaml", o.kioskConfig,
 		"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0", "data_dir: var/demo-01", "data_dir: "+o.dataDir,
 		"127.0.0.1:8090", o.qAddr, "pack_dir: var/voice", "pack_dir: "+filepath.Join(binDir, "voice"),
 		// A restarted queued is found within a second, not half a minute.
-		"  url: ws://", "  reconnect_max: 1s\n  url: ws://")
+		"  url: ws://", "  reconnect_max: 1s\n  url: ws://",
+		"port: var/bus1", "port: "+o.busLink, "emulator: 127.0.0.1:8095", "emulator: "+o.emuAddr,
+		// Room for an emulator built with the race detector on shared cores.
+		"line: 19200 8N2", "line: 19200 8N2\n    timeout: 500ms")
 	writeConfig(t, o.kioskConfig, o.kioskConfig, replace...)
 	o.startKioskd(t)
-	return o
+	o.waitHealthy(t)
+}
+
+// waitHealthy polls kioskd's /healthz until it says ok (every device
+// working, the bus's among them), for at most 30 s.
+func (o *office) waitHealthy(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var h struct {
+			Status  string `json:"status"`
+			Devices []struct{ Name, State, Detail string }
+		}
+		do(t, "GET", "http://"+o.kAddr+"/healthz", "", http.StatusOK, &h)
+		if h.Status == "ok" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kioskd not healthy within 30 s: %+v", h)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // newOffice writes queued's configuration into a temporary directory and
@@ -248,12 +310,24 @@ func newOffice(t *testing.T) *office {
 	o := &office{dataDir: filepath.Join(dir, "kiosk"), kioskConfig: filepath.Join(dir, "demo.yaml"),
 		officeConfig: filepath.Join(dir, "office.yaml")}
 	writeConfig(t, "../configs/office.yaml", o.officeConfig,
-		"listen: 127.0.0.1:8090", "listen: 127.0.0.1:0", "data_dir: var/queued", "data_dir: "+filepath.Join(dir, "queued"))
+		"listen: 127.0.0.1:8090", "listen: 127.0.0.1:0", "data_dir: var/queued", "data_dir: "+filepath.Join(dir, "queued"),
+		"forms_dir: forms", "forms_dir: "+absPath(t, "../configs/forms"))
 	o.token = strings.TrimSpace(o.queuedCommand(t, "", "token", "-name", "tests", "-scope", "admin"))
 	if o.token == "" {
 		t.Fatal("queued token printed no token")
 	}
 	return o
+}
+
+// absPath is path made absolute (a config copied elsewhere names the
+// shipped files by their absolute paths).
+func absPath(t testing.TB, path string) string {
+	t.Helper()
+	p, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // queuedCommand runs queued's command line (user …, token …) on the

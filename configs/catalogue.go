@@ -32,7 +32,7 @@ const (
 // can lay them out and the welcome stays small.
 const (
 	maxGroupName      = 80   // a home tile or a subgroup tile
-	maxServiceName    = 250  // the longest official names are about 200
+	maxServiceName    = 300  // the longest shipped (a real name) has 250
 	maxDocumentName   = 250  // one line of the documents to bring
 	maxFormName       = 150  // a sample form's caption
 	maxDescription    = 1200 // a few sentences: who may apply, what for
@@ -44,6 +44,48 @@ const (
 	maxFormFileBytes  = 2 << 20
 	maxFormFileLength = 80
 )
+
+// MaxCatalogueBytes bounds the catalogue as terminals receive it: the
+// welcome and the update carry it whole, in one link message of at most
+// 1 MiB (link/proto.MaxMessageBytes), beside the rest of the snapshot.
+const MaxCatalogueBytes = 768 << 10
+
+// CatalogueBytes is an upper estimate of the catalogue's size on the
+// link: every text and id, and room for the field names around them.
+func (o *Office) CatalogueBytes() int {
+	n := 0
+	text := func(t Text) { n += len(t.UK) + len(t.EN) + 24 }
+	for _, g := range o.Groups {
+		n += len(g.ID) + len(g.Prefix) + 80 + 8*len(o.Windows)
+		text(g.Name)
+		for _, sg := range g.Subgroups {
+			n += len(sg.ID) + 24
+			text(sg.Name)
+		}
+	}
+	for _, s := range o.Services {
+		n += len(s.ID) + len(s.Group) + len(s.Subgroup) + 160
+		text(s.Name)
+		text(s.Description)
+		text(s.Term)
+		text(s.Cost)
+		for _, w := range append(append([]string{}, s.Keywords.UK...), s.Keywords.EN...) {
+			n += len(w) + 3
+		}
+		for _, id := range append(append([]string{}, s.Documents...), s.Forms...) {
+			n += len(id) + 3
+		}
+	}
+	for _, doc := range o.Documents {
+		n += len(doc.ID) + 24
+		text(doc.Name)
+	}
+	for _, f := range o.Forms {
+		n += len(f.ID) + len(f.File) + 36
+		text(f.Name)
+	}
+	return n
+}
 
 // Group is one of the about ten service groups shown as the kiosk's home
 // tiles. Its ticket numbers start with Prefix.
@@ -216,6 +258,9 @@ func (o *Office) checkCatalogue(d *decoder) map[string]bool {
 		checkOptionalText(d, p+".cost", s.Cost, maxShortText, false)
 		checkRefs(d, p+".documents", s.Documents, documents, maxServiceDocs, "documents")
 		checkRefs(d, p+".forms", s.Forms, forms, maxServiceForms, "forms")
+	}
+	if n := o.CatalogueBytes(); n > MaxCatalogueBytes {
+		d.errorf("services", "the catalogue comes to about %d KiB, expected at most %d KiB: terminals receive it in one message; shorten descriptions or documents' names", n>>10, MaxCatalogueBytes>>10)
 	}
 	// Every page fits one screen: the three-touch rule. (Empty pages are
 	// not reported while a service names a group or subgroup wrongly:

@@ -271,7 +271,12 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[key] = true
 		idx, ok := fields[key]
 		if !ok {
-			d.errorAt(kn, kp, "unknown key; %s", expectedKeys(key, fields))
+			hint := ""
+			if n.Style&yaml.FlowStyle != 0 && strings.ContainsAny(key, " .") {
+				// {uk: Так, звісно, en: Yes} reads "звісно" as a key.
+				hint = "; in {…} a comma ends a value: put a text with commas in quotes"
+			}
+			d.errorAt(kn, kp, "unknown key; %s%s", expectedKeys(key, fields), hint)
 			continue
 		}
 		d.decode(vn, v.Field(idx), kp)

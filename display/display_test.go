@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -163,7 +164,7 @@ func TestPagesServedFromBinary(t *testing.T) {
 	NewBoardsPage(quiet).Register(mux)
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
-	for _, path := range []string{"/hall/", "/hall/hall.js", "/window/", "/boards/", "/live.js"} {
+	for _, path := range []string{"/hall/", "/hall/hall.js", "/window/", "/boards/", "/live.js", "/screen.js"} {
 		resp, err := http.Get(ts.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -231,5 +232,40 @@ func TestHallUnknownWindow(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "call for a window no service group lists") {
 		t.Errorf("log:\n%s", logged.String())
+	}
+}
+
+// The hall page's clock follows the queue server's: each snapshot says the
+// time now on the server's clock, as kioskd measured it at the last
+// welcome the link came up with. A welcome replayed from the saved
+// snapshot at start (the link not up yet) is old and moves nothing.
+func TestHallSnapshotTime(t *testing.T) {
+	kioskd := clockwork.NewFakeClockAt(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	h := NewHall(HallConfig{RecentCalls: 2, Highlight: time.Second, Clock: kioskd}, nil, nil, quiet)
+	defer h.Close()
+	now := func() time.Time {
+		t.Helper()
+		ms := h.snapshot().(hallSnapshot).Now
+		return time.UnixMicro(int64(ms * 1000)).UTC()
+	}
+	if got := now(); !got.Equal(kioskd.Now()) {
+		t.Errorf("before any welcome: %v, want kioskd's %v", got, kioskd.Now())
+	}
+	h.Welcome(&proto.Welcome{ServerTime: kioskd.Now().Add(-26 * time.Hour)}) // saved yesterday
+	if got := now(); !got.Equal(kioskd.Now()) {
+		t.Errorf("after the saved snapshot: %v, want kioskd's %v", got, kioskd.Now())
+	}
+	server := kioskd.Now().Add(2*time.Hour + 250*time.Millisecond)
+	h.Welcome(&proto.Welcome{ServerTime: server})
+	h.Link(true)
+	kioskd.Advance(time.Minute)
+	if got, want := now(), server.Add(time.Minute); !got.Equal(want) {
+		t.Errorf("link up: %v, want the server's %v", got, want)
+	}
+	h.Link(false)
+	h.Welcome(&proto.Welcome{ServerTime: kioskd.Now()}) // back, clocks agreeing now
+	h.Link(true)
+	if got := now(); !got.Equal(kioskd.Now()) {
+		t.Errorf("relinked: %v, want %v", got, kioskd.Now())
 	}
 }

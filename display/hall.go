@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -22,12 +24,16 @@ type HallConfig struct {
 	Highlight   time.Duration // how long a new call blinks
 	// Message is the running line until the server sets one.
 	Message proto.Text
+	// Clock is kioskd's clock, from which the page's clock is set
+	// (corrected by the server's clock offset); nil: the real clock.
+	Clock clockwork.Clock
 }
 
 // Hall is the hall role: it turns calls into what the hall sees (the page,
 // the LED boards) and hears (the announcer).
 type Hall struct {
 	cfg    HallConfig
+	clock  clockwork.Clock
 	log    *slog.Logger
 	voice  Announcer
 	boards []Board
@@ -40,6 +46,11 @@ type Hall struct {
 	calls    []ShownCall // newest first
 	message  *proto.HallMessage
 	serverUp bool
+	// offset is how far the server's clock is ahead of kioskd's, as
+	// measured by the last welcome the link was up after; welcomed is
+	// the last welcome's, taken once the link says it is up (a welcome
+	// replayed from the saved snapshot at start is old).
+	offset, welcomed time.Duration
 }
 
 // ShownCall is a call as the hall shows it.
@@ -54,7 +65,10 @@ type ShownCall struct {
 
 // NewHall makes the hall role. voice may be nil (no audio configured).
 func NewHall(cfg HallConfig, voice Announcer, boards []Board, log *slog.Logger) *Hall {
-	h := &Hall{cfg: cfg, log: log, voice: voice, boards: boards}
+	h := &Hall{cfg: cfg, clock: cfg.Clock, log: log, voice: voice, boards: boards}
+	if h.clock == nil {
+		h.clock = clockwork.NewRealClock()
+	}
 	if cfg.Message.UK != "" {
 		h.message = &proto.HallMessage{Text: cfg.Message}
 	}
@@ -88,9 +102,15 @@ type hallSnapshot struct {
 	// Voice: calls are spoken, and blink from when they are; without a
 	// voice they blink at once.
 	Voice bool `json:"voice"`
-	// ServerUp: what is shown is current. When false the page says the
-	// server is out of reach, so nobody trusts a stale board.
+	// ServerUp: what is shown is current. When false the page says, in
+	// visitors' words, that the board is updating, so nobody trusts a
+	// stale board; the reason is for technicians, in /healthz.
 	ServerUp bool `json:"server_up"`
+	// Now is the time now, in milliseconds since 1970, on the queue
+	// server's clock as kioskd last measured it: the page's clock shows
+	// it (in the office's time zone, Office.Timezone), whatever the TV's
+	// own clock says.
+	Now float64 `json:"now"`
 }
 
 func (h *Hall) snapshot() any {
@@ -100,6 +120,7 @@ func (h *Hall) snapshot() any {
 		Type: "snapshot", Office: h.office, Groups: h.groups, Queues: h.queues,
 		Calls: append([]ShownCall{}, h.calls...), Message: h.message, RecentCalls: h.cfg.RecentCalls,
 		HighlightMS: h.cfg.Highlight.Milliseconds(), Voice: h.voice != nil, ServerUp: h.serverUp,
+		Now: float64(h.clock.Now().Add(h.offset).UnixMicro()) / 1000,
 	}
 }
 
@@ -107,6 +128,9 @@ func (h *Hall) snapshot() any {
 func (h *Hall) Link(up bool) {
 	h.mu.Lock()
 	h.serverUp = up
+	if up {
+		h.offset = h.welcomed
+	}
 	h.mu.Unlock()
 	h.hub.Broadcast(h.snapshot())
 }
@@ -124,6 +148,12 @@ func (h *Hall) Welcome(w *proto.Welcome) {
 	h.mu.Lock()
 	h.office = w.Office
 	h.groups = w.Catalogue.Groups
+	if !w.ServerTime.IsZero() {
+		h.welcomed = w.ServerTime.Sub(h.clock.Now())
+		if h.serverUp { // only a live welcome comes while the link is up
+			h.offset = h.welcomed
+		}
+	}
 	h.queues = w.Queues
 	if w.HallMessage != nil {
 		h.message = w.HallMessage

@@ -42,6 +42,7 @@ func TestDisplayRoutes(t *testing.T) {
 		{"GET", "/window/window.js", 200, "", "text/javascript; charset=utf-8"},
 		{"GET", "/boards/", 200, "", "text/html; charset=utf-8"},
 		{"GET", "/live.js", 200, "", "text/javascript; charset=utf-8"},
+		{"GET", "/screen.js", 200, "", "text/javascript; charset=utf-8"},
 		{"GET", "/api/v1/calls", 200, "", "application/json; charset=utf-8"},
 		{"GET", "/hall/nope.js", 404, httpapi.CodeNotFound, ""},
 		{"GET", "/window/%ff", 400, httpapi.CodeBadPath, ""},

@@ -5,7 +5,11 @@
 //
 // The order is fixed: the ticket is issued first, then printed. A ticket
 // that could not be printed is still the visitor's: the page shows its
-// number, and the fault is reported, never hidden.
+// number, and the fault is reported, never hidden. Around the print the
+// kiosk records, on disk, that printing started and that the ticket was
+// handed out; a ticket issued by a kioskd that stopped before that (a
+// crash, kill -9, a power cut) is withdrawn when the kiosk starts again,
+// so no operator calls a number nobody holds.
 package kiosk
 
 import (
@@ -47,11 +51,20 @@ type Scanner interface {
 }
 
 // Tickets is where tickets come from: the server link, which numbers them
-// online or from its leased blocks, and commits each to its outbox before
-// returning it.
+// online or from the kiosk's own offline series, and commits each to its
+// outbox before returning it, pending hand-out.
 type Tickets interface {
 	IssueTicket(ctx context.Context, service string) (*link.Issued, error)
 	CheckIn(ctx context.Context, code string) (*link.CheckedIn, error)
+	// Printing records that a ticket's bytes start for the printer;
+	// HandedOut that it is the visitor's (printed, or shown on the
+	// screen); Withdraw takes back one nobody holds.
+	Printing(seq uint64) error
+	HandedOut(seq uint64) error
+	Withdraw(seq uint64) (*link.Withdrawn, error)
+	// SettleUnhanded withdraws the tickets a kioskd that stopped left
+	// issued and not handed out.
+	SettleUnhanded() ([]link.Withdrawn, error)
 	WaitAck(ctx context.Context, seq uint64) error
 	Snapshot() *proto.Welcome
 	Status() link.Status
@@ -100,7 +113,8 @@ type Kiosk struct {
 }
 
 // New makes the kiosk role. The button pin is set up here, so a press
-// made before Run starts is not lost.
+// made before Run starts is not lost. Tickets a kioskd that stopped left
+// issued and not handed out are withdrawn here, before any new one.
 func New(cfg Config) *Kiosk {
 	if cfg.Button != nil {
 		if err := cfg.Button.In(gpio.PullUp, gpio.FallingEdge); err != nil {
@@ -123,7 +137,25 @@ func New(cfg Config) *Kiosk {
 		k.speech = newSpeechCache(cfg.Speech)
 	}
 	k.hub = display.NewHub(cfg.Log, func() any { return map[string]any{"type": "status", "status": k.status()} })
+	k.settle()
 	return k
+}
+
+// settle withdraws the tickets the last kioskd committed and never
+// handed out: it stopped between the outbox commit and the end of
+// printing. After a power cut nothing proves the visitor is still there
+// (or ever got the paper), so they are not printed again: the server
+// takes them out of the queue.
+func (k *Kiosk) settle() {
+	ws, err := k.cfg.Tickets.SettleUnhanded()
+	if err != nil {
+		k.log.Error("tickets not handed out before kioskd stopped were not withdrawn; an operator may call a number nobody holds", "err", err)
+		return
+	}
+	for _, w := range ws {
+		k.log.Warn("ticket not handed out before kioskd stopped: withdrawn", "number", w.Number, "service", w.Service,
+			"printing_started", w.Printing)
+	}
 }
 
 // AllowOrigin sets the kiosk page's origin, the only one whose requests
@@ -188,7 +220,7 @@ type Issued struct {
 	WaitMin  int       `json:"wait_min"`
 	Offline  bool      `json:"offline"`
 	IssuedAt time.Time `json:"issued_at"`
-	// Numbering is online, lease or fallback (see link.Mode*).
+	// Numbering is online or offline (see link.Mode*).
 	Numbering  string `json:"numbering"`
 	Printed    bool   `json:"printed"`
 	PrintError string `json:"print_error,omitempty"`
@@ -210,8 +242,15 @@ var (
 	ErrUnknownService = errors.New("kiosk: unknown service")
 )
 
-// Take issues a ticket for service and prints it.
+// Take issues a ticket for service and prints it; the page that asked
+// shows its number.
 func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
+	return k.take(ctx, service, true)
+}
+
+// take is Take; shown says whether a screen shows the ticket's number
+// (the page's request) or nothing does (the hardware button).
+func (k *Kiosk) take(ctx context.Context, service string, shown bool) (*Issued, error) {
 	snap := k.cfg.Tickets.Snapshot()
 	if snap == nil {
 		return nil, ErrNoCatalogue
@@ -219,7 +258,7 @@ func (k *Kiosk) Take(ctx context.Context, service string) (*Issued, error) {
 	if _, ok := snap.Catalogue.Service(service); !ok {
 		return nil, ErrUnknownService
 	}
-	return k.handOut(ctx, snap, func() (*link.Issued, *proto.Booking, error) {
+	return k.handOut(ctx, snap, shown, func() (*link.Issued, *proto.Booking, error) {
 		t, err := k.cfg.Tickets.IssueTicket(ctx, service)
 		if err != nil {
 			return nil, nil, err
@@ -236,7 +275,7 @@ func (k *Kiosk) CheckIn(ctx context.Context, code string) (*Issued, error) {
 	if snap == nil {
 		return nil, ErrNoCatalogue
 	}
-	return k.handOut(ctx, snap, func() (*link.Issued, *proto.Booking, error) {
+	return k.handOut(ctx, snap, true, func() (*link.Issued, *proto.Booking, error) {
 		ci, err := k.cfg.Tickets.CheckIn(ctx, code)
 		if err != nil {
 			return nil, nil, err
@@ -247,8 +286,8 @@ func (k *Kiosk) CheckIn(ctx context.Context, code string) (*Issued, error) {
 
 // handOut issues one ticket with issue, prints it, and answers once the
 // server has it, or the wait is over.
-func (k *Kiosk) handOut(ctx context.Context, snap *proto.Welcome, issue func() (*link.Issued, *proto.Booking, error)) (*Issued, error) {
-	t, out, err := k.issueAndPrint(ctx, snap, issue)
+func (k *Kiosk) handOut(ctx context.Context, snap *proto.Welcome, shown bool, issue func() (*link.Issued, *proto.Booking, error)) (*Issued, error) {
+	t, out, err := k.issueAndPrint(ctx, snap, shown, issue)
 	if err != nil {
 		return nil, err
 	}
@@ -270,8 +309,12 @@ func (k *Kiosk) handOut(ctx context.Context, snap *proto.Welcome, issue func() (
 // issueAndPrint is the kiosk's one ticket at a time: its lock is taken
 // and released here, whatever issue and the printer do (refuse, fail,
 // panic). The ticket is in the outbox when issue returns: only then may
-// its first byte go to the printer.
-func (k *Kiosk) issueAndPrint(ctx context.Context, snap *proto.Welcome,
+// its first byte go to the printer. Printing started is on disk before
+// the printer gets the ticket, and the ticket is handed out once the
+// printer is done: printed, or its number on the screen (shown). A ticket
+// neither printed nor shown (the printer refused it for a button press,
+// or panicked) is withdrawn at once.
+func (k *Kiosk) issueAndPrint(ctx context.Context, snap *proto.Welcome, shown bool,
 	issue func() (*link.Issued, *proto.Booking, error)) (*link.Issued, *Issued, error) {
 	k.printing.Lock()
 	defer k.printing.Unlock()
@@ -279,6 +322,16 @@ func (k *Kiosk) issueAndPrint(ctx context.Context, snap *proto.Welcome,
 	if err != nil {
 		return nil, nil, err
 	}
+	settled := false
+	defer func() {
+		if !settled { // the printer panicked: nobody has the ticket
+			k.withdraw(t, "the printer failed")
+		}
+	}()
+	if err := k.cfg.Tickets.Printing(t.Seq); err != nil {
+		k.log.Error("printing not recorded; the ticket is printed anyway", "number", t.Number, "err", err)
+	}
+	k.log.Info("printing ticket", "number", t.Number, "seq", t.Seq)
 	out := &Issued{Number: t.Number, Service: t.Service, Ahead: t.Ahead, WaitMin: t.WaitMin, IssuedAt: t.IssuedAt,
 		Offline: t.Offline, Numbering: t.Mode, Booking: booking, Priority: t.Priority}
 	svc, _ := snap.Catalogue.Service(t.Service)
@@ -289,13 +342,37 @@ func (k *Kiosk) issueAndPrint(ctx context.Context, snap *proto.Welcome,
 		IssuedAt: t.IssuedAt, Ahead: t.Ahead, WaitMin: t.WaitMin,
 		Windows: group.Windows, TrackURL: out.TrackURL, Offline: t.Offline,
 	})
-	if err != nil {
+	switch {
+	case err == nil:
+		out.Printed = true
+	case !shown && errors.Is(err, printer.ErrCannotPrint):
+		// Nothing came out and no screen shows the number.
+		settled = true
+		k.withdraw(t, "the printer cannot print")
+		return nil, nil, fmt.Errorf("kiosk: ticket %s not handed out, withdrawn: %w", t.Number, err)
+	case shown:
 		k.log.Error("ticket not printed; the page shows its number", "number", t.Number, "err", err)
 		out.PrintError = printError(err)
-	} else {
-		out.Printed = true
+	default:
+		// Interrupted halfway or slow to answer: the printer finishes it
+		// or prints it again as a copy.
+		k.log.Error("ticket not printed yet; the printer may still print it", "number", t.Number, "err", err)
+		out.PrintError = printError(err)
+	}
+	settled = true
+	if err := k.cfg.Tickets.HandedOut(t.Seq); err != nil {
+		k.log.Error("hand-out not recorded: the ticket will be withdrawn when kioskd next starts", "number", t.Number, "err", err)
 	}
 	return t, out, nil
+}
+
+// withdraw takes back a ticket nobody holds, saying why.
+func (k *Kiosk) withdraw(t *link.Issued, why string) {
+	if _, err := k.cfg.Tickets.Withdraw(t.Seq); err != nil {
+		k.log.Error("ticket nobody holds not withdrawn; an operator may call it", "number", t.Number, "why", why, "err", err)
+		return
+	}
+	k.log.Warn("ticket not handed out: withdrawn", "number", t.Number, "why", why)
 }
 
 // printError says why a ticket was not printed without the driver's own
@@ -504,7 +581,7 @@ func (k *Kiosk) buttonLoop(ctx context.Context) {
 			continue
 		}
 		last = now
-		if _, err := k.Take(ctx, k.cfg.ButtonService); err != nil {
+		if _, err := k.take(ctx, k.cfg.ButtonService, false); err != nil {
 			k.log.Error("button: ticket not issued", "service", k.cfg.ButtonService, "err", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -69,7 +70,19 @@ type rig struct {
 	clock   clockwork.Clock // nil: the real clock
 	scanner *devices.SimScanner
 	office  *queuetest.Office
+	store   *link.Store // the kiosk's bbolt file
 	api     *httptest.Server
+}
+
+// delivered waits until the server has committed every event in the
+// kiosk's outbox.
+func (r *rig) delivered(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, never a measurement
+	defer cancel()
+	if err := r.k.cfg.Tickets.WaitAck(ctx, r.store.Outbox().NextSeq-1); err != nil {
+		t.Fatalf("the server did not take the outbox: %v", err)
+	}
 }
 
 // waitPrinter waits until the driver reports state.
@@ -166,7 +179,7 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 			_ = dev.Serve(c)
 		}}})
 	t.Cleanup(func() { drv.Close() })
-	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(clock), clock: clock, office: office,
+	r := &rig{dev: dev, drv: drv, printed: make(chan error, 8), pins: devices.NewSimPins(clock), clock: clock, office: office, store: store,
 		scanner: devices.NewSimScanner()}
 	r.waitPrinter(t, devices.OK)
 	button, _ := r.pins.Pin("BUTTON")
@@ -262,16 +275,104 @@ func TestPrinterOutOfPaper(t *testing.T) {
 	}
 }
 
-// With the server gone, the kiosk keeps issuing tickets from its leased
-// numbers, and says they were issued offline.
+// With the server gone, the kiosk keeps issuing tickets from its own
+// series, and says they were issued offline and who is ahead: those the
+// server last said were waiting, and its own tickets since.
 func TestServerGone(t *testing.T) {
 	r := newRig(t, true)
+	r.take(t, `{"service":"pension-age"}`, http.StatusCreated) // online: П001, in the queue
+	<-r.printed
 	r.office.Stop()
-	got := r.take(t, `{"service":"pension-age"}`, http.StatusCreated)
-	if got["number"] != "П980" || got["offline"] != true || got["numbering"] != "lease" || got["printed"] != true {
-		t.Fatalf("answer %v", got)
+	for i, want := range []string{"П1-001", "П1-002"} {
+		got := r.take(t, `{"service":"pension-age"}`, http.StatusCreated)
+		if got["number"] != want || got["offline"] != true || got["numbering"] != "offline" || got["printed"] != true {
+			t.Fatalf("answer %v", got)
+		}
+		if got["ahead"] != float64(1+i) {
+			t.Errorf("%s: %v ahead, want %d", want, got["ahead"], 1+i)
+		}
+		<-r.printed
+		if p := <-r.dev.Printed(); p.Headline != want || !strings.Contains(p.Text, fmt.Sprintf("Перед вами: %d", 1+i)) {
+			t.Errorf("printed %q:\n%s", p.Headline, p.Text)
+		}
+	}
+}
+
+// A ticket committed and never handed out (kioskd stopped while printing
+// it) is withdrawn when the kiosk starts again: the server takes it out
+// of the queue, and the next call is a ticket somebody holds. One handed
+// out is never withdrawn.
+func TestUnhandedWithdrawnAtStart(t *testing.T) {
+	r := newRig(t, true)
+	tickets := r.k.cfg.Tickets
+	real := r.take(t, `{"service":"pension-age"}`, http.StatusCreated)
+	<-r.printed
+	// The ghost: issued and committed, its printing started, and then
+	// nothing (the process that would print it is gone).
+	ghost, err := tickets.IssueTicket(context.Background(), "pension-age")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tickets.Printing(ghost.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if err := tickets.WaitAck(context.Background(), ghost.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if n := waitingCount(t, r.office); n != 2 {
+		t.Fatalf("%d waiting before the restart, want 2", n)
+	}
+	k := New(Config{Tickets: tickets, Printer: r.k.cfg.Printer, Log: quiet}) // the kiosk starting again
+	defer k.Close()
+	if again, err := tickets.SettleUnhanded(); err != nil || len(again) != 0 {
+		t.Fatalf("settled twice: %v %v", again, err)
+	}
+	r.delivered(t)
+	if n := waitingCount(t, r.office); n != 1 {
+		t.Errorf("%d waiting after the restart, want 1", n)
+	}
+	tk, _, err := r.office.Queue.Track(r.office.Queue.Today(), ghost.Number)
+	if err != nil || tk.State != proto.StateCancelled {
+		t.Fatalf("ghost %s: %+v %v", ghost.Number, tk, err)
+	}
+	if called, _, err := r.office.Queue.Next(9); err != nil || called.Number != real["number"] {
+		t.Fatalf("next call %v %v, want %v", called.Number, err, real["number"])
+	}
+	if _, _, err := r.office.Queue.Next(9); err == nil {
+		t.Error("a second call: the ghost is still in the queue")
+	}
+}
+
+// waitingCount is how many wait in the office, all groups.
+func waitingCount(t *testing.T, o *queuetest.Office) int {
+	t.Helper()
+	n := 0
+	for _, l := range o.Queue.Lengths() {
+		n += l.Waiting
+	}
+	return n
+}
+
+// A button press while the printer cannot print gives nobody a ticket (no
+// screen shows a number): it is withdrawn at once, not left for an
+// operator to call.
+func TestButtonWithoutPaperWithdrawn(t *testing.T) {
+	r := newRig(t, true)
+	r.dev.SetCondition(simprinter.PaperOut)
+	r.waitPrinter(t, devices.Fault)
+	_, err := r.k.take(context.Background(), "certificate-income", false)
+	if !errors.Is(err, printer.ErrCannotPrint) {
+		t.Fatalf("button ticket without paper: %v", err)
 	}
 	<-r.printed
+	r.delivered(t)
+	tickets, err := r.office.Queue.Tickets(r.office.Queue.Today())
+	if err != nil || len(tickets) != 1 || tickets[0].State != proto.StateCancelled {
+		t.Fatalf("tickets %+v %v", tickets, err)
+	}
+	if n := waitingCount(t, r.office); n != 0 {
+		t.Errorf("%d waiting", n)
+	}
 }
 
 func TestOfflineWithoutCatalogue(t *testing.T) {

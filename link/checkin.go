@@ -86,8 +86,10 @@ func (c *Client) CheckIn(ctx context.Context, code string) (*CheckedIn, error) {
 				return err
 			}
 			var err error
-			seq, err = c.store.appendTx(tx, &proto.Message{Type: proto.TypeTicketIssued, Ticket: &t})
-			return err
+			if seq, err = c.store.appendTx(tx, &proto.Message{Type: proto.TypeTicketIssued, Ticket: &t}); err != nil {
+				return err
+			}
+			return putHandout(tx, seq, &t, key)
 		})
 		if err != nil {
 			return nil, err
@@ -133,7 +135,7 @@ func (c *Client) checkInOffline(snap *proto.Welcome, digits string, now time.Tim
 	is, err := c.issueOfflineWith(svc, group, snap.Slot, func(tx *bolt.Tx, t *proto.Ticket) error {
 		t.Booking, t.Priority = digits, rules.Priority
 		return recordCheckin(tx, key, t.Number)
-	})
+	}, key)
 	if err != nil {
 		return nil, err
 	}

@@ -8,8 +8,10 @@
 // last commit, and the server drops what it already has. Every push from
 // the server (a call, a recall) carries an id the terminal records before
 // acting on it, so a resent call is shown and announced once. While the
-// server is unreachable a kiosk keeps issuing tickets from number blocks
-// the server leased it in advance.
+// server is unreachable a kiosk keeps issuing tickets from its own,
+// plainly marked series of numbers ("П3-007"), and every ticket it
+// committed but did not hand out (kioskd died before printing it) is
+// withdrawn when it starts again (handout.go).
 //
 // The link never blocks the terminal: a dead server costs a kiosk at most
 // one short request timeout, after which tickets are numbered offline.
@@ -187,6 +189,13 @@ func New(cfg Config, store *Store, h Handler, log *slog.Logger) *Client {
 	}
 	if snap != nil {
 		c.setSnapshot(snap)
+		// The saved queue lengths are from before this kiosk stopped; the
+		// tickets it issued since are still in its outbox.
+		if waiting, err := store.TicketsWaiting(); err != nil {
+			log.Warn("outbox unreadable: offline tickets show fewer visitors ahead", "err", err)
+		} else {
+			c.offline = waiting
+		}
 		h.Welcome(snap)
 	}
 	return c
@@ -272,6 +281,15 @@ func (c *Client) setUp(up bool) {
 	if !up {
 		// Down before the handler hears it, as the loop will say.
 		c.loop.Set(supervise.Fault, "down")
+	}
+	if !up && was {
+		// Keep the latest queue lengths: a kiosk restarted while the server
+		// is away counts the visitors ahead of its offline tickets from them.
+		if snap := c.Snapshot(); snap != nil {
+			if err := c.store.SaveSnapshot(snap); err != nil && !errors.Is(err, ErrClosed) {
+				c.log.Error("save snapshot", "err", err)
+			}
+		}
 	}
 	if !up && was {
 		c.log.Warn("link down", "url", c.cfg.URL) // technicians and tests look for it
@@ -450,8 +468,11 @@ func (c *Client) welcome(w *proto.Welcome) {
 	if err := c.store.SaveSnapshot(w); err != nil {
 		c.log.Error("save snapshot", "err", err)
 	}
-	if err := c.store.MergeLeases(w.Leases); err != nil {
-		c.log.Error("save leases", "err", err)
+	c.mu.Lock()
+	today := w.ServerTime.In(c.loc).Format(time.DateOnly)
+	c.mu.Unlock()
+	if err := c.store.MergeSeries(today, w.Series); err != nil {
+		c.log.Error("save the server's record of the offline series", "err", err)
 	}
 	c.handler.Welcome(w)
 	if w.Window != nil && w.Window.Window > 0 {
@@ -558,9 +579,9 @@ func (c *Client) dispatch(s *session, m *proto.Message) {
 	case proto.TypeWindow:
 		c.handler.Window(*m.Window)
 	case proto.TypeLease:
-		if err := c.store.MergeLeases(m.Leases); err != nil {
-			c.log.Error("save leases", "err", err)
-		}
+		// An older server's number blocks: this kiosk numbers offline
+		// tickets from its own series instead, which is unique anyway.
+		c.log.Debug("number blocks from an older server ignored", "blocks", len(m.Leases))
 	case proto.TypeWelcome:
 		c.welcome(m.Welcome)
 	default:

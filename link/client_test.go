@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -64,6 +65,7 @@ func receive[T any](t testing.TB, ch <-chan T, what string) T {
 }
 
 type running struct {
+	dir    string
 	c      *Client
 	rec    *recorder
 	store  *Store
@@ -92,7 +94,7 @@ func start(t testing.TB, url, dir string, roles []string, opts ...startOpt) *run
 	}
 	c := New(cfg, store, rec, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{c: c, rec: rec, store: store, cancel: cancel, done: make(chan struct{})}
+	r := &running{dir: dir, c: c, rec: rec, store: store, cancel: cancel, done: make(chan struct{})}
 	go func() { _ = c.Run(ctx); close(r.done) }()
 	return r
 }
@@ -126,8 +128,8 @@ func TestOnlineTicketAndCall(t *testing.T) {
 	r := start(t, office.LinkURL(), t.TempDir(), kioskHall)
 	defer r.stop()
 	w := receive(t, r.rec.welcomes, "welcome")
-	if len(w.Catalogue.Groups) != 10 || w.Slot != 1 || len(w.Leases) != 20 {
-		t.Fatalf("welcome: %d groups, slot %d, %d leases", len(w.Catalogue.Groups), w.Slot, len(w.Leases))
+	if len(w.Catalogue.Groups) != 10 || w.Slot != 1 || len(w.Leases) != 0 || len(w.Series) != 0 {
+		t.Fatalf("welcome: %d groups, slot %d, %d leases, series %+v", len(w.Catalogue.Groups), w.Slot, len(w.Leases), w.Series)
 	}
 	if err := r.c.WaitUp(context.Background()); err != nil { // the handler hears the welcome first
 		t.Fatal(err)
@@ -170,35 +172,50 @@ func TestOnlineTicketAndCall(t *testing.T) {
 	}
 }
 
-// With the server gone, tickets come from the leased blocks, then from the
-// fallback series, and when the server is back they all arrive, once, in
-// issue order.
+// With the server gone, tickets come from the kiosk's own series
+// ("А1-001": prefix, slot, dash, counter), never from numbers that look
+// like the day's count; each shows the visitors ahead as the kiosk knows
+// them (the last queue lengths and its own tickets since); when the server
+// is back they all arrive, once, in issue order, and the server's record
+// of the series comes back in the next welcome.
 func TestOfflineTicketsArriveWhenServerReturns(t *testing.T) {
 	office := queuetest.Start(t, nil)
 	r := start(t, office.LinkURL(), t.TempDir(), kioskHall, func(c *Config) { c.ReserveTimeout = 200 * time.Millisecond })
-	defer r.stop()
+	defer func() { r.stop() }()
 	receive(t, r.rec.welcomes, "welcome")
 	online := issue(t, r.c, "subsidy-housing")
+	if err := r.c.WaitAck(context.Background(), online.Seq); err != nil {
+		t.Fatal(err)
+	}
+	// The queue lengths that say one is waiting in А arrive (or already did).
+	for q := r.c.Snapshot().Queues; waitingIn(q, "subsidies") != 1; q = receive(t, r.rec.queues, "queue lengths") {
+	}
 	office.Stop()
 
 	var numbers []string
-	for range 22 { // one more than a block of 20, and one
+	for i := range 22 {
 		is := issue(t, r.c, "subsidy-housing")
-		if !is.Offline {
+		if !is.Offline || is.Mode != ModeOffline {
 			t.Fatalf("ticket %s issued online with the server stopped", is.Number)
+		}
+		if is.Ahead != 1+i {
+			t.Errorf("%s: %d ahead, want %d", is.Number, is.Ahead, 1+i)
 		}
 		numbers = append(numbers, is.Number)
 	}
-	if numbers[0] != "А980" || numbers[19] != "А999" || numbers[20] != "А1-001" || numbers[21] != "А1-002" {
+	if numbers[0] != "А1-001" || numbers[21] != "А1-022" {
 		t.Fatalf("offline numbers %v", numbers)
 	}
-	if n := r.c.Numbering(); n.Mode != ModeFallback {
+	if n := r.c.Numbering(); n.Mode != ModeOffline {
 		t.Errorf("numbering %+v", n)
 	}
 	last := issue(t, r.c, "pension-age")
+	if last.Number != "П1-001" || last.Ahead != 0 {
+		t.Errorf("first offline ticket of П: %+v", last)
+	}
 
 	office.Restart()
-	receive(t, r.rec.welcomes, "welcome after the restart")
+	w := receive(t, r.rec.welcomes, "welcome after the restart")
 	if err := r.c.WaitAck(context.Background(), last.Seq); err != nil {
 		t.Fatal(err)
 	}
@@ -223,13 +240,30 @@ func TestOfflineTicketsArriveWhenServerReturns(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("server has\n%v\nwant\n%v", got, want)
 	}
-	// Having used its block, the kiosk got a new one.
-	left, _ := r.store.Numbers(office.Queue.Today())
-	for _, l := range left {
-		if l.Prefix == "А" && l.Left != 20 {
-			t.Errorf("leases of А after the top-up: %+v", l)
+	// The welcome was sent before the backlog arrived; the next one says
+	// what the server has of this kiosk's series.
+	if len(w.Series) != 0 {
+		t.Errorf("welcome before the backlog: series %+v", w.Series)
+	}
+	r.stop()
+	r = start(t, office.LinkURL(), r.dir, kioskHall)
+	w = receive(t, r.rec.welcomes, "saved welcome")
+	for w.Series == nil {
+		w = receive(t, r.rec.welcomes, "welcome")
+	}
+	if fmt.Sprint(w.Series) != fmt.Sprintf("[{%s А 22} {%s П 1}]", office.Queue.Today(), office.Queue.Today()) {
+		t.Errorf("series in the welcome: %+v", w.Series)
+	}
+}
+
+// waitingIn is the waiting count of group in q.
+func waitingIn(q []proto.QueueLen, group string) int {
+	for _, l := range q {
+		if l.Group == group {
+			return l.Waiting
 		}
 	}
+	return -1
 }
 
 // A push that arrives twice (resent after a reconnect) reaches the handler
@@ -277,7 +311,7 @@ func TestOfflineFromTheStart(t *testing.T) {
 	if len(w.Catalogue.Services) == 0 || r.c.Snapshot() == nil {
 		t.Fatal("saved snapshot not loaded")
 	}
-	if is := issue(t, r.c, "pension-age"); is.Mode != ModeLease || is.Number != "П980" {
+	if is := issue(t, r.c, "pension-age"); is.Mode != ModeOffline || is.Number != "П1-001" {
 		t.Fatalf("offline ticket %+v", is)
 	}
 }

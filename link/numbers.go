@@ -11,38 +11,38 @@ import (
 )
 
 // Offline numbering. While the server is unreachable a kiosk numbers
-// tickets itself, first from the blocks the server leased to it in advance
-// (the numbers look like any other ticket, and no other kiosk has them),
-// then, when those run out, from a fallback series that carries the
-// kiosk's slot and a dash ("А3-007"), so it can never collide and is
-// plainly not a normal number. The counter moves in the same transaction
-// that puts the ticket in the outbox, before anything is printed: a number
-// is never given twice, even across a power cut.
+// tickets itself from its own series, plainly marked and unique in the
+// office: the group's prefix, the kiosk's slot, a dash and a counter
+// ("П3-007", proto.OfflineNumber). It never uses numbers that look like
+// the day's count: "П980" after "П003" would tell a visitor that 977
+// people were ahead. The counter moves in the same transaction that puts
+// the ticket in the outbox, before anything is printed, so a number is
+// never given twice, even across a power cut; a kiosk whose file is older
+// than what the server saw (restored from a copy) continues after the
+// server's record (welcome.series).
 
 // dayNumbers is one office day's offline numbering.
 type dayNumbers struct {
-	Blocks   map[string][]*block `json:"blocks"`   // prefix → leased blocks, in lease order
-	Fallback map[string]int      `json:"fallback"` // prefix → last fallback number given
-}
-
-type block struct {
-	From int `json:"from"`
-	To   int `json:"to"`
-	Next int `json:"next"` // the next number to give; past To when used up
+	// Counter is the last counter given, by prefix. (Its JSON name is the
+	// old fallback series', which had this same form, so a counter of the
+	// day survives the upgrade.)
+	Counter map[string]int `json:"fallback"`
 }
 
 // Numbering modes of an issued ticket.
 const (
-	ModeOnline   = "online"   // numbered by the server
-	ModeLease    = "lease"    // from a leased block
-	ModeFallback = "fallback" // from the fallback series
+	ModeOnline  = "online"  // numbered by the server
+	ModeOffline = "offline" // numbered by this kiosk, from its own series
 )
 
 func loadDay(tx *bolt.Tx, day string) (*dayNumbers, error) {
-	d := &dayNumbers{Blocks: map[string][]*block{}, Fallback: map[string]int{}}
+	d := &dayNumbers{Counter: map[string]int{}}
 	if v := tx.Bucket(bucketNumbers).Get([]byte(day)); v != nil {
 		if err := json.Unmarshal(v, d); err != nil {
 			return nil, fmt.Errorf("link: numbers of %s: %w", day, err)
+		}
+		if d.Counter == nil {
+			d.Counter = map[string]int{}
 		}
 	}
 	return d, nil
@@ -56,47 +56,39 @@ func saveDay(tx *bolt.Tx, day string, d *dayNumbers) error {
 	return tx.Bucket(bucketNumbers).Put([]byte(day), v)
 }
 
-// MergeLeases adds the blocks the server leased that this kiosk does not
-// know yet, and forgets days before the oldest one leased.
-func (s *Store) MergeLeases(leases []proto.Lease) error {
-	if len(leases) == 0 {
-		return nil
-	}
+// maxSeriesCounter bounds what a server may say of a series: nonsense
+// from the server must not push the counter past what a ticket can show.
+const maxSeriesCounter = 99_999
+
+// MergeSeries moves this kiosk's counters up to the server's record
+// (never down), and forgets the days before today (office time).
+func (s *Store) MergeSeries(today string, series []proto.Series) error {
 	return s.update(func(tx *bolt.Tx) error {
-		byDay := map[string][]proto.Lease{}
-		oldest := leases[0].Day
-		for _, l := range leases {
-			byDay[l.Day] = append(byDay[l.Day], l)
-			oldest = min(oldest, l.Day)
+		byDay := map[string][]proto.Series{}
+		for _, sr := range series {
+			if sr.Day == "" || sr.Prefix == "" || sr.Last < 1 || sr.Last > maxSeriesCounter {
+				continue
+			}
+			byDay[sr.Day] = append(byDay[sr.Day], sr)
 		}
-		for day, ls := range byDay {
+		for day, ss := range byDay {
 			d, err := loadDay(tx, day)
 			if err != nil {
 				return err
 			}
-			for _, l := range ls {
-				if l.From < 1 || l.To < l.From || l.To-l.From > 10_000 {
-					continue // nonsense from the server is not a lease
-				}
-				known := false
-				for _, b := range d.Blocks[l.Prefix] {
-					if b.From == l.From && b.To == l.To {
-						known = true
-						b.Next = max(b.Next, l.Next) // numbers the server saw used are gone
-					}
-				}
-				if !known {
-					d.Blocks[l.Prefix] = append(d.Blocks[l.Prefix], &block{From: l.From, To: l.To, Next: max(l.From, l.Next)})
-				}
+			for _, sr := range ss {
+				d.Counter[sr.Prefix] = max(d.Counter[sr.Prefix], sr.Last)
 			}
 			if err := saveDay(tx, day, d); err != nil {
 				return err
 			}
 		}
-		// Days before the leases the server still gives are over.
+		if today == "" {
+			return nil
+		}
 		c := tx.Bucket(bucketNumbers).Cursor()
 		var old [][]byte
-		for k, _ := c.First(); k != nil && string(k) < oldest; k, _ = c.Next() {
+		for k, _ := c.First(); k != nil && string(k) < today; k, _ = c.Next() {
 			old = append(old, append([]byte(nil), k...))
 		}
 		for _, k := range old {
@@ -109,51 +101,42 @@ func (s *Store) MergeLeases(leases []proto.Lease) error {
 }
 
 // nextOffline gives the next offline number for prefix on day, inside tx.
-func nextOffline(tx *bolt.Tx, day, prefix string, slot int) (number, mode string, err error) {
+func nextOffline(tx *bolt.Tx, day, prefix string, slot int) (string, error) {
+	if slot < 1 {
+		return "", fmt.Errorf("link: no slot from the server yet: cannot number offline")
+	}
 	d, err := loadDay(tx, day)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
-	for _, b := range d.Blocks[prefix] {
-		if b.Next <= b.To {
-			n := b.Next
-			b.Next++
-			return fmt.Sprintf("%s%03d", prefix, n), ModeLease, saveDay(tx, day, d)
-		}
-	}
-	d.Fallback[prefix]++
-	return fmt.Sprintf("%s%d-%03d", prefix, slot, d.Fallback[prefix]), ModeFallback, saveDay(tx, day, d)
+	d.Counter[prefix]++
+	return proto.OfflineNumber(prefix, slot, d.Counter[prefix]), saveDay(tx, day, d)
 }
 
-// LeaseLeft is how many leased numbers of a prefix are left on a day.
-type LeaseLeft struct {
+// SeriesState is one prefix of this kiosk's offline series on a day.
+type SeriesState struct {
 	Prefix string `json:"prefix"`
-	Left   int    `json:"left"`
-	// Fallback counts the fallback numbers given, once the leases ran out.
-	Fallback int `json:"fallback,omitempty"`
+	// Last is the last number given ("П3-007"); empty when none was.
+	Last string `json:"last,omitempty"`
+	// Next is the number the next offline ticket of the prefix gets.
+	Next string `json:"next"`
 }
 
-// Numbers reports the offline numbers left on day, by prefix.
-func (s *Store) Numbers(day string) ([]LeaseLeft, error) {
-	var out []LeaseLeft
+// Series reports this kiosk's offline series on day for prefixes, with
+// slot its slot.
+func (s *Store) Series(day string, slot int, prefixes []string) ([]SeriesState, error) {
+	var out []SeriesState
 	err := s.db.View(func(tx *bolt.Tx) error {
 		d, err := loadDay(tx, day)
 		if err != nil {
 			return err
 		}
-		prefixes := map[string]bool{}
-		for p := range d.Blocks {
-			prefixes[p] = true
-		}
-		for p := range d.Fallback {
-			prefixes[p] = true
-		}
-		for p := range prefixes {
-			l := LeaseLeft{Prefix: p, Fallback: d.Fallback[p]}
-			for _, b := range d.Blocks[p] {
-				l.Left += max(0, b.To-b.Next+1)
+		for _, p := range prefixes {
+			st := SeriesState{Prefix: p, Next: proto.OfflineNumber(p, slot, d.Counter[p]+1)}
+			if n := d.Counter[p]; n > 0 {
+				st.Last = proto.OfflineNumber(p, slot, n)
 			}
-			out = append(out, l)
+			out = append(out, st)
 		}
 		return nil
 	})

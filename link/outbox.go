@@ -3,6 +3,7 @@ package link
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -277,4 +278,51 @@ func (s *Store) EnsureNextSeq(next uint64) (moved bool, err error) {
 		return st.Put(keyNextSeq, u64(next))
 	})
 	return moved, err
+}
+
+// TicketsWaiting counts, by group, the tickets in the outbox (issued and
+// not yet acknowledged by the server), less those withdrawn: the visitors
+// this kiosk added that the server's last queue lengths cannot include.
+// It reads the whole outbox; the client calls it once, at start.
+func (s *Store) TicketsWaiting() (map[string]int, error) {
+	issued := []byte(`{"type":"` + proto.TypeTicketIssued + `"`)
+	withdrawn := []byte(`{"type":"` + proto.TypeTicketWithdrawn + `"`)
+	out := map[string]int{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		// An event acknowledged a moment before kioskd stopped may not be
+		// pruned yet, and is counted: an estimate for visitors, at worst a
+		// little high.
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(u64(getU64(tx.Bucket(bucketState), keyAcked) + 1)); k != nil; k, v = c.Next() {
+			if len(v) < 8 {
+				continue
+			}
+			body := v[8:]
+			n := 0
+			switch {
+			case bytes.HasPrefix(body, issued):
+				n = 1
+			case bytes.HasPrefix(body, withdrawn):
+				n = -1
+			default:
+				continue
+			}
+			var m struct {
+				Ticket struct {
+					Group string `json:"group"`
+				} `json:"ticket"`
+			}
+			if json.Unmarshal(body, &m) != nil || m.Ticket.Group == "" {
+				continue
+			}
+			out[m.Ticket.Group] += n
+		}
+		return nil
+	})
+	for g, n := range out {
+		if n <= 0 {
+			delete(out, g)
+		}
+	}
+	return out, err
 }

@@ -25,7 +25,8 @@ import (
 //     and announced once;
 //   - state: the last snapshot (the catalogue and recent calls while the
 //     server is away), this terminal's slot and outbox epoch;
-//   - numbers: the leased number blocks and counters of offline tickets;
+//   - numbers: the counters of this kiosk's offline series, by day;
+//   - handout: the tickets issued and not yet handed out (handout.go);
 //   - rejected: the newest events the server refused for good, with the
 //     event as it was sent (see rejected.go).
 //
@@ -154,7 +155,7 @@ func OpenStore(path string, opts StoreOptions) (*Store, error) {
 
 func (s *Store) load() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketState, bucketOutbox, bucketInbox, bucketNumbers, bucketRejected, bucketMarks} {
+		for _, b := range [][]byte{bucketState, bucketOutbox, bucketInbox, bucketNumbers, bucketRejected, bucketMarks, bucketHandout} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

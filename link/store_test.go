@@ -158,40 +158,65 @@ func TestOutboxBounds(t *testing.T) {
 	}
 }
 
+// Offline numbers come from the kiosk's own series, prefix, slot, dash,
+// counter; the server's record moves the counter up, never down, and the
+// days before today are forgotten.
 func TestOfflineNumbering(t *testing.T) {
 	s := openStore(t, t.TempDir(), StoreOptions{})
 	day := "2026-11-23"
-	leases := []proto.Lease{{Day: day, Prefix: "А", From: 998, To: 999}, {Day: "2026-11-24", Prefix: "А", From: 998, To: 999},
-		{Day: day, Prefix: "Б", From: 0, To: -3}} // nonsense is ignored
-	for range 2 { // merging twice changes nothing
-		if err := s.MergeLeases(leases); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var got []string
-	for range 4 {
+	next := func(prefix string) string {
+		t.Helper()
+		var n string
 		err := s.update(func(tx *bolt.Tx) error {
-			n, _, err := nextOffline(tx, day, "А", 4)
-			got = append(got, n)
+			var err error
+			n, err = nextOffline(tx, day, prefix, 4)
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
+		return n
 	}
-	if want := "А998 А999 А4-001 А4-002"; joinStrings(got) != want {
+	got := []string{next("А"), next("А"), next("Б")}
+	if want := "А4-001 А4-002 Б4-001"; joinStrings(got) != want {
 		t.Errorf("numbers %q, want %q", got, want)
 	}
-	left, _ := s.Numbers(day)
-	if len(left) != 1 || left[0].Left != 0 || left[0].Fallback != 2 {
-		t.Errorf("left %+v", left)
+	// The server saw А4-007 (this file was restored from an older copy):
+	// the next is А4-008; a lower record and nonsense change nothing.
+	series := []proto.Series{{Day: day, Prefix: "А", Last: 7}, {Day: day, Prefix: "Б", Last: 0},
+		{Day: day, Prefix: "В", Last: -3}, {Day: day, Prefix: "Г", Last: 1 << 40}, {Day: "2026-11-22", Prefix: "А", Last: 3}}
+	for range 2 { // merging twice changes nothing
+		if err := s.MergeSeries(day, series); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// A new block for today, and yesterday's numbers forgotten.
-	if err := s.MergeLeases([]proto.Lease{{Day: day, Prefix: "А", From: 978, To: 997}}); err != nil {
+	if n := next("А"); n != "А4-008" {
+		t.Errorf("after the server's record: %s", n)
+	}
+	if n := next("Б"); n != "Б4-002" {
+		t.Errorf("Б after a record of 0: %s", n)
+	}
+	st, err := s.Series(day, 4, []string{"Б", "А", "Г"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := s.Numbers(day); left[0].Left != 20 {
-		t.Errorf("after a new block %+v", left)
+	if len(st) != 3 || st[0] != (SeriesState{Prefix: "А", Last: "А4-008", Next: "А4-009"}) ||
+		st[2] != (SeriesState{Prefix: "Г", Next: "Г4-001"}) {
+		t.Errorf("series %+v", st)
+	}
+	// Yesterday's record was not kept: the days before today are forgotten.
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketNumbers).Get([]byte("2026-11-22")) != nil {
+			t.Error("yesterday's numbers kept")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without a slot from the server there is no series.
+	if err := s.update(func(tx *bolt.Tx) error { _, err := nextOffline(tx, day, "А", 0); return err }); err == nil {
+		t.Error("numbered offline with slot 0")
 	}
 }
 

@@ -12,17 +12,21 @@ import (
 	"github.com/cherga/kiosk/link/proto"
 )
 
-// Issued is a ticket a kiosk may now print: it is in the outbox.
+// Issued is a ticket a kiosk may now print: it is in the outbox, with a
+// hand-out record (handout.go) until the kiosk calls HandedOut.
 type Issued struct {
 	proto.Ticket
-	Mode string // ModeOnline, ModeLease or ModeFallback
+	Mode string // ModeOnline or ModeOffline
 	Seq  uint64 // its event in the outbox
 }
 
 // IssueTicket gives a ticket for service and commits it to the outbox
 // before returning, so the caller may print it. With the server reachable
 // the server numbers it; otherwise (or if the server does not answer
-// within ReserveTimeout) the kiosk numbers it from its leased blocks.
+// within ReserveTimeout) the kiosk numbers it from its own series
+// ("П3-007"). The ticket is pending hand-out: the caller says HandedOut
+// once it is printed or shown, and a ticket still pending when kioskd
+// next starts is withdrawn (SettleUnhanded).
 func (c *Client) IssueTicket(ctx context.Context, service string) (*Issued, error) {
 	snap := c.Snapshot()
 	if snap == nil {
@@ -42,7 +46,14 @@ func (c *Client) IssueTicket(ctx context.Context, service string) (*Issued, erro
 	case err == nil && r.Type == proto.TypeReserved:
 		t := *r.Ticket
 		t.State, t.Offline, t.Device = proto.StateWaiting, false, c.cfg.Device
-		seq, err := c.store.Append(&proto.Message{Type: proto.TypeTicketIssued, Ticket: &t})
+		var seq uint64
+		err := c.store.update(func(tx *bolt.Tx) error {
+			var err error
+			if seq, err = c.store.appendTx(tx, &proto.Message{Type: proto.TypeTicketIssued, Ticket: &t}); err != nil {
+				return err
+			}
+			return putHandout(tx, seq, &t, nil)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -61,12 +72,14 @@ func (c *Client) IssueTicket(ctx context.Context, service string) (*Issued, erro
 }
 
 func (c *Client) issueOffline(svc proto.Service, group proto.Group, slot int) (*Issued, error) {
-	return c.issueOfflineWith(svc, group, slot, nil)
+	return c.issueOfflineWith(svc, group, slot, nil, nil)
 }
 
 // issueOfflineWith numbers a ticket here; with, if not nil, runs in the
-// same transaction once the ticket is numbered (and may refuse it).
-func (c *Client) issueOfflineWith(svc proto.Service, group proto.Group, slot int, with func(*bolt.Tx, *proto.Ticket) error) (*Issued, error) {
+// same transaction once the ticket is numbered (and may refuse it), and
+// checkin names the check-in record it makes, if any.
+func (c *Client) issueOfflineWith(svc proto.Service, group proto.Group, slot int, with func(*bolt.Tx, *proto.Ticket) error,
+	checkin []byte) (*Issued, error) {
 	now := c.clock.Now()
 	c.mu.Lock()
 	loc := c.loc
@@ -87,11 +100,10 @@ func (c *Client) issueOfflineWith(svc proto.Service, group proto.Group, slot int
 		Ahead: ahead, WaitMin: int(math.Ceil(float64(ahead) * perVisitor)),
 		State: proto.StateWaiting, Offline: true, Device: c.cfg.Device,
 	}
-	var mode string
 	var seq uint64
 	err := c.store.update(func(tx *bolt.Tx) error {
 		var err error
-		t.Number, mode, err = nextOffline(tx, day, group.Prefix, slot)
+		t.Number, err = nextOffline(tx, day, group.Prefix, slot)
 		if err != nil {
 			return err
 		}
@@ -100,8 +112,10 @@ func (c *Client) issueOfflineWith(svc proto.Service, group proto.Group, slot int
 				return err
 			}
 		}
-		seq, err = c.store.appendTx(tx, &proto.Message{Type: proto.TypeTicketIssued, Ticket: &t})
-		return err
+		if seq, err = c.store.appendTx(tx, &proto.Message{Type: proto.TypeTicketIssued, Ticket: &t}); err != nil {
+			return err
+		}
+		return putHandout(tx, seq, &t, checkin)
 	})
 	if err != nil {
 		return nil, err
@@ -109,42 +123,43 @@ func (c *Client) issueOfflineWith(svc proto.Service, group proto.Group, slot int
 	c.mu.Lock()
 	c.offline[group.ID]++
 	c.mu.Unlock()
-	if mode == ModeFallback {
-		c.log.Warn("leased numbers used up: fallback series", "number", t.Number, "prefix", group.Prefix)
-	}
-	return &Issued{Ticket: t, Mode: mode, Seq: seq}, nil
+	return &Issued{Ticket: t, Mode: ModeOffline, Seq: seq}, nil
 }
 
 // Numbering is how this kiosk would number a ticket now, for /healthz.
 type Numbering struct {
-	// Mode is online while the server numbers tickets; lease or fallback
-	// says where the next offline ticket would come from.
-	Mode   string      `json:"mode"`
-	Day    string      `json:"day"`
-	Leases []LeaseLeft `json:"leases"`
+	// Mode is online while the server numbers tickets, offline while this
+	// kiosk numbers them from its own series.
+	Mode string `json:"mode"`
+	Day  string `json:"day"`
+	// Series is, by prefix, the offline numbers given today and the next.
+	Series []SeriesState `json:"series"`
 }
 
-// Numbering reports the offline numbers left today.
+// Numbering reports today's offline series.
 func (c *Client) Numbering() Numbering {
 	c.mu.Lock()
 	day := c.clock.Now().In(c.loc).Format(time.DateOnly)
 	up := c.sess != nil
+	snap := c.snapshot
 	c.mu.Unlock()
-	left, err := c.store.Numbers(day)
-	if err != nil {
-		c.log.Error("read leases", "err", err)
-	}
-	n := Numbering{Mode: ModeOnline, Day: day, Leases: left}
+	n := Numbering{Mode: ModeOnline, Day: day, Series: []SeriesState{}}
 	if !up {
-		n.Mode = ModeLease
-		for _, l := range left {
-			if l.Left == 0 {
-				n.Mode = ModeFallback // at least one prefix is out of leased numbers
-			}
-		}
-		if len(left) == 0 {
-			n.Mode = ModeFallback
-		}
+		n.Mode = ModeOffline
+	}
+	if snap == nil {
+		return n
+	}
+	var prefixes []string
+	for _, g := range snap.Catalogue.Groups {
+		prefixes = append(prefixes, g.Prefix)
+	}
+	series, err := c.store.Series(day, snap.Slot, prefixes)
+	if err != nil {
+		c.log.Error("read offline series", "err", err)
+	}
+	if series != nil {
+		n.Series = series
 	}
 	return n
 }

@@ -3,6 +3,7 @@ package printer
 import (
 	"fmt"
 	"image"
+	"math"
 	"strings"
 
 	"github.com/boombuler/barcode/qr"
@@ -41,7 +42,10 @@ func NumberMM(paperMM int) float64 {
 // holds every character of the line, never with letters swapped for
 // look-alikes. A ticket with a line no page holds is printed all as
 // images, every line in one typeface: lines alternating between the
-// printer's font and a drawn one read as two documents.
+// printer's font and a drawn one read as two documents. The number is in
+// the package's bold typeface on every printer, at least NumberMM tall:
+// user-defined characters where the profile has them (UserChars), else
+// an image.
 func Encode(t *Ticket, tpl Template, prof *Profile, paperMM int) (*Job, error) {
 	if err := tpl.Check(); err != nil {
 		return nil, err
@@ -90,10 +94,11 @@ func Encode(t *Ticket, tpl Template, prof *Profile, paperMM int) (*Job, error) {
 }
 
 // needsImages reports whether some text line of the ticket is in none of
-// the profile's code pages.
+// the profile's code pages. The number does not count: it is drawn in
+// the package's typeface on every printer.
 func needsImages(lines []line, prof *Profile) bool {
 	for _, l := range lines {
-		if l.kind == "text" {
+		if l.kind == "text" && l.size != 0 {
 			if _, _, ok := prof.EncodeLine(l.text); !ok {
 				return true
 			}
@@ -138,15 +143,75 @@ func (e *encoder) style(a escpos.Align, bold, small bool, sw, sh int) {
 	}
 }
 
-// numberSize is the character size of the ticket number in the printer's
-// font: eight times as tall as a line (GS ! allows no more; about 15 mm
-// of ink on a 203 dpi head, 17 mm at 180 dpi) and as wide as the paper
-// takes it, up to eight times. A number too long for that is kept no
-// more than twice as tall as wide.
-func (e *encoder) numberSize(s string) (sw, sh int) {
-	n := max(len([]rune(s)), 1)
-	sw = max(1, min(8, e.width/(12*n)))
-	return sw, min(8, 2*sw)
+// numberSize is the character size (GS !) of a ticket number of n
+// user-defined characters: as wide as the paper takes it, up to eight
+// times, and at least as tall, tall enough for NumberMM whatever the
+// width (digits and capitals are 18 dots of the cell: 18 mm at 8 × 8 on a
+// 203 dpi head).
+func (e *encoder) numberSize(n int) (sw, sh int) {
+	sw = max(1, min(8, e.width/(cellWidth*max(n, 1))))
+	need := int(math.Ceil(NumberMM(e.paperMM) * e.prof.DotsPerMM() / cellCapRows))
+	return sw, max(1, min(8, max(sw, need)))
+}
+
+// number prints the ticket number in the package's typeface, never the
+// printer's (whose capitals no maker gives the height of): as
+// user-defined characters where the printer takes them, a few dozen
+// bytes each, defined for this ticket and deselected after the line (the
+// next ticket's ESC @ forgets them; defining them clears a downloaded
+// bit image, GS *, which tickets do not use, not a stored logo, FS p);
+// else as an image. The characters are drawn bold, so emphasis is off.
+func (e *encoder) number(l line) {
+	first, chars, codes, ok := numberChars(l.text)
+	if !e.prof.UserChars || !ok || len(codes)*cellWidth > e.width {
+		e.imageText(l)
+		return
+	}
+	sw, sh := e.numberSize(len(codes))
+	// Font A first: ESC & defines the characters of the font in force.
+	e.style(l.align, false, false, sw, sh)
+	e.w.DefineUserChars(first, chars).UserChars(true).Text(codes).LF().UserChars(false)
+	e.height += max(lineDots, 24*sh+6)
+}
+
+// numberChars gives each character of a ticket number its user-defined
+// code, and the characters to define from first on: a digit keeps its
+// own code, so the number's bytes are still its digits; the other
+// characters take '/' and the codes below it, in the order they first
+// appear. Codes between them the number does not use are defined blank
+// (a byte each, less than a second command). ok is false for a number
+// with more other characters than codes below '0'.
+func numberChars(s string) (first byte, chars []escpos.UserChar, codes []byte, ok bool) {
+	code := map[rune]byte{}
+	next := byte('0')
+	for _, r := range s {
+		if _, seen := code[r]; seen {
+			continue
+		}
+		if '0' <= r && r <= '9' {
+			code[r] = byte(r)
+			continue
+		}
+		if next--; next <= escpos.UserCharFirst {
+			return 0, nil, nil, false
+		}
+		code[r] = next
+	}
+	if len(code) == 0 {
+		return 0, nil, nil, false
+	}
+	lo, hi := byte(escpos.UserCharLast), byte(escpos.UserCharFirst)
+	for _, c := range code {
+		lo, hi = min(lo, c), max(hi, c)
+	}
+	chars = make([]escpos.UserChar, int(hi-lo)+1)
+	for r, c := range code {
+		chars[c-lo] = NumberGlyph(r)
+	}
+	for _, r := range s {
+		codes = append(codes, code[r])
+	}
+	return lo, chars, codes, true
 }
 
 func (e *encoder) text(l line) {
@@ -154,10 +219,11 @@ func (e *encoder) text(l line) {
 		e.imageText(l)
 		return
 	}
-	sw, sh := l.size, l.size
 	if l.size == 0 {
-		sw, sh = e.numberSize(l.text)
+		e.number(l)
+		return
 	}
+	sw, sh := l.size, l.size
 	e.style(l.align, l.bold, l.small, sw, sh)
 	cols := Columns(e.width)
 	if l.small {

@@ -29,6 +29,12 @@ type Profile struct {
 	// QR: the model prints QR codes itself (GS ( k); else they are sent as
 	// images.
 	QR bool `json:"qr"`
+	// UserChars: the model takes user-defined characters in font A's
+	// 12 × 24 cell (ESC & with y = 3, selected by ESC %), and the ticket
+	// number is drawn in them, a few dozen bytes a character. A model
+	// without them, or not known to have them, gets the number as an
+	// image.
+	UserChars bool `json:"user_chars"`
 	// Cutter is "partial", "full" or "none".
 	Cutter string `json:"cutter"`
 	// NearEnd: a paper near-end sensor reports before the paper runs out.

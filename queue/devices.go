@@ -91,16 +91,7 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 		}
 		d.Roles, d.Version, d.LastSeen = h.Roles, h.Version, now
 		d.ClockOffsetMS = now.Sub(h.Time).Milliseconds()
-		if d.HasRole("kiosk") {
-			if err := q.ensureLeases(tx, w, d.ID); err != nil {
-				return err
-			}
-		}
 		if err := saveDevice(tx, w, q, &d); err != nil {
-			return err
-		}
-		leases, err := leasesOf(tx, d.ID, q.day)
-		if err != nil {
 			return err
 		}
 		last := tx.Bucket(bucketPushes).Sequence()
@@ -112,10 +103,11 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 		welcome = &proto.Welcome{
 			Office: q.o.info(), Catalogue: q.catalogue(), ConfigVersion: q.o.version,
 			Queues: q.lengthsLocked(), RecentCalls: append([]proto.Call(nil), q.recent...),
-			HallMessage: q.hallMsg, ServerTime: now, Resume: d.LastSeq, Slot: d.Slot, Leases: leases,
+			HallMessage: q.hallMsg, ServerTime: now, Resume: d.LastSeq, Slot: d.Slot,
 			LastPush: last,
 		}
 		if d.HasRole("kiosk") {
+			welcome.Series = seriesOf(tx, q.day, d.Slot, q.o.prefixes)
 			welcome.Bookings = q.bookingRules()
 		} else {
 			welcome.Catalogue = q.briefCatalogue()
@@ -127,20 +119,6 @@ func (q *Queue) Connect(h *proto.Hello) (*proto.Welcome, []*proto.Message, Devic
 		return nil, nil, Device{}, fmt.Errorf("queue: hello from %s: %w", h.Device, err)
 	}
 	return welcome, missed, dev, nil
-}
-
-// Leases lists a kiosk's current number blocks.
-func (q *Queue) Leases(device string) ([]proto.Lease, error) {
-	q.mu.Lock()
-	today := q.today()
-	q.mu.Unlock()
-	var out []proto.Lease
-	err := q.db.View(func(tx *bolt.Tx) error {
-		var err error
-		out, err = leasesOf(tx, device, today)
-		return err
-	})
-	return out, err
 }
 
 // Devices lists every terminal the server has heard from.

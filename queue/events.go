@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -64,7 +62,7 @@ func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto
 			return fmt.Errorf("queue: events from %s before its hello", device)
 		}
 		d := *old
-		tickets, status := false, false
+		status := false
 		for _, m := range events {
 			if m.Seq <= d.LastSeq {
 				continue // already committed: resent after a break
@@ -83,16 +81,10 @@ func (q *Queue) ApplyEvents(device string, offset time.Duration, events []*proto
 			} else if err != nil {
 				return fmt.Errorf("event %d (%s): %w", m.Seq, m.Type, err)
 			}
-			tickets = tickets || m.Type == proto.TypeTicketIssued
 			status = status || m.Type == proto.TypeDeviceStatus
 			d.LastSeq = m.Seq
 		}
 		d.LastSeen = q.now()
-		if tickets && d.HasRole("kiosk") {
-			if err := q.ensureLeases(tx, w, d.ID); err != nil {
-				return err
-			}
-		}
 		acked = d.LastSeq
 		if status {
 			return saveDevice(tx, w, q, &d)
@@ -138,6 +130,8 @@ func (q *Queue) applyEvent(tx *bolt.Tx, w *work, d *Device, offset time.Duration
 		return q.keypad(tx, w, d, offset, m.Keypad)
 	case proto.TypeRating:
 		return q.rating(tx, d, offset, m.Rating)
+	case proto.TypeTicketWithdrawn:
+		return q.ticketWithdrawn(tx, w, d, offset, m.Ticket, m.Withdrawal)
 	}
 	return badEvent("%s is not an event", m.Type)
 }
@@ -258,15 +252,11 @@ func (q *Queue) ticketIssued(tx *bolt.Tx, w *work, d *Device, offset time.Durati
 	}
 	key := pt.Number
 	if b.Bucket(bucketTix).Get([]byte(key)) != nil {
-		// Leases make this impossible; if it happens anyway, the visitor
-		// holding the paper still gets served.
+		// Every kiosk's offline series is its own (its slot is in the
+		// number); if it happens anyway, the visitor holding the paper
+		// still gets served.
 		key = pt.Number + "~" + d.ID
 		q.log.Error("offline ticket number already taken; kept under another key", "number", pt.Number, "device", d.ID, "key", key)
-	}
-	if n, ok := leasedNumber(pt.Number, g.Prefix); ok && pt.Offline {
-		if _, err := markUsed(b, d.ID, g.Prefix, n); err != nil {
-			return err
-		}
 	}
 	t := &ticket{Ticket: nt, key: key}
 	if day == q.day {
@@ -277,15 +267,6 @@ func (q *Queue) ticketIssued(tx *bolt.Tx, w *work, d *Device, offset time.Durati
 		return err
 	}
 	return q.logTicket(tx, t, recordIssued(t, d.ID))
-}
-
-// leasedNumber parses a lease-format number ("А980") of prefix p.
-func leasedNumber(number, p string) (int, bool) {
-	if !strings.HasPrefix(number, p) {
-		return 0, false
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(number, p))
-	return n, err == nil
 }
 
 func decodeTicket(v []byte) (*proto.Ticket, error) {

@@ -1,8 +1,8 @@
 package queue
 
 import (
+	"fmt"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -37,7 +37,16 @@ func ticketEvent(seq uint64, tk proto.Ticket) *proto.Message {
 	return &proto.Message{Type: proto.TypeTicketIssued, Seq: seq, Ticket: &tk}
 }
 
-func TestSlotsAndLeases(t *testing.T) {
+// offlineTicket is a ticket a kiosk numbered by itself at its clock's at.
+func offlineTicket(number, service string, at time.Time) proto.Ticket {
+	return proto.Ticket{Number: number, Service: service, IssuedAt: at, TerminalAt: &at, Offline: true}
+}
+
+// Every terminal gets a slot of its own, for ever; no numbers are set
+// aside for kiosks, and a kiosk's welcome says what the server holds of
+// its offline series today. Online numbering still steps over blocks an
+// older server leased.
+func TestSlotsAndSeries(t *testing.T) {
 	c := newClock()
 	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), c)
 	w1, _ := connect(t, q, hello("kiosk-1", "kiosk"))
@@ -46,31 +55,43 @@ func TestSlotsAndLeases(t *testing.T) {
 	if w1.Slot != 1 || w2.Slot != 2 || hall.Slot != 3 {
 		t.Fatalf("slots %d %d %d", w1.Slot, w2.Slot, hall.Slot)
 	}
-	// Two prefixes, today and tomorrow, one block of 20 each, from the top.
-	if len(w1.Leases) != 4 || len(hall.Leases) != 0 {
-		t.Fatalf("leases %+v / hall %+v", w1.Leases, hall.Leases)
+	if len(w1.Leases) != 0 || len(w1.Series) != 0 || len(hall.Series) != 0 {
+		t.Fatalf("leases %+v series %+v / hall %+v", w1.Leases, w1.Series, hall.Series)
 	}
-	l := w1.Leases[0]
-	if l.Day != "2026-11-23" || l.From != 980 || l.To != 999 || w2.Leases[0].From != 960 {
-		t.Errorf("first blocks %+v and %+v", l, w2.Leases[0])
+	if tk := mustIssue(t, q, "pension-age"); tk.Number != "П001" {
+		t.Errorf("first online number %s", tk.Number)
 	}
-	// A kiosk says hello again: the same slot and blocks, nothing new.
+	at := c.Now()
+	apply(t, q, "kiosk-1", 0, ticketEvent(1, offlineTicket("П1-001", "pension-age", at)),
+		ticketEvent(2, offlineTicket("П1-003", "pension-age", at)), ticketEvent(3, offlineTicket("А1-002", "subsidy-housing", at)))
+	apply(t, q, "kiosk-2", 0, ticketEvent(1, offlineTicket("П2-009", "pension-age", at)))
+	// A kiosk says hello again: the same slot, and the highest counter of
+	// each prefix of its own series.
 	again, _ := connect(t, q, hello("kiosk-1", "kiosk"))
-	if again.Slot != 1 || len(again.Leases) != 4 {
-		t.Errorf("reconnect: slot %d leases %+v", again.Slot, again.Leases)
+	if again.Slot != 1 || fmt.Sprint(again.Series) != "[{2026-11-23 А 2} {2026-11-23 П 3}]" {
+		t.Errorf("reconnect: slot %d series %+v", again.Slot, again.Series)
 	}
-	// Online numbering steps over the leased blocks.
+	if w, _ := connect(t, q, hello("kiosk-2", "kiosk")); fmt.Sprint(w.Series) != "[{2026-11-23 П 9}]" {
+		t.Errorf("kiosk-2's series %+v", w.Series)
+	}
+	if tk := mustIssue(t, q, "pension-age"); tk.Number != "П002" {
+		t.Errorf("online numbering after offline tickets: %s", tk.Number)
+	}
+	// A block an older server leased today is stepped over.
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		b, err := createDayBucket(tx, "2026-11-23")
 		if err != nil {
 			return err
 		}
-		if err := b.Bucket(bucketCnt).Put([]byte("П"), u64(959)); err != nil {
+		if err := putJSON(b.Bucket(bucketLeases), []byte("П"), []leaseBlock{{Device: "kiosk-1", From: 980, To: 999, Next: 980}}); err != nil {
+			return err
+		}
+		if err := b.Bucket(bucketCnt).Put([]byte("П"), u64(979)); err != nil {
 			return err
 		}
 		n, err := nextOnline(b, "П")
 		if n != 1000 {
-			t.Errorf("after 959 the next online number is %d, want 1000", n)
+			t.Errorf("after 979 the next online number is %d, want 1000", n)
 		}
 		return err
 	})
@@ -120,48 +141,20 @@ func TestOfflineTicketsMergeByIssueTime(t *testing.T) {
 	c.Advance(time.Hour)
 	online := mustIssue(t, q, "pension-age") // 10:00, П001
 
-	// The kiosk's clock is 5 minutes slow: it gave П999 at 09:55, when
+	// The kiosk's clock is 5 minutes slow: it gave П1-001 at 09:55, when
 	// its own clock said 09:50.
 	terminalAt := c.Now().Add(-10 * time.Minute)
-	off := proto.Ticket{Number: "П999", Service: "pension-age", Group: "pensions", IssuedAt: terminalAt,
+	off := proto.Ticket{Number: "П1-001", Service: "pension-age", Group: "pensions", IssuedAt: terminalAt,
 		TerminalAt: &terminalAt, Offline: true}
 	apply(t, q, "kiosk-1", 5*time.Minute, ticketEvent(1, off))
 
 	first, _, _ := q.Next(9)
 	second, _, _ := q.Next(9)
-	if first.Number != "П999" || second.Number != online.Number {
-		t.Fatalf("called %s then %s, want the offline П999 first", first.Number, second.Number)
+	if first.Number != "П1-001" || second.Number != online.Number {
+		t.Fatalf("called %s then %s, want the offline П1-001 first", first.Number, second.Number)
 	}
 	if want := c.Now().Add(-5 * time.Minute); !first.IssuedAt.Equal(want) || !first.TerminalAt.Equal(terminalAt) {
 		t.Errorf("issued %s (terminal %s), want %s", first.IssuedAt, first.TerminalAt, want)
-	}
-}
-
-// Using a block's numbers offline earns a new block.
-func TestLeaseTopUp(t *testing.T) {
-	c := newClock()
-	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), c)
-	connect(t, q, hello("kiosk-1", "kiosk"))
-	var events []*proto.Message
-	for i := range 11 {
-		n := 980 + i
-		at := c.Now()
-		events = append(events, ticketEvent(uint64(i+1), proto.Ticket{
-			Number: "А" + strconv.Itoa(n), Service: "subsidy-housing", IssuedAt: at, TerminalAt: &at, Offline: true}))
-	}
-	acked, eff := apply(t, q, "kiosk-1", 0, events...)
-	if acked != 11 || len(eff.Leases) != 1 || eff.Leases[0] != "kiosk-1" {
-		t.Fatalf("acked %d, leases %v", acked, eff.Leases)
-	}
-	ls, _ := q.Leases("kiosk-1")
-	var today []proto.Lease
-	for _, l := range ls {
-		if l.Day == "2026-11-23" && l.Prefix == "А" {
-			today = append(today, l)
-		}
-	}
-	if len(today) != 2 || today[1].From != 960 {
-		t.Errorf("blocks of А today: %+v", today)
 	}
 }
 

@@ -19,7 +19,10 @@ func FuzzTerminalMessage(f *testing.F) {
 	for _, s := range []string{
 		`{"type":"reserve","id":"r1","reserve":{"service":"pension-age"}}`,
 		`{"type":"checkin","id":"r2","checkin":{"code":"1234"}}`,
-		`{"type":"ticket_issued","seq":1,"ticket":{"number":"П980","service":"pension-age","offline":true,"issued_at":"` + at + `","terminal_at":"` + at + `"}}`,
+		`{"type":"ticket_issued","seq":1,"ticket":{"number":"П1-001","service":"pension-age","offline":true,"issued_at":"` + at + `","terminal_at":"` + at + `"}}`,
+		`{"type":"ticket_withdrawn","seq":1,"ticket":{"number":"П1-001","service":"pension-age","offline":true,"issued_at":"` + at + `","terminal_at":"` + at + `"},"withdrawal":{"reason":"not_handed_out","printing":true,"at":"` + at + `"}}`,
+		`{"type":"ticket_withdrawn","seq":1,"ticket":{"number":"П001","service":"pension-age","issued_at":"` + at + `"},"withdrawal":{"reason":"bored"}}`,
+		`{"type":"ticket_withdrawn","seq":1,"ticket":{"number":"П9-001~x","service":"teleport","offline":true},"withdrawal":{"reason":"not_handed_out"}}`,
 		`{"type":"ticket_issued","seq":2,"ticket":{"number":"П001","service":"pension-age","issued_at":"` + at + `"}}`,
 		`{"type":"ticket_issued","seq":3,"ticket":{"number":"Ж1-001","service":"teleport","offline":true}}`,
 		`{"type":"device_status","seq":4,"status":{"devices":[{"name":"printer","state":"fault"}]}}`,

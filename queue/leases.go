@@ -1,50 +1,56 @@
 package queue
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
-	"time"
+	"strconv"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/link/proto"
 )
 
-// Number blocks for offline tickets. Each kiosk holds, for today and
-// tomorrow, a block of numbers per prefix that only it may give out while
-// the server is unreachable. Blocks are taken from the top of the number
-// range (А999 downwards) and online numbering steps over them, so the two
-// never meet in a normal day and offline tickets look like any other.
+// Offline numbers. A kiosk that cannot reach the server numbers tickets
+// from its own series: the prefix, its slot (given once, never reused),
+// a dash and a counter ("П3-007", proto.OfflineNumber). No online number
+// has a dash, and no two kiosks share a slot, so every number of the day
+// is unique without any numbers set aside in advance, and a visitor never
+// holds a number that looks far down the day's count ("П980" after
+// "П003"). The server merges those tickets into the queue by issue time
+// and tells a kiosk, in its welcome, the highest counter of its series it
+// holds (seriesOf), so a kiosk whose file is older continues after it.
+//
+// Servers before this numbered offline tickets from leased blocks at the
+// top of the range (А999 downwards); online numbering still steps over
+// the blocks such a server recorded for a day.
 
-// leaseBlock is one block of a day and prefix.
+// leaseBlock is one block of a day and prefix, as older servers leased.
 type leaseBlock struct {
 	Device string `json:"device"`
 	From   int    `json:"from"`
 	To     int    `json:"to"`
-	// Next is the first number of the block the kiosk has not reported
-	// using; kiosks give a block's numbers in order.
-	Next int `json:"next"`
+	Next   int    `json:"next"`
 }
 
 const topNumber = 999
 
 func loadBlocks(b *bolt.Bucket, prefix string) ([]leaseBlock, error) {
 	var out []leaseBlock
-	if v := b.Bucket(bucketLeases).Get([]byte(prefix)); v != nil {
-		if err := json.Unmarshal(v, &out); err != nil {
-			return nil, fmt.Errorf("leases of %s: %w", prefix, err)
+	if lb := b.Bucket(bucketLeases); lb != nil {
+		if v := lb.Get([]byte(prefix)); v != nil {
+			if err := json.Unmarshal(v, &out); err != nil {
+				return nil, fmt.Errorf("leases of %s: %w", prefix, err)
+			}
 		}
 	}
 	return out, nil
 }
 
-func saveBlocks(b *bolt.Bucket, prefix string, blocks []leaseBlock) error {
-	return putJSON(b.Bucket(bucketLeases), []byte(prefix), blocks)
-}
-
 // nextOnline is the next number the server gives for prefix in day bucket
-// b: one above the last, stepping over leased blocks.
+// b: one above the last, stepping over blocks an older server leased.
 func nextOnline(b *bolt.Bucket, prefix string) (int, error) {
 	blocks, err := loadBlocks(b, prefix)
 	if err != nil {
@@ -62,97 +68,29 @@ func nextOnline(b *bolt.Bucket, prefix string) (int, error) {
 	return n, nil
 }
 
-// ensureLeases tops up a kiosk's blocks for today and tomorrow: a prefix
-// with less than half a block left gets a new block.
-func (q *Queue) ensureLeases(tx *bolt.Tx, w *work, device string) error {
-	size := q.o.cfg.LeaseSize
-	now := q.now()
-	for _, day := range []string{q.dayOf(now), q.dayOf(now.Add(24 * time.Hour))} {
-		b, err := createDayBucket(tx, day)
-		if err != nil {
-			return err
+// seriesOf is what day's tickets hold of the offline series of the kiosk
+// in slot: for each prefix with any, the highest counter. The tickets are
+// keyed by number, so each prefix is one seek ("П3-") and a short scan.
+func seriesOf(tx *bolt.Tx, day string, slot int, prefixes []string) []proto.Series {
+	b := dayBucket(tx, day)
+	if b == nil || slot < 1 {
+		return nil
+	}
+	var out []proto.Series
+	for _, p := range prefixes {
+		start := []byte(p + strconv.Itoa(slot) + "-")
+		last := 0
+		c := b.Bucket(bucketTix).Cursor()
+		for k, _ := c.Seek(start); k != nil && bytes.HasPrefix(k, start); k, _ = c.Next() {
+			number, _, _ := strings.Cut(string(k), "~") // number~device: a collision's key
+			if s, n, ok := proto.ParseOfflineNumber(number, p); ok && s == slot {
+				last = max(last, n)
+			}
 		}
-		for _, prefix := range q.o.prefixes {
-			blocks, err := loadBlocks(b, prefix)
-			if err != nil {
-				return err
-			}
-			left, lowest := 0, topNumber+1
-			for _, bl := range blocks {
-				lowest = min(lowest, bl.From)
-				if bl.Device == device {
-					left += bl.To - max(bl.Next, bl.From) + 1
-				}
-			}
-			if left >= (size+1)/2 {
-				continue
-			}
-			from := lowest - size
-			if issued := int(getU64(b.Bucket(bucketCnt), []byte(prefix))); from <= issued {
-				q.log.Warn("no numbers left to lease: offline tickets will use the fallback series",
-					"day", day, "prefix", prefix, "device", device, "online_issued", issued)
-				continue
-			}
-			blocks = append(blocks, leaseBlock{Device: device, From: from, To: from + size - 1, Next: from})
-			if err := saveBlocks(b, prefix, blocks); err != nil {
-				return err
-			}
-			w.leases[device] = true
+		if last > 0 {
+			out = append(out, proto.Series{Day: day, Prefix: p, Last: last})
 		}
 	}
-	return nil
-}
-
-// leasesOf lists a device's blocks of today and later, for its welcome.
-func leasesOf(tx *bolt.Tx, device, today string) ([]proto.Lease, error) {
-	var out []proto.Lease
-	days := tx.Bucket(bucketDays)
-	c := days.Cursor()
-	for k, _ := c.Seek([]byte(today)); k != nil; k, _ = c.Next() {
-		b := days.Bucket(k)
-		if b == nil || b.Bucket(bucketLeases) == nil {
-			continue
-		}
-		err := b.Bucket(bucketLeases).ForEach(func(prefix, v []byte) error {
-			var blocks []leaseBlock
-			if err := json.Unmarshal(v, &blocks); err != nil {
-				return err
-			}
-			for _, bl := range blocks {
-				if bl.Device == device {
-					out = append(out, proto.Lease{Day: string(k), Prefix: string(prefix), From: bl.From, To: bl.To, Next: bl.Next})
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Day != out[j].Day {
-			return out[i].Day < out[j].Day
-		}
-		if out[i].Prefix != out[j].Prefix {
-			return out[i].Prefix < out[j].Prefix
-		}
-		return out[i].From > out[j].From // in the order they were leased
-	})
-	return out, nil
-}
-
-// markUsed records that device gave out number n of prefix on day, so the
-// block's remainder is known when topping up.
-func markUsed(b *bolt.Bucket, device, prefix string, n int) (bool, error) {
-	blocks, err := loadBlocks(b, prefix)
-	if err != nil {
-		return false, err
-	}
-	for i, bl := range blocks {
-		if bl.Device == device && n >= bl.From && n <= bl.To {
-			blocks[i].Next = max(bl.Next, n+1)
-			return true, saveBlocks(b, prefix, blocks)
-		}
-	}
-	return false, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].Prefix < out[j].Prefix })
+	return out
 }

@@ -152,7 +152,7 @@ func (t *terminal) writeLoop() {
 }
 
 // publish sends what a committed change means to the terminals that want
-// it: calls and other pushes, new leases. Queue lengths go out through the
+// it: calls and other pushes. Queue lengths go out through the
 // broadcaster, coalesced (stream.go). A terminal too slow to take it is
 // disconnected: it resynchronises from a fresh snapshot and the pushes it
 // missed when it reconnects, which is better than holding up everyone else.
@@ -174,32 +174,18 @@ func (s *Server) publish(eff Effects) {
 		}
 		msgs = append(msgs, out{m.Type, pushWindow(m), b})
 	}
-	leases := map[string][]byte{}
-	for _, d := range eff.Leases {
-		ls, err := s.q.Leases(d)
-		if err != nil {
-			s.log.Error("read leases", "device", d, "err", err)
-			continue
-		}
-		if b, err := proto.Encode(&proto.Message{Type: proto.TypeLease, Leases: ls}); err == nil {
-			leases[d] = b
-		}
-	}
-	if len(msgs) == 0 && len(leases) == 0 && len(eff.states) == 0 {
+	if len(msgs) == 0 && len(eff.states) == 0 {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(msgs) > 0 || len(leases) > 0 {
+	if len(msgs) > 0 {
 		for t := range s.terms {
 			ok := true
 			for _, m := range msgs {
 				if t.wants(m.typ, m.window) {
 					ok = ok && t.enqueue(m.b)
 				}
-			}
-			if b := leases[t.device]; b != nil {
-				ok = ok && t.enqueue(b)
 			}
 			if !ok {
 				s.tooSlow(t)
@@ -247,8 +233,12 @@ func (s *Server) sendStates(states []windowState, except *terminal) {
 	}
 }
 
-// subscribe makes t one of its windows' terminals; s.mu is held.
+// subscribe makes t one of its windows' terminals, and of the queue
+// lengths' if it takes them; s.mu is held.
 func (s *Server) subscribe(t *terminal) {
+	if t.wants(proto.TypeQueues, 0) {
+		s.queueTerms[t] = struct{}{}
+	}
 	for _, n := range t.windows {
 		subs := s.byWindow[n]
 		if subs == nil {
@@ -261,6 +251,7 @@ func (s *Server) subscribe(t *terminal) {
 
 // unsubscribe is the inverse of subscribe; s.mu is held.
 func (s *Server) unsubscribe(t *terminal) {
+	delete(s.queueTerms, t)
 	for _, n := range t.windows {
 		delete(s.byWindow[n], t)
 		if len(s.byWindow[n]) == 0 {
@@ -494,7 +485,7 @@ func (s *Server) commitEvents(t *terminal, offset time.Duration, events <-chan *
 			return
 		}
 		// What the events changed goes out before the ack, so a terminal
-		// that sees the ack already has its new leases.
+		// that sees the ack already has what they caused (a call's cancel).
 		s.publish(eff)
 		ok := true
 		for _, m := range eff.Rejected {

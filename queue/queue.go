@@ -369,8 +369,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 type work struct {
 	after  []func()
 	pushes []*proto.Message
-	leases map[string]bool // devices whose leases changed
-	queues bool            // queue lengths changed
+	queues bool // queue lengths changed
 	// What the change refused of a terminal's events, to answer.
 	rejected []*proto.Message
 	// windows the change acted on (touchWindow), and their states once it
@@ -379,7 +378,7 @@ type work struct {
 	states  []windowState
 }
 
-func newWork() *work { return &work{leases: map[string]bool{}} }
+func newWork() *work { return &work{} }
 
 func (w *work) then(f func()) { w.after = append(w.after, f) }
 
@@ -393,7 +392,6 @@ func (w *work) apply() {
 // Effects is what a change means for the terminals.
 type Effects struct {
 	Pushes   []*proto.Message // calls, recalls, cancels, messages, updates
-	Leases   []string         // devices to send their leases again
 	Queues   bool
 	Rejected []*proto.Message // answers to terminal events refused
 	// states are the windows the change acted on, as it left them.
@@ -401,12 +399,7 @@ type Effects struct {
 }
 
 func (w *work) effects() Effects {
-	e := Effects{Pushes: w.pushes, Queues: w.queues, Rejected: w.rejected, states: w.states}
-	for d := range w.leases {
-		e.Leases = append(e.Leases, d)
-	}
-	sort.Strings(e.Leases)
-	return e
+	return Effects{Pushes: w.pushes, Queues: w.queues, Rejected: w.rejected, states: w.states}
 }
 
 // saveTicket writes t (one of today's, in memory) to its day.

@@ -134,18 +134,18 @@ func BenchmarkDaySize(b *testing.B) {
 				q := openScale(b, c)
 				services := serviceIDs(q)
 				round := max(n/10, 10)
+				cpu := meterCPU(b)
 				b.ResetTimer()
 				for i := range b.N {
 					if i%round == 0 {
-						b.StopTimer()
-						startDay(b, q, c, n)
-						b.StartTimer()
+						cpu.pause(func() { startDay(b, q, c, n) })
 					}
 					if _, _, err := q.Issue(services[i%len(services)], "bench"); err != nil {
 						b.Fatal(err)
 					}
 					c.Advance(time.Millisecond)
 				}
+				cpu.report()
 			})
 		}
 	})
@@ -155,12 +155,11 @@ func BenchmarkDaySize(b *testing.B) {
 				c := newClock()
 				q := openScale(b, c)
 				round := n / 2
+				cpu := meterCPU(b)
 				b.ResetTimer()
 				for i := range b.N {
 					if i%round == 0 {
-						b.StopTimer()
-						startDay(b, q, c, n)
-						b.StartTimer()
+						cpu.pause(func() { startDay(b, q, c, n) })
 					}
 					// Windows 1 to 8 call every group (9 and 10 only pensions).
 					r, err := q.NextAs(1+i%8, nil, Actor{Terminal: "bench"})
@@ -169,6 +168,7 @@ func BenchmarkDaySize(b *testing.B) {
 					}
 					c.Advance(time.Second)
 				}
+				cpu.report()
 			})
 		}
 	})
@@ -323,22 +323,8 @@ func BenchmarkDiskCommit(b *testing.B) {
 func windowTerminals(b *testing.B, ts *httptest.Server, n int) *atomic.Int64 {
 	b.Helper()
 	var states atomic.Int64
-	d := websocket.Dialer{Subprotocols: []string{proto.Subprotocol}}
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/v1/link"
 	for i := 1; i <= n; i++ {
-		conn, _, err := d.Dial(url, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { conn.Close() })
-		hello, _ := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{
-			Device: fmt.Sprintf("window-%03d", i), Roles: []string{"window"}, Window: i, Epoch: "e", Time: time.Now()}})
-		if err := conn.WriteMessage(websocket.TextMessage, hello); err != nil {
-			b.Fatal(err)
-		}
-		if _, first, err := conn.ReadMessage(); err != nil || !strings.Contains(string(first), `"welcome"`) {
-			b.Fatalf("window terminal %d: %.80s %v", i, first, err)
-		}
+		conn := dialTerminal(b, ts, &proto.Hello{Device: fmt.Sprintf("window-%03d", i), Roles: []string{"window"}, Window: i})
 		go func() {
 			for {
 				_, m, err := conn.ReadMessage()
@@ -354,6 +340,43 @@ func windowTerminals(b *testing.B, ts *httptest.Server, n int) *atomic.Int64 {
 	return &states
 }
 
+// dialTerminal connects a terminal saying hello to ts's link and reads its
+// welcome.
+func dialTerminal(b *testing.B, ts *httptest.Server, h *proto.Hello) *websocket.Conn {
+	b.Helper()
+	d := websocket.Dialer{Subprotocols: []string{proto.Subprotocol}}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/api/v1/link", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	h.Epoch, h.Time = "e", time.Now()
+	hello, _ := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: h})
+	if err := conn.WriteMessage(websocket.TextMessage, hello); err != nil {
+		b.Fatal(err)
+	}
+	if _, first, err := conn.ReadMessage(); err != nil || !strings.Contains(string(first), `"welcome"`) {
+		b.Fatalf("terminal %s: %.80s %v", h.Device, first, err)
+	}
+	return conn
+}
+
+// regionalOffice is office.yaml's windows made 320 (windows 11 to 320
+// serving every group), on a real bbolt file.
+func regionalOffice(b *testing.B, c *clockwork.FakeClock) *Queue {
+	b.Helper()
+	cfg := scaleOffice(b)
+	for w := len(cfg.Windows) + 1; w <= 320; w++ {
+		cfg.Windows = append(cfg.Windows, configs.OfficeWindow{Number: w})
+	}
+	q, err := Open(filepath.Join(b.TempDir(), "queued.db"), cfg, Options{Clock: c, Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { q.Close() })
+	return q
+}
+
 // BenchmarkIssueWindowTerminals is issuing with 0 and with 320 window
 // terminals connected (office.yaml's ten windows made 320, each serving
 // every group, so every ticket changes every window's waiting count):
@@ -365,15 +388,7 @@ func BenchmarkIssueWindowTerminals(b *testing.B) {
 	for _, n := range []int{0, 320} {
 		b.Run(fmt.Sprintf("window-terminals=%d", n), func(b *testing.B) {
 			c := newClock()
-			cfg := scaleOffice(b)
-			for w := len(cfg.Windows) + 1; w <= 320; w++ {
-				cfg.Windows = append(cfg.Windows, configs.OfficeWindow{Number: w})
-			}
-			q, err := Open(filepath.Join(b.TempDir(), "queued.db"), cfg, Options{Clock: c, Version: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { q.Close() })
+			q := regionalOffice(b, c)
 			ts, _ := scaleServer(b, q)
 			states := windowTerminals(b, ts, n)
 			services := serviceIDs(q)
@@ -394,6 +409,107 @@ func BenchmarkIssueWindowTerminals(b *testing.B) {
 			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N)/1e3, "cpu-µs/op")
 		})
 	}
+}
+
+// BenchmarkNextWindowTerminals is calls ("next", POST
+// /api/v1/windows/{n}/next) in a regional centre: 320 windows, all open,
+// each with its window terminal (which takes its own window's calls and
+// state), and a hall, which takes every call and the queue lengths. The
+// calls go round the windows at 4 a second on the office's clock (a busy
+// office's peak, cmd's BenchmarkFanout's pace), so the windows' waiting
+// counts, which every call changes, go out once a second: a quarter of
+// 320 a call. The day holds twice as many tickets as calls, issued before
+// the timer starts. What a call costs must not grow with the windows
+// beyond those waiting counts; cpu-µs/op is the process's CPU (queued,
+// the HTTP client and the terminals' readers) per call.
+func BenchmarkNextWindowTerminals(b *testing.B) {
+	c := newClock()
+	q := regionalOffice(b, c)
+	ts, token := scaleServer(b, q)
+	states := windowTerminals(b, ts, 320)
+	calls := make(chan struct{}, b.N)
+	var queues atomic.Int64
+	hall := dialTerminal(b, ts, &proto.Hello{Device: "hall-01", Roles: []string{"hall"}})
+	go func() {
+		for {
+			_, m, err := hall.ReadMessage()
+			if err != nil {
+				return
+			}
+			switch {
+			case strings.HasPrefix(string(m), `{"type":"call"`):
+				calls <- struct{}{}
+			case strings.HasPrefix(string(m), `{"type":"queues"`):
+				queues.Add(1)
+			}
+		}
+	}()
+	startDay(b, q, c, 2*b.N+100)
+	for n := 1; n <= 320; n++ {
+		op := fmt.Sprintf("op%03d", n)
+		if _, err := q.SignIn(n, Actor{Terminal: "bench", Operator: op, Name: op}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	beforeStates, beforeQueues := states.Load(), queues.Load()
+	b.ReportAllocs()
+	cpu := cpuTime(b)
+	b.ResetTimer()
+	for i := range b.N {
+		req, err := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/windows/%d/next", ts.URL, 1+i%320), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("call %d at window %d: %s %s", i, 1+i%320, resp.Status, body)
+		}
+		c.Advance(250 * time.Millisecond)
+	}
+	timeout := time.After(time.Minute)
+	for range b.N {
+		select {
+		case <-calls:
+		case <-timeout:
+			b.Fatal("the hall did not get every call")
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(states.Load()-beforeStates)/float64(b.N), "window-msgs/op")
+	b.ReportMetric(float64(queues.Load()-beforeQueues)/float64(b.N), "hall-queues/op")
+	b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N)/1e3, "cpu-µs/op")
+}
+
+// cpuMeter adds up the process's CPU while a benchmark's timer runs.
+type cpuMeter struct {
+	b           *testing.B
+	spent, mark time.Duration
+}
+
+// meterCPU starts a meter; call it just before the timer is reset.
+func meterCPU(b *testing.B) *cpuMeter { return &cpuMeter{b: b, mark: cpuTime(b)} }
+
+// pause runs f with the timer and the meter stopped.
+func (m *cpuMeter) pause(f func()) {
+	m.spent += cpuTime(m.b) - m.mark
+	m.b.StopTimer()
+	f()
+	m.b.StartTimer()
+	m.mark = cpuTime(m.b)
+}
+
+// report gives the CPU per op as cpu-µs/op.
+func (m *cpuMeter) report() {
+	m.spent += cpuTime(m.b) - m.mark
+	m.b.ReportMetric(float64(m.spent)/float64(m.b.N)/1e3, "cpu-µs/op")
 }
 
 // cpuTime is the process's user and system CPU time so far.

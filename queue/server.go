@@ -78,6 +78,9 @@ type Server struct {
 	// (windowstate.go).
 	byWindow map[int]map[*terminal]struct{}
 	sent     map[int]windowState
+	// queueTerms are the terminals that take queue lengths (kiosks,
+	// halls): with none, the broadcaster computes none.
+	queueTerms map[*terminal]struct{}
 
 	watchers *watchers
 	stop     chan struct{}
@@ -104,7 +107,7 @@ func NewServer(q *Queue, opts ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{q: q, log: opts.Log, auth: opts.Terminals, guard: guard, store: store, mux: httpapi.NewMux(),
-		terms: map[*terminal]struct{}{}, byWindow: map[int]map[*terminal]struct{}{}, sent: map[int]windowState{}, watchers: newWatchers(), stop: make(chan struct{}), stopped: make(chan struct{})}
+		terms: map[*terminal]struct{}{}, byWindow: map[int]map[*terminal]struct{}{}, sent: map[int]windowState{}, queueTerms: map[*terminal]struct{}{}, watchers: newWatchers(), stop: make(chan struct{}), stopped: make(chan struct{})}
 	s.routes()
 	s.handler = httpapi.Recover(guard.Protect(s.mux), s.log, func() { s.badRequests.Add(1) })
 	go s.broadcast()

@@ -198,7 +198,7 @@ func TestLinkTicketsAndCalls(t *testing.T) {
 	kiosk := dialPeer(t, ts)
 	hall := dialPeer(t, ts)
 	w := kiosk.hello("kiosk-01", "kiosk")
-	if w.Office.ID != "test-office" || len(w.Catalogue.Services) != 2 || len(w.Queues) != 2 || w.Slot != 1 || len(w.Leases) != 4 {
+	if w.Office.ID != "test-office" || len(w.Catalogue.Services) != 2 || len(w.Queues) != 2 || w.Slot != 1 || len(w.Leases) != 0 {
 		t.Fatalf("welcome %+v", w)
 	}
 	hall.hello("hall-01", "hall")

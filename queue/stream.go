@@ -117,9 +117,9 @@ func (s *Server) broadcast() {
 		if len(c.Windows) == 0 && !c.Queues {
 			continue
 		}
-		if c.Queues {
+		if c.Queues && s.takeQueues() {
 			if b, err := proto.Encode(&proto.Message{Type: proto.TypeQueues, Queues: s.q.Lengths()}); err == nil {
-				s.toTerminals(proto.TypeQueues, b)
+				s.toQueueTerminals(b)
 			}
 		}
 		staff, public := s.watchers.counts()
@@ -261,14 +261,21 @@ func (s *Server) handlePublicStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.publicStatus())
 }
 
-// toTerminals sends b to every connected terminal that wants typ.
-func (s *Server) toTerminals(typ string, b []byte) {
+// takeQueues reports whether a connected terminal takes queue lengths.
+func (s *Server) takeQueues() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for t := range s.terms {
-		if t.wants(typ, 0) && !t.enqueue(b) {
-			s.log.Warn("terminal too slow, disconnecting", "device", t.device)
-			t.close(1013, "too slow to keep up")
+	return len(s.queueTerms) > 0
+}
+
+// toQueueTerminals sends the queue lengths b to the terminals that take
+// them.
+func (s *Server) toQueueTerminals(b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.queueTerms {
+		if !t.enqueue(b) {
+			s.tooSlow(t)
 		}
 	}
 }

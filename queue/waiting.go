@@ -3,6 +3,7 @@ package queue
 import (
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cherga/kiosk/link/proto"
@@ -78,11 +79,21 @@ type lines struct {
 	// broadcaster at most once a second.
 	dirtyGroups  map[string]bool
 	dirtyWindows map[int]bool
+
+	// What the estimates need, kept as it changes so that no ticket, call
+	// or broadcast scans the windows: the windows by kind (shareWindows),
+	// each group's capacity and its entry of the queue lengths as last
+	// computed. An entry is dropped when what it follows from changes, and
+	// computed again when next asked for.
+	kinds    map[string][]*windowKind // the kinds of window serving each group
+	capacity map[string]capacity
+	lengths  map[string]proto.QueueLen
 }
 
 func newLines() *lines {
 	return &lines{group: map[string]*line{}, window: map[int]*line{}, count: map[string]int{}, work: map[string]float64{},
-		dirtyGroups: map[string]bool{}, dirtyWindows: map[int]bool{}}
+		dirtyGroups: map[string]bool{}, dirtyWindows: map[int]bool{},
+		kinds: map[string][]*windowKind{}, capacity: map[string]capacity{}, lengths: map[string]proto.QueueLen{}}
 }
 
 // touch marks the line t is in as changed.
@@ -120,6 +131,10 @@ func (ls *lines) add(t *ticket, expect float64) {
 	ls.touch(t)
 	ls.count[t.Group]++
 	ls.work[t.Group] += expect
+	delete(ls.lengths, t.Group)
+	if ls.count[t.Group] == 1 {
+		ls.busy(t.Group, 1)
+	}
 }
 
 func (ls *lines) drop(t *ticket) {
@@ -127,8 +142,10 @@ func (ls *lines) drop(t *ticket) {
 		ls.touch(t)
 		ls.count[t.Group]--
 		ls.work[t.Group] -= t.expect
+		delete(ls.lengths, t.Group)
 		if ls.count[t.Group] == 0 {
 			ls.work[t.Group] = 0 // no drift from rounding
+			ls.busy(t.Group, -1)
 		}
 	}
 }
@@ -249,6 +266,7 @@ func (q *Queue) served(t *ticket, start, end time.Time) {
 		}
 		st.add(min)
 	}
+	delete(q.lines.lengths, t.Group) // the group's norm, with nobody waiting
 }
 
 // expected is the minutes a visitor for service is expected to take: the
@@ -282,36 +300,132 @@ func (q *Queue) perVisitor(group string) float64 {
 	return q.groupNorm(group)
 }
 
-// capacity is how many windows' worth of work group gets now: each open
-// window serving it counts by its share, 1 / the number of the groups it
-// serves that have someone waiting (the group itself always counted). With
-// no window open, the configured ones count, as when the office opens.
-func (q *Queue) capacity(group string) (float64, int) {
-	share := func(w *window) float64 {
-		k := 0
-		for _, g := range w.serves {
-			if g == group || q.lines.count[g] > 0 {
-				k++
+// Capacity: how many windows' worth of work a group gets now. Each open
+// window serving the group counts by its share, 1 / the number of the
+// groups it serves that have someone waiting (the group itself always
+// counted). With no window open, the configured ones count, as when the
+// office opens.
+//
+// Windows that serve the same groups share alike, so they are counted by
+// kind: a group's capacity is, over the kinds serving it, the kind's open
+// windows / its groups with someone waiting. The kinds' counts change when
+// a window opens or closes (setWindowState) and when a group's line
+// empties or fills (lines.busy); each drops the capacities it changes,
+// computed again when asked for. A ticket that joins a line that has
+// someone already costs nothing here, however many windows there are.
+
+// windowKind is the windows that serve the same groups.
+type windowKind struct {
+	serves    []string // group ids, in catalogue order
+	all, open int      // windows of the kind; of them, open
+	busy      int      // groups of serves with someone waiting
+}
+
+// capacity is a group's capacity as computed: windows' worth of work, and
+// how many open windows serve it.
+type capacity struct {
+	windows float64
+	open    int
+}
+
+// shareWindows sorts the windows into kinds, after the windows or the
+// groups were configured; every capacity and length is computed afresh.
+func (ls *lines) shareWindows(ws []*window) {
+	clear(ls.kinds)
+	ls.forgetAll()
+	byServes := map[string]*windowKind{}
+	for _, w := range ws {
+		w.kind = nil
+		if len(w.serves) == 0 {
+			continue
+		}
+		key := strings.Join(w.serves, "\x00")
+		k := byServes[key]
+		if k == nil {
+			k = &windowKind{serves: w.serves}
+			for _, g := range w.serves {
+				if ls.count[g] > 0 {
+					k.busy++
+				}
+				ls.kinds[g] = append(ls.kinds[g], k)
 			}
+			byServes[key] = k
 		}
-		return 1 / float64(max(k, 1))
-	}
-	total, open := 0.0, 0
-	for _, w := range q.winOrder {
-		if w.state == WindowOpen && w.servesGroup(group) {
-			total += share(w)
-			open++
+		k.all++
+		if w.state == WindowOpen {
+			k.open++
 		}
+		w.kind = k
 	}
-	if open > 0 {
-		return total, open
+}
+
+// busy counts group's line as filled (d 1) or emptied (d -1) in the kinds
+// of window serving it.
+func (ls *lines) busy(group string, d int) {
+	for _, k := range ls.kinds[group] {
+		k.busy += d
+		ls.forget(k)
 	}
-	for _, w := range q.winOrder {
-		if w.servesGroup(group) {
-			total += share(w)
+}
+
+// forget drops the capacities and lengths of the groups k serves.
+func (ls *lines) forget(k *windowKind) {
+	for _, g := range k.serves {
+		delete(ls.capacity, g)
+		delete(ls.lengths, g)
+	}
+}
+
+// forgetAll drops every capacity and length: the office's configuration
+// changed (its groups' norms, its windows).
+func (ls *lines) forgetAll() {
+	clear(ls.capacity)
+	clear(ls.lengths)
+}
+
+// capacityOf is group's capacity now.
+func (ls *lines) capacityOf(group string) capacity {
+	if c, ok := ls.capacity[group]; ok {
+		return c
+	}
+	self := 0 // the group counts in a window's share even with nobody waiting
+	if ls.count[group] == 0 {
+		self = 1
+	}
+	var c capacity
+	for _, k := range ls.kinds[group] {
+		c.open += k.open
+	}
+	for _, k := range ls.kinds[group] {
+		n := k.all
+		if c.open > 0 {
+			n = k.open
 		}
+		c.windows += float64(n) / float64(max(k.busy+self, 1))
 	}
-	return total, 0
+	ls.capacity[group] = c
+	return c
+}
+
+// setWindowState is the one way a window's state changes: the kinds'
+// counts follow it.
+func (q *Queue) setWindowState(w *window, state string) {
+	if was, is := w.state == WindowOpen, state == WindowOpen; was != is && w.kind != nil {
+		if is {
+			w.kind.open++
+		} else {
+			w.kind.open--
+		}
+		q.lines.forget(w.kind)
+	}
+	w.state = state
+}
+
+// capacity is how many windows' worth of work group gets now, and how many
+// open windows serve it (0: none is open, and the configured ones count).
+func (q *Queue) capacity(group string) (float64, int) {
+	c := q.lines.capacityOf(group)
+	return c.windows, c.open
 }
 
 // estimate is the minutes until the visitor after `ahead` others of group
@@ -324,17 +438,29 @@ func (q *Queue) estimate(group string, ahead int) int {
 	return int(math.Ceil(float64(ahead)*q.perVisitor(group)/c - 1e-9))
 }
 
+// lengthsLocked is the queue of every group, in catalogue order: each
+// group's entry as last computed, computed again for the groups whose
+// figures changed since.
 func (q *Queue) lengthsLocked() []proto.QueueLen {
 	out := make([]proto.QueueLen, 0, len(q.o.cfg.Groups))
 	for _, g := range q.o.cfg.Groups {
-		n := q.lines.count[g.ID]
-		c, open := q.capacity(g.ID)
-		per := 0.0
-		if c > 0 {
-			per = q.perVisitor(g.ID) / c
+		l, ok := q.lines.lengths[g.ID]
+		if !ok {
+			l = q.lengthOf(g.ID)
+			q.lines.lengths[g.ID] = l
 		}
-		out = append(out, proto.QueueLen{Group: g.ID, Waiting: n, WaitMin: q.estimate(g.ID, n),
-			MinPerVisitor: math.Round(per*100) / 100, WindowsOpen: open})
+		out = append(out, l)
 	}
 	return out
+}
+
+func (q *Queue) lengthOf(group string) proto.QueueLen {
+	n := q.lines.count[group]
+	c, open := q.capacity(group)
+	per := 0.0
+	if c > 0 {
+		per = q.perVisitor(group) / c
+	}
+	return proto.QueueLen{Group: group, Waiting: n, WaitMin: q.estimate(group, n),
+		MinPerVisitor: math.Round(per*100) / 100, WindowsOpen: open}
 }

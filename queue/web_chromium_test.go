@@ -448,7 +448,7 @@ func TestOperatorPageInChromium(t *testing.T) {
 	p.wait("the call of "+second, fmt.Sprintf(`desk.state().ticket === %q && !desk.state().busy`, second))
 	p.click("#transfer")
 	p.wait("the transfer dialog", `document.querySelector("#transfer-dialog").open && document.querySelectorAll("#transfer-services input").length > 1`)
-	p.eval(`(() => { const f = document.querySelector("#transfer-filter"); f.value = "доход"; f.dispatchEvent(new Event("input")); })()`)
+	p.eval(`(() => { const f = document.querySelector("#transfer-filter"); f.value = "соціальних виплат"; f.dispatchEvent(new Event("input")); })()`)
 	p.wait("the filter", `[...document.querySelectorAll("#transfer-services label[data-service]")].filter((l) => !l.hidden).map((l) => l.dataset.service).join() === "certificate-income"`)
 	p.check("operator-transfer-dialog", 1366, 768)
 	p.eval(`document.querySelector('#transfer-services input[value="certificate-income"]').click()`)

@@ -43,8 +43,11 @@ var (
 // window is one window's state in memory.
 type window struct {
 	cfg    configs.OfficeWindow
-	serves []string // group ids it calls
+	serves []string    // group ids it calls
+	kind   *windowKind // the windows serving the same groups, for estimates
 
+	// state changes through Queue.setWindowState only (the kinds count
+	// their open windows).
 	state        string
 	since        time.Time
 	operator     string // account name
@@ -122,6 +125,7 @@ func (q *Queue) configureWindows() {
 		q.winOrder = append(q.winOrder, w)
 	}
 	sort.Slice(q.winOrder, func(i, j int) bool { return q.winOrder[i].cfg.Number < q.winOrder[j].cfg.Number })
+	q.lines.shareWindows(q.winOrder)
 }
 
 // loadWindows reads the windows' states (their visitors come with the
@@ -139,7 +143,8 @@ func (q *Queue) loadWindows(tx *bolt.Tx) {
 		if v == nil || json.Unmarshal(v, &r) != nil {
 			continue
 		}
-		w.state, w.since, w.operator, w.operatorName, w.reason = r.State, r.Since, r.Operator, r.OperatorName, r.Reason
+		q.setWindowState(w, r.State)
+		w.since, w.operator, w.operatorName, w.reason = r.Since, r.Operator, r.OperatorName, r.Reason
 		w.lastDone, w.lastDoneAt, w.freed = r.LastDone, r.LastDoneAt, r.Freed
 	}
 }
@@ -186,7 +191,8 @@ func (q *Queue) open(tx *bolt.Tx, wk *work, w *window, by Actor) error {
 	if w.state != WindowClosed {
 		return nil
 	}
-	w.state, w.since, w.reason = WindowOpen, q.now(), ""
+	q.setWindowState(w, WindowOpen)
+	w.since, w.reason = q.now(), ""
 	if err := q.logWindow(tx, q.event(record.Resumed, w, nil, by)); err != nil {
 		return err
 	}
@@ -434,7 +440,8 @@ func (q *Queue) actTx(tx *bolt.Tx, wk *work, n int, action string, by Actor) (Re
 		if w.state == WindowOpen {
 			return Result{Repeated: true}, nil
 		}
-		w.state, w.since, w.reason = WindowOpen, q.now(), ""
+		q.setWindowState(w, WindowOpen)
+		w.since, w.reason = q.now(), ""
 		q.touchQueues()
 		if err := q.logWindow(tx, q.event(record.Resumed, w, nil, by)); err != nil {
 			return Result{}, err
@@ -465,7 +472,8 @@ func (q *Queue) signOutTx(tx *bolt.Tx, wk *work, w *window, by Actor) error {
 		return err
 	}
 	e := q.event(record.SignedOut, w, nil, by)
-	w.state, w.since, w.operator, w.operatorName, w.reason = WindowClosed, q.now(), "", "", ""
+	q.setWindowState(w, WindowClosed)
+	w.since, w.operator, w.operatorName, w.reason = q.now(), "", "", ""
 	q.touchQueues()
 	if err := q.logWindow(tx, e); err != nil {
 		return err
@@ -502,7 +510,8 @@ func (q *Queue) SignIn(n int, by Actor, force bool) (Result, error) {
 				return err
 			}
 		}
-		w.state, w.since, w.operator, w.operatorName, w.reason = WindowOpen, q.now(), by.Operator, by.Name, ""
+		q.setWindowState(w, WindowOpen)
+		w.since, w.operator, w.operatorName, w.reason = q.now(), by.Operator, by.Name, ""
 		q.touchQueues()
 		if err := q.logWindow(tx, q.event(record.SignedIn, w, nil, by)); err != nil {
 			return err
@@ -540,7 +549,8 @@ func (q *Queue) pauseTx(tx *bolt.Tx, wk *work, n int, reason string, by Actor) (
 	if err := q.finishIfAny(tx, wk, w, by); err != nil {
 		return Result{}, err
 	}
-	w.state, w.since, w.reason = WindowPaused, q.now(), reason
+	q.setWindowState(w, WindowPaused)
+	w.since, w.reason = q.now(), reason
 	q.touchQueues()
 	e := q.event(record.Paused, w, nil, by)
 	e.Reason = reason

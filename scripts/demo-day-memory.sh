@@ -77,7 +77,8 @@ log_value() {
 # QR codes still name 8090: configs/office.yaml's tracking_url is text.)
 edit configs/office.yaml "$tmp/office.yaml" \
 	"listen: 127.0.0.1:8090" "listen: 127.0.0.1:0" \
-	"data_dir: var/queued" "data_dir: $tmp/queued"
+	"data_dir: var/queued" "data_dir: $tmp/queued" \
+	"forms_dir: forms" "forms_dir: $PWD/configs/forms"
 "$BIN/queued" token -name mem -scope admin -config "$tmp/office.yaml" >"$tmp/token" 2>/dev/null ||
 	fail "queued token failed"
 token=$(cat "$tmp/token")

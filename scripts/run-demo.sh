@@ -1,7 +1,9 @@
 #!/bin/sh
-# The whole simulated office on one machine: queued (the central server)
-# and one kioskd doing the kiosk, hall and window roles with simulated
-# devices. Data stays under ./var. Ctrl-C stops both cleanly.
+# The whole simulated office on one machine: queued (the central server),
+# one kioskd doing the kiosk, hall and window roles with simulated
+# devices, and the device emulator playing the RS-485 bus of windows 3
+# and 4 (window displays, keypads, a rating panel) that kioskd drives.
+# Data stays under ./var. Ctrl-C stops all three cleanly.
 #
 # The first run also makes the demo's accounts (an operator per window, a
 # supervisor, an admin) and an API token with every scope; later runs keep
@@ -13,6 +15,9 @@ office=configs/office.yaml
 access=var/queued/access.json
 logins=var/demo-logins.txt
 token_file=var/api-token
+# configs/demo.yaml's buses[0]: port and emulator.
+bus_link=var/bus1
+bus_control=127.0.0.1:8095
 
 mkdir -p var
 
@@ -67,15 +72,39 @@ if [ ! -e "$access" ]; then
 	umask "$old_umask"
 fi
 
+# The bus first: kioskd opens its link as the bus's port. The devices'
+# EEPROM and flash (serial numbers, firmware, unacknowledged presses) are
+# kept in var/bus1-state from run to run.
+rm -f "$bus_link"
+bin/kioskctl bridge emulate -link "$bus_link" -state var/bus1-state -http "$bus_control" \
+	-devices 1:window-display,2:keypad,3:rating,4:window-display,5:keypad &
+emulator=$!
 bin/queued -config "$office" &
 queued=$!
-bin/kioskd -config configs/demo.yaml &
-kioskd=$!
+kioskd=
 
+stopping=
 stop() {
-	kill -TERM "$kioskd" "$queued" 2>/dev/null
+	stopping=1
+	kill -TERM $kioskd "$queued" "$emulator" 2>/dev/null
 }
 trap stop INT TERM
+
+# The emulator links the pseudo-terminal once it listens on its control
+# address; wait for that, at most 10 s, or for it to fail.
+n=0
+while [ ! -e "$bus_link" ] && kill -0 "$emulator" 2>/dev/null && [ "$n" -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+if [ ! -e "$bus_link" ] || [ -n "$stopping" ]; then
+	[ -n "$stopping" ] || echo "run-demo: the bus emulator did not make $bus_link within 10 s; see the log above" >&2
+	stop
+	wait
+	exit 1
+fi
+bin/kioskd -config configs/demo.yaml &
+kioskd=$!
 
 # wait_exit PID: its exit status, waiting again when a signal interrupts.
 wait_exit() {
@@ -93,7 +122,8 @@ if bin/kioskctl health -addr 127.0.0.1:8080 -wait 10s >/dev/null; then
     Kiosk (take a ticket)   http://127.0.0.1:8080/kiosk/
     Hall display            http://127.0.0.1:8080/hall/
     Window 3 display        http://127.0.0.1:8080/window/
-    LED boards (simulated)  http://127.0.0.1:8080/boards/
+    LED boards, bus devices http://127.0.0.1:8080/boards/  (boards, window displays, keypads, rating panel)
+    Bus emulator            http://$bus_control/  (the same devices, with faults and power cuts)
     Health                  http://127.0.0.1:8080/healthz
     Sign in                 http://127.0.0.1:8090/login
     Operator                http://127.0.0.1:8090/operator/  (window 3: operator3, /operator/?window=3)
@@ -120,7 +150,12 @@ URLS
   Announcements:     var/demo-01/announcements/*.wav
   Scan a code:       bin/kioskctl scan BK-1234
   Press the button:  bin/kioskctl press BUTTON
-  Ctrl-C stops both.
+  Keypad, window 3:  bin/kioskctl bridge press -addr 2 -key next  (or on /boards/; window 4's: -addr 5)
+  Rate a visit:      bin/kioskctl bridge press -addr 3 -key 5  (window 3's panel, after a finish)
+  The keypads act for a signed-in operator only: sign in as operator3 at
+  http://127.0.0.1:8090/login and choose window 3 (/operator/?window=3);
+  until then window 3's keypad shows УВІЙДІТЬ У СИСТЕМУ (please sign in).
+  Ctrl-C stops all three.
 
 HINTS
 else
@@ -130,5 +165,6 @@ fi
 
 wait_exit "$kioskd"; k=$?
 wait_exit "$queued"; q=$?
-echo "run-demo: kioskd exited $k, queued exited $q"
-[ "$k" -eq 0 ] && [ "$q" -eq 0 ]
+wait_exit "$emulator"; e=$?
+echo "run-demo: kioskd exited $k, queued exited $q, the bus emulator exited $e"
+[ "$k" -eq 0 ] && [ "$q" -eq 0 ] && [ "$e" -eq 0 ]

@@ -10,7 +10,8 @@ import (
 )
 
 // displayPart is what the hall and window pages share: their common
-// script and, when a board is simulated, the /boards/ page that shows it.
+// script and, when a board is simulated or a bus emulated, the /boards/
+// page that shows them (the bus part serves the bus's faces, bussim.go).
 // The hall and window parts open their boards through it.
 type displayPart struct {
 	t   *Terminal
@@ -18,10 +19,14 @@ type displayPart struct {
 }
 
 func newDisplayPart(b *build) (part, error) {
-	if !b.cfg.Has(configs.RoleHall) && !b.cfg.Has(configs.RoleWindow) {
+	emulated := busEmulated(b.cfg)
+	if !b.cfg.Has(configs.RoleHall) && !b.cfg.Has(configs.RoleWindow) && !emulated {
 		return nil, nil
 	}
 	b.display = &displayPart{t: b.Terminal}
+	if emulated {
+		b.display.sim = display.NewBoardsPage(b.log)
+	}
 	return b.display, nil
 }
 

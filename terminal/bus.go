@@ -37,6 +37,8 @@ type busPart struct {
 	digits   map[int]string       // a transfer's target being typed on a digit row
 	prompted map[int]string       // the ticket the rating panels were invited for
 	shows    map[busShower]string // the call each display shows
+
+	sim *busSim // the buses the emulator plays, for /boards/; nil: none
 }
 
 // busShower is a display on a bus: ours or another maker's.
@@ -72,7 +74,7 @@ func newBusPart(b *build) (part, error) {
 	}
 	p := &busPart{t: b.Terminal, wins: map[int]*busWindow{}, states: map[int]proto.WindowState{},
 		pressed: map[int]bool{}, saved: map[int]int{}, digits: map[int]string{}, prompted: map[int]string{},
-		shows: map[busShower]string{}}
+		shows: map[busShower]string{}, sim: newBusSim(c, b.log.With("part", "bus"))}
 	loc := time.Local
 	if snap := b.link.Snapshot(); snap != nil {
 		loc = officeLocation(snap.Office, loc)
@@ -147,8 +149,14 @@ func busDevice(d configs.BusDevice) bus.DeviceConfig {
 	return dc
 }
 
-func (*busPart) Name() string            { return "bus" }
-func (*busPart) Register(httpapi.Routes) {}
+func (*busPart) Name() string { return "bus" }
+
+// Register serves the emulated buses' faces and keys (bussim.go).
+func (p *busPart) Register(mux httpapi.Routes) {
+	if p.sim != nil {
+		p.sim.Register(mux)
+	}
+}
 
 // Run keeps every bus open and polled until the terminal stops.
 func (p *busPart) Run(ctx context.Context) error {

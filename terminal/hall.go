@@ -50,7 +50,7 @@ func newHallPart(b *build) (part, error) {
 	// The announcer reports to the hall page through the part, whose hall
 	// is set before anything runs.
 	p.voice = announce.NewAnnouncer(acfg, p.speech, out, b.log, announce.Callbacks{Started: p.speaking, Done: p.announced})
-	p.hall = display.NewHall(display.HallConfig{RecentCalls: h.RecentCalls, Highlight: h.Highlight, Message: proto.Text(h.Message)},
+	p.hall = display.NewHall(display.HallConfig{RecentCalls: h.RecentCalls, Highlight: h.Highlight, Message: proto.Text(h.Message), Clock: b.clock},
 		p.voice, boards, b.log)
 	return p, nil
 }

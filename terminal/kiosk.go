@@ -130,14 +130,11 @@ func (p *kioskPart) Link(up bool) {
 	}
 }
 
-// addHealth says how the kiosk numbers tickets, and when its leased
-// numbers ran out.
+// addHealth says how the kiosk numbers tickets: online, or offline from
+// its own series.
 func (p *kioskPart) addHealth(h *health) {
 	n := p.t.link.Numbering()
 	h.Numbering = &n
-	if n.Mode == link.ModeFallback {
-		h.Alarms = append(h.Alarms, "numbering: leased numbers used up, offline tickets use the fallback series")
-	}
 }
 
 // kioskOrigin is the touch page's origin: the configured one, else this

@@ -36,11 +36,11 @@ type healthReply struct {
 	} `json:"outbox"`
 	Numbering *struct {
 		Mode   string `json:"mode"`
-		Leases []struct {
-			Prefix   string `json:"prefix"`
-			Left     int    `json:"left"`
-			Fallback int    `json:"fallback"`
-		} `json:"leases"`
+		Series []struct {
+			Prefix string `json:"prefix"`
+			Last   string `json:"last"`
+			Next   string `json:"next"`
+		} `json:"series"`
 	} `json:"numbering"`
 	Alarms []string `json:"alarms"`
 }
@@ -73,11 +73,16 @@ func health(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "  link     %-8s %s retries=%d %s\n", h.Link.State, h.Link.URL, h.Link.Retries, h.Link.LastError)
 	fmt.Fprintf(stdout, "  outbox   %d events waiting, acked up to %d\n", h.Outbox.Events, h.Outbox.Acked)
 	if n := h.Numbering; n != nil {
-		var left []string
-		for _, l := range n.Leases {
-			left = append(left, fmt.Sprintf("%s:%d", l.Prefix, l.Left))
+		var given []string
+		for _, sr := range n.Series {
+			if sr.Last != "" {
+				given = append(given, sr.Last)
+			}
 		}
-		fmt.Fprintf(stdout, "  numbers  %s, offline numbers left %s\n", n.Mode, strings.Join(left, " "))
+		if len(given) == 0 {
+			given = []string{"none"}
+		}
+		fmt.Fprintf(stdout, "  numbers  %s, last offline numbers today: %s\n", n.Mode, strings.Join(given, " "))
 	}
 	for _, a := range h.Alarms {
 		fmt.Fprintf(stdout, "  ALARM    %s\n", a)

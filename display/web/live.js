@@ -22,14 +22,3 @@ function live(path, onMessage, onState) {
   }
   connect();
 }
-
-// clock shows the time (and date) in elements with those ids, every second.
-function clock(timeEl, dateEl) {
-  function tick() {
-    const now = new Date();
-    timeEl.textContent = now.toLocaleTimeString("uk-UA", { hour: "2-digit", minute: "2-digit" });
-    if (dateEl) dateEl.textContent = now.toLocaleDateString("uk-UA", { weekday: "long", day: "numeric", month: "long" });
-  }
-  tick();
-  setInterval(tick, 1000);
-}

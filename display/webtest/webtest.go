@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -66,6 +67,15 @@ func Start(t testing.TB, width, height int) *Browser {
 // Resize sets the page's viewport, as a TV of that resolution shows it.
 func (b *Browser) Resize(width, height int) error {
 	return chromedp.Do(b.ctx, chromedp.EmulateViewport(int64(width), int64(height)))
+}
+
+// TimeZone makes the page's own clock run in zone (an IANA name), as a TV
+// set to another zone would.
+func (b *Browser) TimeZone(zone string) error {
+	return chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone})
+		return err
+	}))
 }
 
 // Open loads a page and waits until its document has loaded.

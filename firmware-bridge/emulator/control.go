@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cherga/kiosk/firmware-bridge/emulator/faceweb"
 	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/i18n"
 )
@@ -39,6 +40,7 @@ const (
 //	POST /api/v1/devices/{addr}/power-cut  {"for": "2s", "after_chunk": n}
 //	POST /api/v1/devices/{addr}/power-on   {}
 //	GET  /                                 the page that draws the faces
+//	GET  /bus-faces.js, /bus-faces.css     the faces' drawing (faceweb), which kioskd's /boards/ shares
 //
 // Only requests whose Host is the address served (or localhost at its
 // port), with no Origin or this page's, from a loopback address, are
@@ -64,6 +66,7 @@ func NewControl(bus *Bus, host, link string, log *slog.Logger) *Control {
 		panic(err)
 	}
 	c.mux.Handle("GET /", pageHeaders(httpapi.Files(sub)))
+	faceweb.Register(c.mux) // the faces' drawing, shared with kioskd's /boards/
 	i18n.Register(c.mux)
 	c.mux.HandleFunc("GET /api/v1/devices", c.handleDevices)
 	c.mux.HandleFunc("POST /api/v1/devices/{addr}/press", c.handlePress)

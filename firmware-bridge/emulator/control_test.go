@@ -171,7 +171,7 @@ func TestControlGuard(t *testing.T) {
 		!strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("page: %d, CSP %q", page.status, csp)
 	}
-	for _, p := range []string{"/emulator.js", "/emulator.css", "/i18n.json", "/i18n.js"} {
+	for _, p := range []string{"/emulator.js", "/emulator.css", "/bus-faces.js", "/bus-faces.css", "/i18n.json", "/i18n.js"} {
 		if a := do(t, "GET", u+p, "", nil); a.status != 200 {
 			t.Errorf("GET %s: %d", p, a.status)
 		}

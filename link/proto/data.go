@@ -1,6 +1,11 @@
 package proto
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Office is the office's identity, as terminals need it.
 type Office struct {
@@ -217,6 +222,10 @@ type QueueLen struct {
 
 // Lease is a block of ticket numbers a kiosk may give out by itself while
 // the server is unreachable: From..To of Prefix on Day (office time).
+//
+// Deprecated: servers no longer lease blocks (offline tickets take the
+// kiosk's own series, see Series); a kiosk ignores the leases an older
+// server still sends.
 type Lease struct {
 	Day    string `json:"day"`
 	Prefix string `json:"prefix"`
@@ -226,6 +235,74 @@ type Lease struct {
 	// a kiosk whose own record is older (restored) starts there.
 	Next int `json:"next,omitempty"`
 }
+
+// Series is where the server's record of a kiosk's offline series stands
+// for one prefix on Day (office time): Last is the highest counter of the
+// kiosk's numbers it holds (OfflineNumber). A kiosk whose own counter is
+// lower (its file restored from an older copy, or replaced) continues
+// after Last, so it never gives a number twice.
+type Series struct {
+	Day    string `json:"day"`
+	Prefix string `json:"prefix"`
+	Last   int    `json:"last"`
+}
+
+// OfflineNumber is the n-th ticket of prefix a kiosk numbers by itself:
+// the prefix, the kiosk's slot, a dash and three digits ("П3-007"). The
+// slot is the kiosk's alone in the office, so no other kiosk and no
+// online number (prefix and digits only) can ever have it, and the dash
+// marks it plainly as not a place in the day's count.
+func OfflineNumber(prefix string, slot, n int) string {
+	return fmt.Sprintf("%s%d-%03d", prefix, slot, n)
+}
+
+// ParseOfflineNumber splits an offline number of prefix into the kiosk's
+// slot and its counter; ok is false for anything else (an online number).
+func ParseOfflineNumber(number, prefix string) (slot, n int, ok bool) {
+	rest, found := strings.CutPrefix(number, prefix)
+	if !found {
+		return 0, 0, false
+	}
+	s, c, found := strings.Cut(rest, "-")
+	if !found || !allDigits(s) || !allDigits(c) || len(s) > 4 || len(c) > 6 {
+		return 0, 0, false
+	}
+	slot, _ = strconv.Atoi(s)
+	n, _ = strconv.Atoi(c)
+	return slot, n, slot > 0 && n > 0
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Withdrawal is why a kiosk takes back a ticket it committed
+// (ticket_issued) but never handed out.
+type Withdrawal struct {
+	// Reason is WithdrawNotHandedOut.
+	Reason string `json:"reason"`
+	// Printing: the kiosk had started sending the ticket to its printer
+	// when it stopped, so the paper may have come out after all.
+	Printing bool `json:"printing,omitempty"`
+	// At is the kiosk's clock when it settled the ticket.
+	At time.Time `json:"at"`
+}
+
+// Withdrawal reasons.
+const (
+	// WithdrawNotHandedOut: kioskd stopped (a crash, kill -9, a power cut)
+	// after the ticket was committed and before it was printed or shown;
+	// at its next start nobody can hold it.
+	WithdrawNotHandedOut = "not_handed_out"
+)
 
 // HallMessage is the running line of the hall displays.
 type HallMessage struct {

@@ -37,6 +37,10 @@ const (
 	TypeCallAnnounced = "call_announced" // a hall announced a call
 	TypeKeypad        = "keypad"         // an operator pressed a window keypad key
 	TypeRating        = "rating"         // a visitor rated the service
+	// TypeTicketWithdrawn: a kiosk takes back a ticket it committed but
+	// never handed out (it stopped before the ticket was printed); the
+	// server takes it out of the queue.
+	TypeTicketWithdrawn = "ticket_withdrawn"
 
 	// Server → terminal.
 	TypeWelcome  = "welcome"  // answer to hello: the full snapshot
@@ -91,13 +95,14 @@ type Message struct {
 	Checkin     *Checkin      `json:"checkin,omitempty"`
 	Window      *WindowState  `json:"window,omitempty"`
 	Booking     *Booking      `json:"booking,omitempty"`
+	Withdrawal  *Withdrawal   `json:"withdrawal,omitempty"`
 	Error       *Error        `json:"error,omitempty"`
 }
 
 // IsEvent reports whether m is a terminal event (sequenced and acked).
 func (m *Message) IsEvent() bool {
 	switch m.Type {
-	case TypeTicketIssued, TypeDeviceStatus, TypeCallShown, TypeCallAnnounced, TypeKeypad, TypeRating:
+	case TypeTicketIssued, TypeDeviceStatus, TypeCallShown, TypeCallAnnounced, TypeKeypad, TypeRating, TypeTicketWithdrawn:
 		return true
 	}
 	return false
@@ -150,10 +155,14 @@ type Welcome struct {
 	// Resume is the last event seq of this terminal the server committed;
 	// the terminal resends the events after it.
 	Resume uint64 `json:"resume"`
-	// Slot is this terminal's number in the office, used in fallback
-	// ticket numbers.
-	Slot   int     `json:"slot"`
+	// Slot is this terminal's number in the office, for ever: part of
+	// its offline ticket numbers (OfflineNumber).
+	Slot int `json:"slot"`
+	// Leases are number blocks of older servers; a kiosk ignores them.
 	Leases []Lease `json:"leases,omitempty"`
+	// Series (kiosks only): where the server's record of this kiosk's
+	// offline numbers stands today, for the prefixes it has any of.
+	Series []Series `json:"series,omitempty"`
 	// LastPush is the highest push number so far. A terminal that never
 	// acted on a push starts counting from it.
 	LastPush uint64 `json:"last_push"`
@@ -263,6 +272,11 @@ func (m *Message) validate() error {
 	case TypeTicketIssued:
 		if m.Ticket == nil || m.Ticket.Number == "" || m.Ticket.Service == "" || m.Seq == 0 {
 			return missing("ticket.number, ticket.service and seq")
+		}
+	case TypeTicketWithdrawn:
+		if m.Ticket == nil || m.Ticket.Number == "" || m.Ticket.Service == "" || m.Withdrawal == nil ||
+			m.Withdrawal.Reason == "" || m.Seq == 0 {
+			return missing("ticket.number, ticket.service, withdrawal.reason and seq")
 		}
 	case TypeDeviceStatus:
 		if m.Status == nil || m.Seq == 0 {

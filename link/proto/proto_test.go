@@ -112,6 +112,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"hello","hello":{"device":"k","epoch":"e","last_ack":3,"last_push":18446744073709551615}}`))
 	f.Add([]byte(`{"type":"lease","leases":[{"day":"2026-11-23","prefix":"А","from":980,"to":999}]}`))
 	f.Add([]byte(`{"type":"welcome","welcome":{"catalogue":{"groups":[{"id":"g"}],"services":[{"id":"s","group":"g"}]}}}`))
+	f.Add([]byte(`{"type":"welcome","welcome":{"catalogue":{"groups":[{"id":"g","subgroups":[{"id":"sg"}]}],"services":[{"id":"s","group":"g","subgroup":"sg","keywords":{"uk":["пенсія"]},"info":{"documents":["d"],"term":{"uk":"до 10 днів","en":"10 days"},"forms":["f"]}}],"documents":[{"id":"d"}],"forms":[{"id":"f","file":"f.png"}]}}}`))
 	f.Add([]byte(`{"type":"reserved","re":"r1","ticket":{"number":"А1","called_at":null}}`))
 	f.Add([]byte(`{"type":"error","error":{"code":"x"}}`))
 	f.Add([]byte(`{"type":"rejected","seq":9,"error":{"code":"bad_event","message":"keypad: window 99 is not in this office"}}`))

@@ -159,6 +159,60 @@ func (w *Writer) Code128(data string, height, module int) *Writer {
 	return w.put(payload...)
 }
 
+// UserChar is one user-defined character (ESC &) for a font whose cell
+// is 24 dots tall, as font A's 12 × 24 is: Width columns from the left
+// (those to the right of them print blank), each three bytes from the
+// top, the most significant bit the highest dot.
+type UserChar struct {
+	Width int
+	Data  []byte
+}
+
+// Dot reports whether the character prints the dot at column x, row y.
+func (c UserChar) Dot(x, y int) bool {
+	if x < 0 || x >= c.Width || y < 0 || y >= 24 || len(c.Data) < 3*c.Width {
+		return false
+	}
+	return c.Data[x*3+y/8]&(0x80>>(y%8)) != 0
+}
+
+// User-defined character codes: the printable ASCII range, as every
+// ESC/POS printer has it.
+const (
+	UserCharFirst = 0x20
+	UserCharLast  = 0x7E
+	// UserCharMaxWidth is the widest character font A takes.
+	UserCharMaxWidth = 12
+)
+
+// DefineUserChars defines chars as the user-defined characters of codes
+// first, first+1, ... in the font in force (ESC & 3 c1 c2 [x d...]...).
+// A character of width 0 is defined blank. The printer forgets them at
+// ESC @; they print only between UserChars(true) and UserChars(false).
+func (w *Writer) DefineUserChars(first byte, chars []UserChar) *Writer {
+	last := int(first) + len(chars) - 1
+	if len(chars) == 0 || first < UserCharFirst || last > UserCharLast {
+		w.fail("user-defined characters %#x to %#x (%#x to %#x)", first, last, UserCharFirst, UserCharLast)
+		return w
+	}
+	for i, c := range chars {
+		if c.Width < 0 || c.Width > UserCharMaxWidth || len(c.Data) != 3*c.Width {
+			w.fail("user-defined character %#x: width %d with %d bytes (0 to %d columns of 3)", int(first)+i, c.Width, len(c.Data), UserCharMaxWidth)
+			return w
+		}
+	}
+	w.put(ESC, '&', 3, first, byte(last))
+	for _, c := range chars {
+		w.put(byte(c.Width))
+		w.put(c.Data...)
+	}
+	return w
+}
+
+// UserChars selects the user-defined characters, or the printer's own
+// again (ESC % n).
+func (w *Writer) UserChars(on bool) *Writer { return w.put(ESC, '%', b2b(on)) }
+
 // Raster modes of GS v 0: how many printer dots each image dot covers.
 type RasterMode byte
 

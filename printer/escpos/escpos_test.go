@@ -33,6 +33,9 @@ func TestWriterBytes(t *testing.T) {
 			0x1D, 0x28, 0x6B, 5, 0, 0x31, 0x50, 0x30, 'A', 'B', // store
 			0x1D, 0x28, 0x6B, 3, 0, 0x31, 0x51, 0x30, // print
 		}},
+		{"user-defined characters", func(w *Writer) {
+			w.DefineUserChars('0', []UserChar{{Width: 1, Data: []byte{0x80, 0, 1}}, {}}).UserChars(true).UserChars(false)
+		}, []byte{0x1B, 0x26, 3, '0', '1', 1, 0x80, 0, 1, 0, 0x1B, 0x25, 1, 0x1B, 0x25, 0}},
 		{"CODE128", func(w *Writer) { w.Code128("No.", 80, 2) }, []byte{
 			0x1D, 0x68, 80, 0x1D, 0x77, 2, 0x1D, 0x48, 2, 0x1D, 0x6B, 73, 5, '{', 'B', 'N', 'o', '.'}},
 	}
@@ -66,6 +69,11 @@ func TestWriterRefusesWhatNoPrinterTakes(t *testing.T) {
 		"CODE128 with UTF-8":  func(w *Writer) { w.Code128("Ї", 50, 2) },
 		"empty image":         func(w *Writer) { w.Raster(image.NewGray(image.Rect(0, 0, 0, 0))) },
 		"unknown raster mode": func(w *Writer) { w.RasterScaled(image.NewGray(image.Rect(0, 0, 8, 1)), 4) },
+		"no characters":       func(w *Writer) { w.DefineUserChars('A', nil) },
+		"control code":        func(w *Writer) { w.DefineUserChars(0x1F, []UserChar{{}}) },
+		"past 0x7E":           func(w *Writer) { w.DefineUserChars(0x7E, []UserChar{{}, {}}) },
+		"13 dots wide":        func(w *Writer) { w.DefineUserChars('A', []UserChar{{Width: 13, Data: make([]byte, 39)}}) },
+		"data short":          func(w *Writer) { w.DefineUserChars('A', []UserChar{{Width: 2, Data: make([]byte, 5)}}) },
 	} {
 		w := &Writer{}
 		f(w)
@@ -84,6 +92,9 @@ func TestParseRoundTrip(t *testing.T) {
 	w.Code128("12", 60, 3).Raster(image.NewGray(image.Rect(0, 0, 16, 1)))
 	w.RasterScaled(image.NewGray(image.Rect(0, 0, 8, 1)), RasterQuadruple).FeedDots(7)
 	w.StoredLogo(2).Feed(1).Cut(PartialCut, 3)
+	glyph := UserChar{Width: 2, Data: []byte{0xFF, 0, 0x01, 0x80, 0x80, 0x80}}
+	w.DefineUserChars('/', []UserChar{glyph, {}}).UserChars(true).Text([]byte("/")).LF().UserChars(false)
+	w.put(ESC, '?', '/')
 	w.put(DLE, EOT, 4)
 	want := []Op{
 		{Kind: OpInit}, {Kind: OpCodePage, N: 17}, {Kind: OpAlign, N: 1}, {Kind: OpBold, N: 1},
@@ -94,6 +105,8 @@ func TestParseRoundTrip(t *testing.T) {
 		{Kind: OpRaster, W: 2, H: 1, Data: []byte{0xFF, 0xFF}},
 		{Kind: OpRaster, N: int(RasterQuadruple), W: 1, H: 1, Data: []byte{0xFF}}, {Kind: OpFeedDots, N: 7},
 		{Kind: OpStoredLogo, N: 2}, {Kind: OpFeed, N: 1}, {Kind: OpCut, N: 1, Feed: 3},
+		{Kind: OpDefineChars, N: '/', Chars: []UserChar{glyph, {}}}, {Kind: OpUserChars, N: 1},
+		{Kind: OpText, Data: []byte("/")}, {Kind: OpLF}, {Kind: OpUserChars, N: 0}, {Kind: OpCancelChar, N: '/'},
 		{Kind: OpStatusQuery, N: 4},
 	}
 	got, err := Parse(w.Bytes())
@@ -133,6 +146,32 @@ func countKinds(ops []Op) int {
 		}
 	}
 	return n
+}
+
+// ESC & with a parameter out of range is cancelled, and what follows is
+// read as ordinary data, as Epson's printers do; a character's dots are
+// where the manuals put them.
+func TestParseUserChars(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"y = 2":         {ESC, '&', 2, 'A', 'A', 'o', 'k'},
+		"codes reverse": {ESC, '&', 3, 'B', 'A', 'o', 'k'},
+		"code 0x7F":     {ESC, '&', 3, 'A', 0x7F, 'o', 'k'},
+		"13 dots wide":  {ESC, '&', 3, 'A', 'A', 13, 'o', 'k'},
+	} {
+		ops, err := Parse(b)
+		if err == nil || joinText(ops) != "ok" {
+			t.Errorf("%s: %+v, %v", name, ops, err)
+		}
+	}
+	c := UserChar{Width: 2, Data: []byte{0x80, 0, 0x01, 0, 0x10, 0}}
+	for _, d := range []struct {
+		x, y int
+		ink  bool
+	}{{0, 0, true}, {0, 1, false}, {0, 23, true}, {1, 11, true}, {1, 12, false}, {2, 0, false}, {0, 24, false}, {-1, 0, false}} {
+		if c.Dot(d.x, d.y) != d.ink {
+			t.Errorf("dot %d,%d: %v", d.x, d.y, !d.ink)
+		}
+	}
 }
 
 func TestParseGarbage(t *testing.T) {
@@ -215,7 +254,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte{0x1D, 0x76, 0x30, 0, 0xFF, 0xFF, 0xFF, 0xFF})
 	f.Add([]byte{0x1D, 0x28, 0x6B, 0xFF, 0xFF, 0x31, 0x50})
 	f.Add([]byte{0x1D, 0x6B, 0x04, 'A', 'B'})
-	f.Add([]byte{0x1D, 0x76, 0x30, 0x33, 1, 0, 1, 0, 0xAA, 0x1B, 'J', 9}) // quadruple raster, feed dots
+	f.Add([]byte{0x1D, 0x76, 0x30, 0x33, 1, 0, 1, 0, 0xAA, 0x1B, 'J', 9})             // quadruple raster, feed dots
+	f.Add([]byte{0x1B, '&', 3, '0', '1', 1, 0xFF, 0xFF, 0xFF, 12, 0x1B, '%', 1, '0'}) // the second character cut short
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := NewParser()
 		half := len(b) / 2
@@ -224,6 +264,16 @@ func FuzzParse(f *testing.F) {
 		for _, op := range append(ops1, ops2...) {
 			if op.Kind == OpRaster && (len(op.Data) != op.W*op.H || op.N < 0 || op.N > 3) {
 				t.Fatalf("raster %dx%d mode %d with %d bytes", op.W, op.H, op.N, len(op.Data))
+			}
+			if op.Kind == OpDefineChars {
+				if op.N < UserCharFirst || op.N+len(op.Chars)-1 > UserCharLast {
+					t.Fatalf("user-defined characters %#x+%d", op.N, len(op.Chars))
+				}
+				for _, c := range op.Chars {
+					if c.Width > UserCharMaxWidth || len(c.Data) != 3*c.Width {
+						t.Fatalf("user-defined character %d wide with %d bytes", c.Width, len(c.Data))
+					}
+				}
 			}
 		}
 		if len(p.buf) > MaxJob+len(b) {

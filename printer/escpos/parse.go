@@ -27,6 +27,9 @@ const (
 	OpStoredLogo                // N key
 	OpStatusQuery               // N: DLE EOT n
 	OpAutoStatus                // N: GS a bits
+	OpDefineChars               // N first code; Chars, one a code (ESC &)
+	OpUserChars                 // N: 1 selects the user-defined characters, 0 the printer's (ESC %)
+	OpCancelChar                // N: the code whose user-defined character is deleted (ESC ?)
 	OpUnknown                   // Data: the command's bytes, skipped
 )
 
@@ -38,6 +41,7 @@ type Op struct {
 	Feed  int
 	Level QRLevel
 	Data  []byte
+	Chars []UserChar
 }
 
 // MaxJob bounds what a Parser holds while waiting for the rest of a
@@ -203,6 +207,16 @@ func (p *Parser) esc(b []byte) (*Op, int, error) {
 			h = 2
 		}
 		return &Op{Kind: OpSize, W: w, H: h}, 3, nil
+	case '%':
+		op, n, err := arg(OpUserChars)
+		if op != nil {
+			op.N &= 1
+		}
+		return op, n, err
+	case '?':
+		return arg(OpCancelChar)
+	case '&':
+		return defineChars(b)
 	case '-', 'G', 'V', '{', 'R', 'c':
 		if len(b) < 3 {
 			return nil, 0, nil
@@ -334,4 +348,37 @@ func (p *Parser) barcode(b []byte) (*Op, int, error) {
 		return nil, 0, nil
 	}
 	return &Op{Kind: OpBarcode, N: int(m), H: p.barHeight, W: p.barModule, Data: append([]byte(nil), b[4:4+n]...)}, 4 + n, nil
+}
+
+// defineChars reads ESC & y c1 c2 [x d1...d(y×x)]...: its length is in
+// its parameters. y is 3 on every thermal printer (2 on impact ones, whose
+// cells are 9 dots tall). Parameters out of range cancel the command, and
+// what follows them is read as ordinary data, as Epson's printers do.
+func defineChars(b []byte) (*Op, int, error) {
+	if len(b) < 5 {
+		return nil, 0, nil
+	}
+	y, c1, c2 := int(b[2]), int(b[3]), int(b[4])
+	if y != 3 || c1 < UserCharFirst || c2 > UserCharLast || c1 > c2 {
+		return &Op{Kind: OpUnknown, Data: append([]byte(nil), b[:5]...)}, 5,
+			fmt.Errorf("escpos: ESC & y=%d codes %#x to %#x out of range", y, c1, c2)
+	}
+	op := &Op{Kind: OpDefineChars, N: c1}
+	i := 5
+	for range c2 - c1 + 1 {
+		if i >= len(b) {
+			return nil, 0, nil
+		}
+		x := int(b[i])
+		if x > UserCharMaxWidth {
+			return &Op{Kind: OpUnknown, Data: append([]byte(nil), b[:i+1]...)}, i + 1,
+				fmt.Errorf("escpos: ESC & character %d dots wide (0 to %d)", x, UserCharMaxWidth)
+		}
+		if len(b) < i+1+y*x {
+			return nil, 0, nil
+		}
+		op.Chars = append(op.Chars, UserChar{Width: x, Data: append([]byte(nil), b[i+1:i+1+y*x]...)})
+		i += 1 + y*x
+	}
+	return op, i, nil
 }

@@ -3,8 +3,10 @@ package simprinter
 import (
 	"image"
 	"image/color"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/code128"
@@ -38,12 +40,22 @@ type Paper struct {
 	w, h  int
 	page  *printer.CodePage
 	gap   int // line spacing in dots, -1 default
+	// user holds the user-defined characters of font A and font B (ESC
+	// &), a map per font never changed once made: a line being composed
+	// keeps the characters it was sent with. useUser: ESC % 1 is in force.
+	user    [2]map[byte]escpos.UserChar
+	useUser bool
 }
 
 type segment struct {
 	text        string
 	bold, small bool
 	w, h        int
+	// codes and user: the bytes of a segment sent while the user-defined
+	// characters were selected, and those characters; a code with none
+	// prints the page's character.
+	codes []byte
+	user  map[byte]escpos.UserChar
 }
 
 // NewPaper starts a blank ticket for prof on paper paperMM wide.
@@ -65,6 +77,7 @@ func NewPaper(prof *printer.Profile, paperMM int) (*Paper, error) {
 func (p *Paper) reset() {
 	p.align, p.bold, p.small, p.w, p.h, p.gap = escpos.Left, false, false, 1, 1, -1
 	p.page, _ = printer.LookupCodePage("cp437")
+	p.user, p.useUser = [2]map[byte]escpos.UserChar{}, false // ESC @ forgets them
 }
 
 // Empty reports whether nothing was printed since the last cut.
@@ -77,7 +90,22 @@ func (p *Paper) Apply(op escpos.Op) {
 		p.flush()
 		p.reset()
 	case escpos.OpText:
-		p.line = append(p.line, segment{text: p.page.Decode(op.Data), bold: p.bold, small: p.small, w: p.w, h: p.h})
+		seg := segment{text: p.page.Decode(op.Data), bold: p.bold, small: p.small, w: p.w, h: p.h}
+		if user := p.user[p.font()]; p.useUser && len(user) > 0 {
+			seg.codes, seg.user = op.Data, user
+			seg.text = readUserChars(seg.text, op.Data, user)
+		}
+		p.line = append(p.line, seg)
+	case escpos.OpDefineChars:
+		p.define(op)
+	case escpos.OpCancelChar:
+		if _, ok := p.user[p.font()][byte(op.N)]; ok {
+			m := maps.Clone(p.user[p.font()])
+			delete(m, byte(op.N))
+			p.user[p.font()] = m
+		}
+	case escpos.OpUserChars:
+		p.useUser = op.N == 1
 	case escpos.OpLF:
 		if len(p.line) == 0 {
 			p.blank(p.lineHeight(1)) // an empty line still feeds the paper
@@ -137,6 +165,35 @@ func (p *Paper) Apply(op escpos.Op) {
 		p.flush()
 		p.image(logoPlaceholder(op.N))
 	}
+}
+
+// font is 0 for font A, 1 for font B: the index of its user-defined
+// characters.
+func (p *Paper) font() int {
+	if p.small {
+		return 1
+	}
+	return 0
+}
+
+// define stores user-defined characters for the font in force; a
+// character wider than the font's cell cancels the command, as on the
+// printers.
+func (p *Paper) define(op escpos.Op) {
+	cw, _ := cell(p.small)
+	for _, c := range op.Chars {
+		if c.Width > cw {
+			return
+		}
+	}
+	m := maps.Clone(p.user[p.font()])
+	if m == nil {
+		m = map[byte]escpos.UserChar{}
+	}
+	for i, c := range op.Chars {
+		m[byte(op.N+i)] = c
+	}
+	p.user[p.font()] = m
 }
 
 // Cut ends the ticket and returns it as an image, with the cut marked.
@@ -290,6 +347,12 @@ func paint(b []byte, v byte) {
 
 // Fonts: Go Mono in cells of 12×24 dots (font A) and 9×17 (font B), the
 // sizes of a thermal printer's own fonts; size multipliers scale the cells.
+// They stand in for the printer's letters, not measure them: their
+// baseline is 18 dots down font A's cell (capitals 14 dots tall) and 12
+// down font B's, where Epson puts it at 21 and 16, and no maker gives its
+// capitals' height. Nothing that must reach a size is printed in them:
+// the ticket number goes as user-defined characters or an image, drawn
+// here dot for dot as sent.
 var (
 	monoA     = mustFace(gomono.TTF, 20)
 	monoABold = mustFace(gomonobold.TTF, 20)
@@ -309,10 +372,19 @@ func mustFace(ttf []byte, px float64) font.Face {
 	return fc
 }
 
+// cell is the size of a character of font A or font B, in dots.
+func cell(small bool) (w, h int) {
+	if small {
+		return 9, 17
+	}
+	return 12, 24
+}
+
 func renderSegment(s segment) *image.Gray {
-	cw, ch, fc := 12, 24, monoA
+	cw, ch := cell(s.small)
+	fc := monoA
 	if s.small {
-		cw, ch, fc = 9, 17, monoB
+		fc = monoB
 		if s.bold {
 			fc = monoBBold
 		}
@@ -322,16 +394,88 @@ func renderSegment(s segment) *image.Gray {
 	runes := []rune(s.text)
 	base := white(cw*len(runes), ch)
 	d := font.Drawer{Dst: base, Src: image.Black, Face: fc}
+	var user []int // the cells drawn from user-defined characters
 	for i, r := range runes {
+		if i < len(s.codes) {
+			if c, ok := s.user[s.codes[i]]; ok {
+				for x := 0; x < cw; x++ {
+					for y := 0; y < ch; y++ { // font B's cell keeps 17 of the 24 rows
+						if c.Dot(x, y) {
+							base.Pix[y*base.Stride+i*cw+x] = 0
+						}
+					}
+				}
+				user = append(user, i)
+				continue
+			}
+		}
 		adv, _ := fc.GlyphAdvance(r)
 		x := i*cw + (cw-adv.Ceil())/2
 		d.Dot = fixed.P(x, ch-fc.Metrics().Descent.Ceil()-1)
 		d.DrawString(string(r))
 	}
-	if s.w == 1 && s.h == 1 {
-		return threshold(base)
+	img := threshold(base)
+	if s.w != 1 || s.h != 1 {
+		img = scale(img, s.w, s.h) // the same dots, a 64th of the work at 8×8
 	}
-	return scale(threshold(base), s.w, s.h) // the same dots, a 64th of the work at 8×8
+	if s.bold {
+		// Emphasis prints each dot of a user-defined character a dot wider,
+		// as a thermal head does; the printer's own letters are drawn bold.
+		for _, i := range user {
+			for y := 0; y < img.Rect.Dy(); y++ {
+				row := img.Pix[y*img.Stride+i*cw*s.w : y*img.Stride+(i+1)*cw*s.w]
+				for x := len(row) - 1; x > 0; x-- {
+					if row[x-1] == 0 {
+						row[x] = 0
+					}
+				}
+			}
+		}
+	}
+	return img
+}
+
+// readUserChars is the text of a segment sent in user-defined characters:
+// those the printer package draws for ticket numbers read as what they
+// draw, the way a reader of the ticket would; others as "�"; codes with
+// no character defined print, and read, as the page has them.
+func readUserChars(text string, codes []byte, user map[byte]escpos.UserChar) string {
+	runes := []rune(text)
+	for i, c := range codes {
+		if u, ok := user[c]; ok && i < len(runes) {
+			runes[i] = recognise(u)
+		}
+	}
+	return string(runes)
+}
+
+// numberRunes is every character a ticket number may hold (a capital
+// letter, Ukrainian or Latin, and digits), by the user-defined character
+// that draws it. Where a Latin and a Cyrillic capital are drawn alike,
+// the Cyrillic one is read: numbers start with one.
+var numberRunes = sync.OnceValue(func() map[string]rune {
+	m := map[string]rune{}
+	add := func(from, to rune) {
+		for r := from; r <= to; r++ {
+			if g := printer.NumberGlyph(r); g.Width > 0 {
+				m[string(g.Data)] = r
+			}
+		}
+	}
+	add('A', 'Z')
+	add('А', 'Я')
+	for _, r := range "ЁЄІЇЎҐ" {
+		add(r, r)
+	}
+	add('0', '9')
+	return m
+})
+
+func recognise(c escpos.UserChar) rune {
+	if r, ok := numberRunes()[string(c.Data)]; ok {
+		return r
+	}
+	return '\uFFFD'
 }
 
 // threshold makes every dot black or white, as a thermal head does.

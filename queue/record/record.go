@@ -33,6 +33,11 @@ const (
 	Resumed   = "resumed"    // Window open again
 )
 
+// ReasonNotHandedOut is the Reason of a Cancelled ticket its kiosk never
+// handed out (kioskd stopped before printing it): nobody held it, so
+// nobody waited.
+const ReasonNotHandedOut = "not_handed_out"
+
 // Event is one change. Seq numbers events office-wide from 1 without gaps;
 // (Office, Seq) is unique in a city's database.
 type Event struct {
@@ -59,7 +64,7 @@ type Event struct {
 	ToGroup   string `json:"to_group,omitempty"`   // Transferred: the new service's group ("" = same)
 	ToWindow  int    `json:"to_window,omitempty"`  // Transferred: only this window may call it (0 = any that serves it)
 
-	Reason   string `json:"reason,omitempty"`   // Paused: the reason's id; Cancelled: why
+	Reason   string `json:"reason,omitempty"`   // Paused: the reason's id; Cancelled: why (ReasonNotHandedOut)
 	Score    int    `json:"score,omitempty"`    // Rated: 1 (bad) to 5
 	Priority int    `json:"priority,omitempty"` // Issued, Prioritized: 0 for walk-ins, higher is called first
 	Booked   bool   `json:"booked,omitempty"`   // Issued: checked in with a booking

@@ -291,7 +291,8 @@ func countOpen(m map[string]*ticket) int {
 func (c *computation) end(t *ticket, e *record.Event) {
 	service, group := cmp.Or(e.Service, t.service), cmp.Or(e.Group, t.group)
 	row := c.row(c.key(t, e, service, group))
-	if t.hasCalled {
+	// A ticket nobody held (never handed out) had nobody waiting for it.
+	if t.hasCalled && !(e.Type == record.Cancelled && e.Reason == record.ReasonNotHandedOut) {
 		row.wait.add(t.called.Sub(t.start))
 	}
 	switch e.Type {

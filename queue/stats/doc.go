@@ -41,7 +41,9 @@
 //
 //   - visitors: episodes ended Finished or Transferred (served);
 //   - no_shows, transfers (episodes ended Transferred), cancelled;
-//   - wait {count, mean_s, median_s, p90_s} over episodes that were called;
+//   - wait {count, mean_s, median_s, p90_s} over episodes that were called,
+//     except those Cancelled with reason not_handed_out (a ticket its
+//     kiosk never handed out: nobody waited for it);
 //   - service {the same} over served episodes;
 //   - ratings {count, mean, dist}: dist[i] is the number of scores i+1.
 //

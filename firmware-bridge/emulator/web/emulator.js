@@ -1,20 +1,11 @@
 // The emulator's page: draws every device's face from /api/v1/devices
-// twice a second and sends presses, faults and power cuts. Texts come
-// from the message catalogue (I18N), Ukrainian first.
+// twice a second (the faces themselves with BusFaces, /bus-faces.js, which
+// kioskd's /boards/ page shares) and sends presses, faults and power cuts.
+// Texts come from the message catalogue (I18N), Ukrainian first.
 "use strict";
 
-const keypadKeys = ["next", "recall", "came", "finish", "no-show", "transfer", "pause"];
-const ledColours = ["green", "yellow", "red", "red"];
-const ledNames = ["emu.led.ready", "emu.led.serving", "emu.led.paused", "emu.led.offline"];
 const cards = new Map();
 let last = null;
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 async function post(path, body) {
   const r = await fetch(path, {
@@ -41,10 +32,6 @@ async function act(path, body) {
   }
 }
 
-function keyLabel(k) {
-  return I18N.t("emu.key." + k.replace("-", "_"));
-}
-
 function card(face) {
   let c = cards.get(face.spec);
   if (c) return c;
@@ -57,55 +44,8 @@ function card(face) {
   node.querySelector(".power-cut").addEventListener("click", () => {
     act("/api/v1/devices/" + c.addr + "/power-cut", { for: "2s" });
   });
-  const faceBox = node.querySelector(".face");
-  if (face.type === "keypad") {
-    c.lcd = el("div", "lcd");
-    c.leds = el("div", "leds");
-    c.ledEls = ledNames.map((n, i) => {
-      const wrap = el("span");
-      const dot = el("span", "led " + ledColours[i]);
-      wrap.append(dot, I18N.t(n));
-      c.leds.append(wrap);
-      return dot;
-    });
-    const keys = el("div", "keys");
-    const long = el("label");
-    c.long = el("input");
-    c.long.type = "checkbox";
-    long.append(c.long, " " + I18N.t("emu.long"));
-    keypadKeys.forEach((k) => {
-      const b = el("button", "", keyLabel(k));
-      b.type = "button";
-      b.addEventListener("click", () => act("/api/v1/devices/" + c.addr + "/press", { key: k, long: c.long.checked }));
-      keys.append(b);
-    });
-    keys.append(long);
-    c.beep = el("p", "beep");
-    faceBox.append(c.lcd, c.leds, keys, c.beep);
-  } else if (face.type === "rating") {
-    c.prompt = el("p");
-    const row = el("div", "rating");
-    c.buttons = [1, 2, 3, 4, 5].map((n) => {
-      const b = el("button", "", String(n));
-      b.type = "button";
-      b.setAttribute("aria-label", I18N.t("emu.rating.button", { n }));
-      b.addEventListener("click", () => act("/api/v1/devices/" + c.addr + "/press", { key: n }));
-      const dot = el("span", "led");
-      const wrap = el("span");
-      wrap.append(b, dot);
-      row.append(wrap);
-      return dot;
-    });
-    c.thanks = el("span", "thanks", I18N.t("emu.rating.thanks"));
-    row.append(c.thanks);
-    faceBox.append(c.prompt, row);
-  } else {
-    c.matrix = el("div", "matrix");
-    c.text = el("span", "text");
-    c.number = el("span", "number");
-    c.matrix.append(c.text, c.number);
-    faceBox.append(c.matrix);
-  }
+  c.face = BusFaces.make(face.type, { press: (body) => act("/api/v1/devices/" + c.addr + "/press", body) });
+  node.querySelector(".face").append(c.face.node);
   document.getElementById("devices").append(node);
   cards.set(face.spec, c);
   return c;
@@ -132,30 +72,7 @@ function draw(face) {
     (h.fault.kind !== "none" ? " · " + I18N.t("emu.fault") + ": " + I18N.t("emu.fault." + h.fault.kind) : "");
   const sel = n.querySelector(".fault-kind");
   if (document.activeElement !== sel) sel.value = h.fault.kind;
-  const dim = face.brightness === 0 ? "dim0" : face.brightness < 5 ? "dim1" : "";
-  if (face.display) {
-    const d = face.display;
-    c.matrix.className = "matrix " + dim + (d.blinking ? " blink" : "") + (face.identify ? " identify" : "");
-    c.text.textContent = d.text || d.clock || "";
-    c.number.textContent = (d.arrow ? "→ " : "") + (d.window ? String(d.window) : "");
-  } else if (face.keypad) {
-    const k = face.keypad;
-    c.lcd.className = "lcd " + dim + (face.identify ? " identify" : "");
-    c.lcd.textContent = k.lines.join("\n");
-    k.leds.forEach((l, i) => {
-      c.ledEls[i].className = "led " + ledColours[i] + (l.on ? " on" : "") + (l.blink ? " blinking" : "");
-    });
-    c.beep.textContent = k.beep ? I18N.t("emu.beep", { kind: I18N.t("emu.beep." + k.beep.kind), ms: k.beep.ms }) : "";
-  } else if (face.rating) {
-    const r = face.rating;
-    c.prompt.textContent = r.prompt ? I18N.t("emu.rating.prompt", { s: r.prompt_left }) : I18N.t("emu.rating.idle");
-    r.buttons.forEach((l, i) => {
-      c.buttons[i].className = "led" + (l.breathe ? " breathe" : l.on ? " on green" : "");
-    });
-    c.thanks.classList.toggle("on", r.thanks);
-  } else {
-    n.querySelector(".face").classList.add(dim);
-  }
+  c.face.draw(face);
 }
 
 async function refresh() {
