@@ -48,22 +48,61 @@ func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return helpIsDone(err)
 }
 
+// lineFlags are a bus's line settings: -line "19200 8E1" whole, or its
+// parts -baud, -parity E|O|N and -stop 1|2, which override -line's.
+type lineFlags struct {
+	line, parity string
+	baud, stop   int
+}
+
+func (l *lineFlags) register(fs *flag.FlagSet, def modbus.Line) {
+	fs.StringVar(&l.line, "line", def.String(), "speed and format: \"19200 8E1\", 8O1, 8N2, 8N1 (pseudo-terminals: 8N2)")
+	fs.IntVar(&l.baud, "baud", 0, "baud `rate` (overrides -line's): 9600, 19200, 38400, 57600, 115200")
+	fs.StringVar(&l.parity, "parity", "", "parity E, O or N (overrides -line's)")
+	fs.IntVar(&l.stop, "stop", 0, "stop `bits`, 1 or 2 (overrides -line's)")
+}
+
+// value is the line the flags name.
+func (l *lineFlags) value() (modbus.Line, error) {
+	line, err := modbus.ParseLine(l.line)
+	if err != nil {
+		return line, err
+	}
+	if l.baud != 0 {
+		line.Baud = l.baud
+	}
+	switch strings.ToUpper(l.parity) {
+	case "":
+	case "E", "O", "N":
+		line.Parity = modbus.Parity(strings.ToUpper(l.parity)[0])
+	default:
+		return line, fmt.Errorf("-parity %q: want E, O or N", l.parity)
+	}
+	if l.stop != 0 {
+		line.StopBits = l.stop
+	}
+	if err := line.Validate(); err != nil {
+		return line, fmt.Errorf("line %s: %w", line, err)
+	}
+	return line, nil
+}
+
 // busFlags are the port settings every bridge command takes.
 type busFlags struct {
 	port  string
-	line  string
+	line  lineFlags
 	slack time.Duration
 }
 
 func (b *busFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.port, "port", "", "the bus's serial `device`, like /dev/ttyUSB0")
-	fs.StringVar(&b.line, "line", modbus.DefaultLine.String(), "speed and format: \"19200 8E1\", 8O1, 8N2, 8N1 (pseudo-terminals: 8N2)")
+	b.line.register(fs, modbus.DefaultLine)
 	fs.DurationVar(&b.slack, "slack", 20*time.Millisecond, "extra answer time for USB adapters' latency")
 }
 
 // open opens the port and a master with attempts tries a request.
 func (b *busFlags) open(attempts int) (*modbus.Master, io.Closer, error) {
-	line, err := modbus.ParseLine(b.line)
+	line, err := b.line.value()
 	if err != nil {
 		return nil, nil, err
 	}

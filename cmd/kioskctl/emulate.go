@@ -27,7 +27,8 @@ func bridgeEmulate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	link := fs.String("link", "", "`path` of the symbolic link to the pseudo-terminal (a stale one is replaced); the host opens it as its port")
 	devices := fs.String("devices", "", "the devices, ADDRESS:TYPE,…: types window-display, keypad, rating")
 	state := fs.String("state", "", "`directory` of the devices' EEPROM and flash, one file each (empty: memory only, lost when the emulator stops)")
-	lineFlag := fs.String("line", modbus.PTYLine.String(), "the bus's speed and format (pseudo-terminals: 8N2)")
+	var lineFlag lineFlags
+	lineFlag.register(fs, modbus.PTYLine)
 	httpAddr := fs.String("http", defaultEmulator, "loopback `address` of the control API and page")
 	firmware := fs.String("firmware", "1.0.0", "the factory firmware `version` of new devices")
 	if err := parseFlags(fs, args); err != nil {
@@ -40,7 +41,7 @@ func bridgeEmulate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}
-	line, err := modbus.ParseLine(*lineFlag)
+	line, err := lineFlag.value()
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}

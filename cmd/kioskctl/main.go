@@ -57,6 +57,7 @@ const usage = `usage:
   kioskctl bridge emulate -link PATH -devices 1:window-display,2:keypad,3:rating
                  [-state DIR] [-line "19200 8N2"] [-http 127.0.0.1:8095] [-firmware 1.0.0]
                                                        play bus devices on a pseudo-terminal, with a page to press their keys
+                 (every bridge command's -line may be given by parts: -baud N -parity E|O|N -stop 1|2)
   kioskctl bridge press [-emulator HOST:PORT] -addr N -key next|1-7 [-long]
                                                        press a key of an emulated keypad or rating panel
   kioskctl bridge fault [-emulator HOST:PORT] -addr N -kind silent|corrupt|slow|garbage|none [-count N]
