@@ -450,8 +450,8 @@ func readUserChars(text string, codes []byte, user map[byte]escpos.UserChar) str
 }
 
 // numberRunes is every character a ticket number may hold (a capital
-// letter, Ukrainian or Latin, and digits), by the user-defined character
-// that draws it. Where a Latin and a Cyrillic capital are drawn alike,
+// letter, Ukrainian or Latin, digits, and the dash of a kiosk's offline
+// series, "П3-007"), by the user-defined character that draws it. Where a Latin and a Cyrillic capital are drawn alike,
 // the Cyrillic one is read: numbers start with one.
 var numberRunes = sync.OnceValue(func() map[string]rune {
 	m := map[string]rune{}
@@ -468,6 +468,7 @@ var numberRunes = sync.OnceValue(func() map[string]rune {
 		add(r, r)
 	}
 	add('0', '9')
+	add('-', '-')
 	return m
 })
 
