@@ -322,7 +322,7 @@ func testPagesFit(t *testing.T, b *webtest.Browser) {
 		h.Link(false)
 		must(t, b.WaitTrue(fmt.Sprintf(`!document.querySelector("#serverdown").hidden && document.documentElement.dataset.layout === %q`, size), 5*time.Second))
 		checkHall(t, b, tv.w, tv.h, tickets, windows, office.Name.UK)
-		if tv.w == 1080 {
+		if tv.w == 1920 || tv.w == 1080 {
 			screenshot(t, b, "hall-"+size+"-updating")
 		}
 		h.Link(true)
