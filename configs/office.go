@@ -25,8 +25,9 @@ type Office struct {
 	// TrackingURL is where a visitor follows a ticket, printed as its QR
 	// code: {office}, {date} and {number} are filled in. Empty: no QR.
 	TrackingURL string `yaml:"tracking_url"`
-	// LeaseSize is how many numbers per prefix and day a kiosk may give
-	// out by itself while the server is unreachable.
+	// LeaseSize was the size of the number blocks older versions leased
+	// to kiosks for offline tickets; it is accepted and ignored (a kiosk
+	// numbers offline tickets from its own series, proto.OfflineNumber).
 	LeaseSize int                  `yaml:"lease_size"`
 	TLS       TLS                  `yaml:"tls"`
 	Terminals []TerminalCredential `yaml:"terminals"`

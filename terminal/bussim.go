@@ -258,7 +258,7 @@ func (s *busSim) handlePress(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, err)
 		return
 	}
-	s.log.Info("key pressed on an emulated device", "bus", b.name, "address", addr, "key", string(body.Key), "long", body.Long)
+	s.log.Info("key pressed on an emulated device", "bus", b.name, "address", addr, "key", strings.Trim(string(body.Key), `"`), "long", body.Long)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(answer)

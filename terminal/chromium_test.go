@@ -24,7 +24,9 @@ func TestBoardsPageInChromium(t *testing.T) {
 	if err := b.Open(e.base + "/boards/"); err != nil {
 		t.Fatal(err)
 	}
-	dev := func(typ string) string { return fmt.Sprintf(`document.querySelector('.bus-device[data-type=%q]')`, typ) }
+	dev := func(typ string) string {
+		return fmt.Sprintf(`document.querySelector('.bus-device[data-type=%q]')`, typ)
+	}
 	calling := i18n.T("uk", "keypad.calling", "ticket", ticket)
 	must(t, b.WaitTrue(fmt.Sprintf(`!document.getElementById("bus").hidden && %s !== null && %s.querySelector(".bf-text").textContent === %q &&
 		%s.querySelector(".bf-number").textContent.endsWith("3")`, dev("window-display"), dev("window-display"), ticket, dev("window-display")), 20*time.Second))

@@ -51,7 +51,7 @@ func startKioskGPIO(t *testing.T, at time.Time) *kioskGPIO {
 		}
 		yaml = strings.Replace(yaml, r[0], r[1], 1)
 	}
-	cfg, err := ParseConfig("demo.yaml", []byte(yaml))
+	cfg, err := ParseConfig("demo.yaml", []byte(withoutBuses(yaml)))
 	if err != nil {
 		t.Fatal(err)
 	}

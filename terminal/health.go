@@ -9,6 +9,7 @@ import (
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/devices"
+	"github.com/cherga/kiosk/kiosk"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -60,6 +61,9 @@ type health struct {
 	Numbering      *link.Numbering  `json:"numbering,omitempty"` // kiosk role
 	Alarms         []string         `json:"alarms,omitempty"`
 	UptimeSeconds  int64            `json:"uptime_seconds"`
+
+	// Forms: the sample forms kept on a kiosk (kiosk role).
+	Forms *kiosk.FormsStatus `json:"forms,omitempty"`
 }
 
 func (p healthPart) handleHealth(w http.ResponseWriter, r *http.Request) {

@@ -34,6 +34,7 @@ type kioskPart struct {
 	prn    kioskPrinter
 	sensor *devices.Sensor // the paper-low sensor; nil: none
 	lights *devices.Lights // ready, attention, fault; nil: none fitted
+	forms  *kiosk.Forms    // the sample forms kept for the page (forms.go)
 }
 
 func newKioskPart(b *build) (part, error) {
@@ -80,6 +81,11 @@ func newKioskPart(b *build) (part, error) {
 	if p.lights != nil {
 		kcfg.PrinterChanged = p.lights.Refresh
 	}
+	forms, err := p.openForms()
+	if err != nil {
+		return nil, err
+	}
+	p.forms, kcfg.Forms = forms, forms
 	p.kiosk = kiosk.New(kcfg)
 	return p, nil
 }
@@ -109,6 +115,7 @@ func (p *kioskPart) Run(ctx context.Context) error {
 	if p.lights != nil {
 		wg.Go(func() { p.lights.Run(ctx, p.showLights) })
 	}
+	wg.Go(func() { p.forms.Run(ctx) })
 	if p.stdin != nil && p.t.stdin != nil {
 		// Not waited for: a read from stdin cannot be interrupted.
 		go func() {
@@ -135,6 +142,8 @@ func (p *kioskPart) Link(up bool) {
 func (p *kioskPart) addHealth(h *health) {
 	n := p.t.link.Numbering()
 	h.Numbering = &n
+	f := p.forms.Status()
+	h.Forms = &f
 }
 
 // kioskOrigin is the touch page's origin: the configured one, else this
