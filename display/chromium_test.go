@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,14 +23,28 @@ import (
 	"github.com/cherga/kiosk/queue"
 )
 
-// hallServer serves a hall role's pages as kioskd does.
-func hallServer(t testing.TB, voice Announcer) (*Hall, *httptest.Server) {
-	t.Helper()
-	h := NewHall(HallConfig{RecentCalls: 6, Highlight: 30 * time.Second}, voice, nil, quiet)
+// hallNow is the time on kioskd's clock in the hall tests: it stands
+// still, so the page's office clock moves only with the page clock.
+var hallNow = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+// highlight is how long a new call blinks in the hall tests.
+const highlight = 30 * time.Second
+
+// newHall is a hall role on a clock standing at hallNow, and its routes
+// as kioskd serves them.
+func newHall(voice Announcer) (*Hall, *http.ServeMux) {
+	h := NewHall(HallConfig{RecentCalls: 6, Highlight: highlight, Clock: clockwork.NewFakeClockAt(hallNow)}, voice, nil, quiet)
 	mux := http.NewServeMux()
 	i18n.Register(mux)
 	RegisterAssets(mux)
 	h.Register(mux)
+	return h, mux
+}
+
+// hallServer serves a hall role's pages as kioskd does.
+func hallServer(t testing.TB, voice Announcer) (*Hall, *httptest.Server) {
+	t.Helper()
+	h, mux := newHall(voice)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(func() { h.Close(); ts.Close() })
 	return h, ts
@@ -37,7 +52,7 @@ func hallServer(t testing.TB, voice Announcer) (*Hall, *httptest.Server) {
 
 func welcome() *proto.Welcome {
 	w := &proto.Welcome{
-		Office: proto.Office{ID: "o", Name: proto.Text{UK: "Прозорий офіс", EN: "Transparent Office"}},
+		Office: proto.Office{ID: "o", Name: proto.Text{UK: "Прозорий офіс", EN: "Transparent Office"}, Timezone: "Europe/Kyiv"},
 		Catalogue: proto.Catalogue{Groups: []proto.Group{
 			{ID: "pension", Name: proto.Text{UK: "Пенсії", EN: "Pensions"}},
 			{ID: "social", Name: proto.Text{UK: "Соціальна допомога", EN: "Social assistance"}},
@@ -52,23 +67,28 @@ func welcome() *proto.Welcome {
 
 // The hall and window pages in one real headless Chromium (one tab, its
 // viewport resized between screens): what they do, and that they fit
-// every TV. The page's clock is held (HoldClock) and the TV's own zone is
-// not the office's.
+// every TV. The page clock is held (HoldClock): every timer of the pages
+// (a call's highlight, the running line's end, the office clock,
+// reconnecting) moves only when the test advances it. The TV's own zone is
+// not the office's. Run with -screenshots DIR, it also writes the README's
+// pictures of the pages into DIR (webtest.SaveScreenshot).
 func TestDisplayPagesInChromium(t *testing.T) {
 	b := webtest.Start(t, 1920, 1080)
 	must(t, b.HoldClock())
 	must(t, b.TimeZone("America/New_York"))
 	t.Run("checker", func(t *testing.T) { testLayoutChecker(t, b) })
 	t.Run("hall", func(t *testing.T) { testHallPage(t, b) })
+	t.Run("reconnect", func(t *testing.T) { testReconnect(t, b) })
 	t.Run("window", func(t *testing.T) { testWindowPage(t, b) })
 	t.Run("fit", func(t *testing.T) { testPagesFit(t, b) })
 }
 
 // The hall page: the current call large and readable, a new call at once,
-// its blinking from when it is spoken, a recalled ticket back on top, and
-// a lost connection said on screen, in visitors' words. Online and
-// offline pass the accessibility audit (axe-core, WCAG 2.2 AA and 7:1
-// contrast).
+// its blinking from when it is spoken until exactly hall.highlight later
+// on the page clock, a recalled ticket back on top, a running line gone
+// the moment the office clock passes its end, and a lost connection said
+// on screen, in visitors' words. Online and offline pass the accessibility
+// audit (axe-core, WCAG 2.2 AA and 7:1 contrast).
 func testHallPage(t *testing.T, b *webtest.Browser) {
 	v := make(voice, 8)
 	h, ts := hallServer(t, v)
@@ -78,6 +98,9 @@ func testHallPage(t *testing.T, b *webtest.Browser) {
 	must(t, b.Open(ts.URL+"/hall/"))
 	must(t, b.WaitTrue(`document.documentElement.dataset.layout === "1920x1080" &&
 		document.querySelector("#current .ticket").textContent === "Є107" && document.querySelectorAll("#recent li").length === 6`, 10*time.Second))
+	if held, err := webtest.Eval[bool](b, `pageClock.held`); err != nil || !held {
+		t.Fatalf("the page clock is not held (%v)", err)
+	}
 	got, err := webtest.Eval[struct {
 		Font     float64 `json:"font"`
 		Office   string  `json:"office"`
@@ -104,13 +127,24 @@ func testHallPage(t *testing.T, b *webtest.Browser) {
 	}
 	must(t, b.Resize(1920, 1080))
 
-	// A new call shows at once; it blinks from when the voice starts.
+	// A new call shows at once; it blinks from when the voice starts, for
+	// hall.highlight on the page clock: still a millisecond before, not
+	// any more at the end.
 	c := call("n1", "Ж200", 4)
 	h.Call(c)
 	<-v
 	must(t, b.WaitTrue(`document.querySelector("#current .ticket").textContent === "Ж200" && !document.querySelector("#current").classList.contains("fresh")`, 5*time.Second))
 	h.Speaking(c)
-	must(t, b.WaitTrue(`document.querySelector("#current").classList.contains("fresh")`, 5*time.Second))
+	const fresh = `document.querySelector("#current").classList.contains("fresh")`
+	must(t, b.WaitTrue(fresh, 5*time.Second))
+	must(t, b.AdvanceClock(highlight-time.Millisecond))
+	if blinks, err := webtest.Eval[bool](b, fresh); err != nil || !blinks {
+		t.Errorf("the call stopped blinking before hall.highlight (%v)", err)
+	}
+	must(t, b.AdvanceClock(time.Millisecond))
+	if blinks, err := webtest.Eval[bool](b, fresh); err != nil || blinks {
+		t.Errorf("the call still blinks after hall.highlight (%v)", err)
+	}
 
 	// A recalled ticket goes back to the top, listed once.
 	again := call("n2", "Г104", 13)
@@ -120,6 +154,28 @@ func testHallPage(t *testing.T, b *webtest.Browser) {
 		[...document.querySelectorAll("#recent .ticket")].every((e) => e.textContent !== "Г104") &&
 		document.querySelector("#recent .ticket").textContent === "Ж200"`, 5*time.Second))
 
+	// A running line until 10:01:30 on the server's clock (10:00:00 now,
+	// as kioskd's clock stands): shown until the office clock, on the page
+	// clock, passes its end, and gone from that moment, the calls laid
+	// out again in the band's room.
+	until := hallNow.Add(90 * time.Second)
+	h.HallMessage(&proto.HallMessage{Text: proto.Text{UK: "Сьогодні прийом до 17:00", EN: "Open until 17:00 today"}, Until: &until})
+	const running = `!document.querySelector("#ticker").hidden && !document.body.classList.contains("no-ticker") &&
+		document.querySelector("#message").textContent === "Сьогодні прийом до 17:00   •   Open until 17:00 today"`
+	must(t, b.WaitTrue(running+` && document.documentElement.dataset.layout === "1920x1080"`, 5*time.Second))
+	must(t, b.AdvanceClock(90*time.Second-time.Millisecond))
+	if shown, err := webtest.Eval[bool](b, running); err != nil || !shown {
+		t.Errorf("the running line went before its end (%v)", err)
+	}
+	must(t, b.AdvanceClock(time.Millisecond))
+	if gone, err := webtest.Eval[bool](b, `document.querySelector("#ticker").hidden && document.body.classList.contains("no-ticker") &&
+		document.querySelector("#message").textContent === "" && document.documentElement.dataset.layout === "1920x1080"`); err != nil || !gone {
+		t.Errorf("the running line is still there at its end (%v)", err)
+	}
+	if clock, err := webtest.Eval[string](b, `document.querySelector("#time").textContent`); err != nil || clock != "12:01" {
+		t.Errorf("the office clock says %q at 10:01:30 UTC, want 12:01, Kyiv's (%v)", clock, err)
+	}
+
 	// The server out of reach, then kioskd gone: both said, in visitors'
 	// words, in the header's status place.
 	h.Link(false)
@@ -127,6 +183,111 @@ func testHallPage(t *testing.T, b *webtest.Browser) {
 	h.Close()
 	must(t, b.WaitTrue(`!document.querySelector("#offline").hidden && document.querySelector("#serverdown").hidden && document.body.classList.contains("stale")`, 5*time.Second))
 	audit(t, b, "hall-offline")
+}
+
+// The hall page reconnects by itself on the backoff schedule, on the page
+// clock: kioskd gone (its hall closed, its websocket refused), the page
+// tries again 0.5 s after it lost the connection, then 1, 2 and 4 s after
+// each refusal, then every 5 s, never a millisecond earlier; every try
+// reaches kioskd. kioskd back, the next try connects: the new kioskd's
+// calls are shown, the status line goes, and the next loss starts from
+// 0.5 s again.
+func testReconnect(t *testing.T, b *webtest.Browser) {
+	var kioskd atomic.Pointer[http.ServeMux] // nil while kioskd is down
+	tries := make(chan struct{}, 64)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hall/ws" {
+			tries <- struct{}{}
+		}
+		mux := kioskd.Load()
+		if mux == nil {
+			http.Error(w, "kioskd is restarting", http.StatusServiceUnavailable)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	start := func(calls ...proto.Call) *Hall {
+		h, mux := newHall(nil)
+		t.Cleanup(h.Close)
+		w := welcome()
+		w.RecentCalls = append(w.RecentCalls, calls...)
+		h.Welcome(w)
+		h.Link(true)
+		kioskd.Store(mux)
+		return h
+	}
+	stop := func(h *Hall) float64 {
+		t.Helper()
+		kioskd.Store(nil)
+		at, err := webtest.Eval[float64](b, `pageClock.now()`)
+		must(t, err)
+		h.Close()
+		must(t, b.WaitTrue(`!document.querySelector("#offline").hidden && document.body.classList.contains("stale")`, 5*time.Second))
+		return at
+	}
+	reached := func() {
+		t.Helper()
+		select {
+		case <-tries:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the page's try did not reach kioskd")
+		}
+	}
+	// try advances the page clock to a millisecond before the next try is
+	// due at lost+due ms, checks the page has not tried yet, then to the
+	// due time, and checks it tried then.
+	try := func(lost, due float64) {
+		t.Helper()
+		now, err := webtest.Eval[float64](b, `pageClock.now()`)
+		must(t, err)
+		n, err := webtest.Eval[int](b, `pageTries.length`)
+		must(t, err)
+		must(t, b.AdvanceClock(time.Duration(lost+due-now-1)*time.Millisecond))
+		if early, err := webtest.Eval[int](b, `pageTries.length`); err != nil || early != n {
+			t.Fatalf("the page tried again before %v ms (%v)", due, err)
+		}
+		must(t, b.AdvanceClock(time.Millisecond))
+		at, err := webtest.Eval[[]float64](b, `pageTries.map((x) => x.at)`)
+		must(t, err)
+		if len(at) != n+1 || at[n]-lost != due {
+			t.Fatalf("tries at %v ms, want one more at %v ms after the loss at %v", at, due, lost)
+		}
+		reached()
+	}
+
+	h := start()
+	must(t, b.Resize(1920, 1080))
+	must(t, b.Open(ts.URL+"/hall/"))
+	must(t, b.WaitTrue(`document.querySelector("#current .ticket").textContent === "Є107" && document.querySelector("#offline").hidden`, 10*time.Second))
+	reached() // the first connection
+	// Every websocket the page opens from now on, with the page clock's
+	// time it was opened at and whether it has closed.
+	_, err := webtest.Eval[bool](b, `(() => {
+		window.pageTries = [];
+		window.WebSocket = class extends WebSocket {
+			constructor(...args) {
+				super(...args);
+				const t = {at: pageClock.now(), closed: false};
+				pageTries.push(t);
+				this.addEventListener("close", () => { t.closed = true; });
+			}
+		};
+		return true;
+	})()`)
+	must(t, err)
+
+	lost := stop(h)
+	for i, due := range []float64{500, 1500, 3500, 7500, 12500, 17500} {
+		try(lost, due)
+		must(t, b.WaitTrue(fmt.Sprintf(`pageTries[%d].closed`, i), 5*time.Second)) // refused
+	}
+	h = start(call("r1", "К300", 2))
+	try(lost, 22500)
+	must(t, b.WaitTrue(`document.querySelector("#offline").hidden && !document.body.classList.contains("stale") &&
+		document.querySelector("#current .ticket").textContent === "К300"`, 10*time.Second))
+	lost = stop(h)
+	try(lost, 500)
 }
 
 // The window page: this window's number and the ticket called to it, a
@@ -315,7 +476,7 @@ func testPagesFit(t *testing.T, b *webtest.Browser) {
 		must(t, b.WaitTrue(fmt.Sprintf(`document.documentElement.dataset.layout === %q && %s`, size, ready), 10*time.Second))
 		checkHall(t, b, tv.w, tv.h, tickets, windows, office.Name.UK)
 		if tv.w == 1920 || tv.w == 1080 {
-			screenshot(t, b, "hall-"+size)
+			screenshot(t, b, "hall-"+size, true)
 			audit(t, b, "hall-"+size)
 		}
 		// The status line, when the server is away, takes its own place.
@@ -323,7 +484,7 @@ func testPagesFit(t *testing.T, b *webtest.Browser) {
 		must(t, b.WaitTrue(fmt.Sprintf(`!document.querySelector("#serverdown").hidden && document.documentElement.dataset.layout === %q`, size), 5*time.Second))
 		checkHall(t, b, tv.w, tv.h, tickets, windows, office.Name.UK)
 		if tv.w == 1920 || tv.w == 1080 {
-			screenshot(t, b, "hall-"+size+"-updating")
+			screenshot(t, b, "hall-"+size+"-updating", false)
 		}
 		h.Link(true)
 		must(t, b.WaitTrue(`document.querySelector("#serverdown").hidden`, 5*time.Second))
@@ -348,7 +509,10 @@ func testPagesFit(t *testing.T, b *webtest.Browser) {
 		if minPx := 0.18 * float64(min(tv.w, tv.h)); font < minPx {
 			t.Errorf("window %s: the ticket %s is %.0f px, want ≥ %.0f", size, tickets[5], font, minPx)
 		}
-		if tv.w == 1920 || tv.w == 1080 {
+		switch {
+		case tv.w == 1920:
+			webtest.SaveScreenshot(t, b, "window-"+size) // the README's
+		case tv.w == 1080:
 			b.Screenshot(t, "window-"+size)
 		}
 		if tv.w == 1920 {
@@ -357,9 +521,10 @@ func testPagesFit(t *testing.T, b *webtest.Browser) {
 	}
 }
 
-// screenshot saves the page as it is now, with the running line stopped
-// where its text starts at the band's left edge.
-func screenshot(t *testing.T, b *webtest.Browser, name string) {
+// screenshot saves the page as it is now, the running line stopped where
+// its text starts at the band's left edge; for the README (docs: with
+// webtest.SaveScreenshot) or only as an artefact.
+func screenshot(t *testing.T, b *webtest.Browser, name string, docs bool) {
 	t.Helper()
 	_, err := webtest.Eval[bool](b, `(() => {
 		const band = document.querySelector("#ticker"), msg = document.querySelector("#message");
@@ -371,7 +536,11 @@ func screenshot(t *testing.T, b *webtest.Browser, name string) {
 		return true;
 	})()`)
 	must(t, err)
-	b.Screenshot(t, name)
+	if docs {
+		webtest.SaveScreenshot(t, b, name)
+	} else {
+		b.Screenshot(t, name)
+	}
 	_, err = webtest.Eval[bool](b, `(document.getAnimations().forEach((a) => a.animationName === "ticker" && a.play()), true)`)
 	must(t, err)
 }

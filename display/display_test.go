@@ -164,7 +164,7 @@ func TestPagesServedFromBinary(t *testing.T) {
 	NewBoardsPage(quiet).Register(mux)
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
-	for _, path := range []string{"/hall/", "/hall/hall.js", "/window/", "/boards/", "/live.js", "/screen.js"} {
+	for _, path := range []string{"/hall/", "/hall/hall.js", "/window/", "/boards/", "/clock.js", "/live.js", "/screen.js"} {
 		resp, err := http.Get(ts.URL + path)
 		if err != nil {
 			t.Fatal(err)

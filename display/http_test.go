@@ -41,6 +41,7 @@ func TestDisplayRoutes(t *testing.T) {
 		{"GET", "/hall/", 200, "", "text/html; charset=utf-8"},
 		{"GET", "/window/window.js", 200, "", "text/javascript; charset=utf-8"},
 		{"GET", "/boards/", 200, "", "text/html; charset=utf-8"},
+		{"GET", "/clock.js", 200, "", "text/javascript; charset=utf-8"},
 		{"GET", "/live.js", 200, "", "text/javascript; charset=utf-8"},
 		{"GET", "/screen.js", 200, "", "text/javascript; charset=utf-8"},
 		{"GET", "/api/v1/calls", 200, "", "application/json; charset=utf-8"},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cherga/kiosk/httpapi"
+	"github.com/cherga/kiosk/pageclock"
 )
 
 //go:embed web
@@ -48,10 +49,12 @@ func boardsHeaders(h http.Handler) http.Handler {
 	})
 }
 
-// RegisterAssets serves the scripts the display pages share (live.js, the
-// connection; screen.js, what the TV pages share: text fitted to its box,
-// the office's clock); call it once per mux.
+// RegisterAssets serves the scripts the display pages share (clock.js,
+// the page clock every timer of theirs runs on; live.js, the connection;
+// screen.js, what the TV pages share: text fitted to its box, the
+// office's clock); call it once per mux.
 func RegisterAssets(mux httpapi.Routes) {
+	mux.Handle("GET /clock.js", pageclock.Handler())
 	mux.Handle("GET /live.js", staticPages)
 	mux.Handle("GET /screen.js", staticPages)
 }

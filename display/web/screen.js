@@ -1,5 +1,6 @@
 // What the TV pages (hall, window) share besides their connection: text
-// fitted to its box on any screen, and the office's clock.
+// fitted to its box on any screen, and the office's clock (on the page
+// clock, clock.js, loaded before this).
 "use strict";
 
 // fitText sets el's font as large as its style sheet says and, if its
@@ -67,28 +68,28 @@ function lineCount(el) {
   return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
 }
 
-// officeClock is the time the page shows: the browser's clock corrected to
-// the queue server's (kioskd sends its time in each snapshot), shown in
-// the office's time zone (the server's office data names it), whatever
-// the TV's own clock and zone are. Held (webtest's HoldClock sets
-// window.pageClockHeld before the page's first script), it stands at the
-// server's time of the last snapshot and never ticks, so a test sees one
-// moment however slow the machine.
+// officeClock is the time the page shows: the page clock (clock.js)
+// set to the queue server's time (kioskd sends it in each snapshot),
+// shown in the office's time zone (the server's office data names it),
+// whatever the TV's own clock and zone are. Until the first snapshot it
+// shows the browser's time. With the page clock held (webtest's
+// HoldClock), it stands at the server's time of the last snapshot and
+// moves only as far as the test advances the page clock, so a test sees
+// one moment however slow the machine.
 const officeClock = {
-  held: !!window.pageClockHeld,
-  heldAt: Date.now(),
-  skew: 0, // ms the server's clock is ahead of the browser's
+  // skew is how far the office's time, in ms since 1970, is ahead of the
+  // page clock: at first the browser's clock, then the server's.
+  skew: performance.timeOrigin,
   zone: undefined, // IANA name; undefined: the browser's
   els: null,
   onDate: null,
   shownDate: "",
 
-  base() { return this.held ? this.heldAt : Date.now(); },
-  now() { return this.base() + this.skew; },
+  now() { return pageClock.now() + this.skew; },
 
   // serverTime takes the server's time now, in ms since 1970.
   serverTime(ms) {
-    if (Number.isFinite(ms) && ms > 0) this.skew = ms - this.base();
+    if (Number.isFinite(ms) && ms > 0) this.skew = ms - pageClock.now();
     this.tick();
   },
 
@@ -112,7 +113,7 @@ const officeClock = {
     this.els = { timeEl, weekdayEl, dayEl };
     this.onDate = onDate;
     this.tick();
-    if (!this.held) setInterval(() => this.tick(), 1000);
+    pageClock.setInterval(() => this.tick(), 1000);
   },
 
   tick() {

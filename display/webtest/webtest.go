@@ -6,10 +6,12 @@ package webtest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -217,6 +219,20 @@ func (b *Browser) Audit(t testing.TB, name string) []Violation {
 // var/artefacts/screenshots/ at the module's root, for a person to look at.
 func (b *Browser) Screenshot(t testing.TB, name string) {
 	t.Helper()
+	b.saveArtefact(t, name, b.capture(t, name))
+}
+
+func (b *Browser) capture(t testing.TB, name string) []byte {
+	t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	return png
+}
+
+func (b *Browser) saveArtefact(t testing.TB, name string, png []byte) {
+	t.Helper()
 	dir := os.Getenv("ARTEFACTS_DIR")
 	if dir == "" {
 		root, err := ModuleRoot()
@@ -225,10 +241,11 @@ func (b *Browser) Screenshot(t testing.TB, name string) {
 		}
 		dir = filepath.Join(root, "var", "artefacts", "screenshots")
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
+	writeFile(t, dir, name, png)
+}
+
+func writeFile(t testing.TB, dir, name string, png []byte) {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +253,43 @@ func (b *Browser) Screenshot(t testing.TB, name string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot %s: %s", name, path)
+	t.Logf("screenshot %s: %s (%d KiB)", name, path, len(png)/1024)
+}
+
+// screenshots is where SaveScreenshot writes the docs' pictures: a test
+// run as `go test ./display/ -run TestDisplayPagesInChromium -screenshots
+// ../docs/screenshots` (the path is from the package's directory)
+// regenerates the README's. Only packages whose tests import webtest know
+// the flag: name those packages alone.
+var screenshots = flag.String("screenshots", "", "write the docs' screenshots (webtest.SaveScreenshot) into this directory")
+
+// SaveScreenshot is a screenshot the docs show: saved as Screenshot saves
+// it and, when the test runs with -screenshots DIR, also as DIR/name.png,
+// made small enough to commit (at most 256 colours, best compression;
+// see CompactPNG). Set the page still first: hold its clock, pause its
+// animations.
+func SaveScreenshot(t testing.TB, b *Browser, name string) {
+	t.Helper()
+	png := b.capture(t, name)
+	b.saveArtefact(t, name, png)
+	if *screenshots == "" {
+		return
+	}
+	small, err := CompactPNG(png)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	writeFile(t, *screenshots, name, small)
+}
+
+// AdvanceClock moves the page clock of a page held by HoldClock forward
+// by d, running every timer of the page that falls due meanwhile, in time
+// order, before it returns.
+func (b *Browser) AdvanceClock(d time.Duration) error {
+	if _, err := Eval[bool](b, fmt.Sprintf("(pageClock.advance(%s), true)", strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64))); err != nil {
+		return fmt.Errorf("advance the page clock by %v: %w", d, err)
+	}
+	return nil
 }
 
 // TouchScreen sets the page's viewport to a touch screen of that size:
@@ -259,10 +312,11 @@ func (b *Browser) Tap(selector string) error {
 
 // HoldClock makes every page opened after it start with its clock held:
 // it sets window.pageClockHeld before the page's first script runs, and a
-// page whose clock honours it (the kiosk's clock.js) then moves nothing
-// on real time — no timer, no interval, no timestamp — until the test
-// advances it (pageClock.advance(ms)). So a test on a busy machine sees
-// what it would on an idle one. Call it before Open.
+// page on the page clock (package pageclock's clock.js: the kiosk, the
+// hall and window TVs, the boards) then moves nothing on real time — no
+// timer, no interval, no timestamp — until the test advances it
+// (AdvanceClock). So a test on a busy machine sees what it would on an
+// idle one. Call it before Open.
 func (b *Browser) HoldClock() error {
 	return chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument,
@@ -282,3 +336,21 @@ func (b *Browser) NoCache() error {
 		return err
 	}))
 }
+
+// ClickAt presses and releases the mouse at (x, y), CSS pixels from the
+// viewport's top left, as one quick touch: the element there gets its
+// click, and the page's handlers have run when ClickAt returns. Faster
+// than Tap, which first finds an element; for tests that touch hundreds
+// of times.
+func (b *Browser) ClickAt(x, y float64) error {
+	if err := chromedp.Do(b.ctx, chromedp.MouseClickXY(x, y)); err != nil {
+		return fmt.Errorf("click at %.0f,%.0f: %w", x, y, err)
+	}
+	return nil
+}
+
+// LayoutScript is CheckLayout's measurement as a JavaScript function, for
+// a test that measures many screens in one evaluation: called with an
+// array of clipped selectors, it returns what CheckLayout decodes into a
+// Layout.
+func LayoutScript() string { return layoutCheck }

@@ -118,17 +118,17 @@ function showBus(answer) {
   $("bus-status").textContent = problems.join(" ");
 }
 
-let busTimer = null;
+let busTimer = null; // on the page clock (clock.js), as every timer of ours
 
 async function refreshBus() {
-  clearTimeout(busTimer);
+  pageClock.clearTimeout(busTimer);
   try {
     const a = await busAnswer();
     if (a) showBus(a);
   } catch (e) {
     $("bus-status").textContent = I18N.both("boards.bus.no_kioskd");
   }
-  busTimer = setTimeout(refreshBus, 500);
+  busTimer = pageClock.setTimeout(refreshBus, 500);
 }
 
 async function startBus() {
@@ -142,7 +142,7 @@ async function startBus() {
   await Promise.all([load("link", { rel: "stylesheet", href: "/bus-faces.css" }), load("script", { src: "/bus-faces.js" })]);
   $("bus").hidden = false;
   showBus(a);
-  busTimer = setTimeout(refreshBus, 500);
+  busTimer = pageClock.setTimeout(refreshBus, 500);
 }
 
 async function main() {

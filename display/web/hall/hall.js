@@ -3,13 +3,17 @@
 // below it, queue lengths, the office's clock, the running line. State
 // comes from kioskd over a websocket. After every change and every resize
 // the text is fitted to its boxes (screen.js), then <html data-layout>
-// says the screen size it was laid out for: tests wait on it.
+// says the screen size it was laid out for: tests wait on it. Every timer
+// (a new call's highlight, the running line's end, the office clock,
+// reconnecting) runs on the page clock (clock.js), which tests hold and
+// advance.
 const $ = (id) => document.getElementById(id);
 const state = { calls: [], groups: [], queues: [], recent: 6, highlightMS: 10000, voice: false };
 // How long each call took from kioskd to the screen, in ms: kept for the
-// benchmark that reads it, and for a technician's console.
+// benchmark that reads it, and for a technician's console. A measurement
+// of real time, so the browser's own clock, not the page clock.
 window.callLatency = [];
-const fresh = new Map(); // call id → time its highlight ends
+const fresh = new Map(); // call id → time its highlight ends, on the page clock
 
 function callRow(c, big) {
   const el = document.createElement(big ? "div" : "li");
@@ -20,7 +24,7 @@ function callRow(c, big) {
     s.textContent = text;
     el.appendChild(s);
   }
-  if ((fresh.get(c.id) || 0) > Date.now()) el.classList.add("fresh");
+  if ((fresh.get(c.id) || 0) > pageClock.now()) el.classList.add("fresh");
   return el;
 }
 
@@ -94,23 +98,29 @@ function pace() {
   span.style.setProperty("--ticker-s", (span.offsetWidth / (4 * px)).toFixed(1) + "s");
 }
 
+// highlight makes call id blink for highlightMS from now, and ends it
+// exactly then.
 function highlight(id) {
-  fresh.set(id, Date.now() + state.highlightMS);
+  const until = pageClock.now() + state.highlightMS;
+  fresh.set(id, until);
   render();
-  setTimeout(render, state.highlightMS + 50);
+  pageClock.setTimeout(() => {
+    if (fresh.get(id) === until) fresh.delete(id); // not if highlighted again since
+    render();
+  }, state.highlightMS);
 }
 
 // showMessage runs the centre's announcement line, Ukrainian then English,
 // until its end time if it has one.
 let messageTimer = null;
 function showMessage(msg) {
-  clearTimeout(messageTimer);
+  pageClock.clearTimeout(messageTimer);
   const left = msg && msg.until ? Date.parse(msg.until) - officeClock.now() : Infinity;
   const text = msg && left > 0 ? [msg.text.uk, msg.text.en].filter(Boolean).join("   •   ") : "";
   if ($("message").textContent !== text) $("message").textContent = text;
   $("ticker").hidden = text === "";
   document.body.classList.toggle("no-ticker", text === "");
-  if (text && left !== Infinity) messageTimer = setTimeout(() => { showMessage(null); layout(); }, Math.min(left, 2147483647));
+  if (text && left !== Infinity) messageTimer = pageClock.setTimeout(() => { showMessage(null); layout(); }, left);
 }
 
 function onMessage(m) {
