@@ -209,7 +209,7 @@ func TestQueuedRestart(t *testing.T) {
 		} `json:"numbering"`
 	}
 	do(t, "GET", "http://"+o.kAddr+"/healthz", "", http.StatusOK, &health)
-	if health.Status != "degraded" || health.Numbering.Mode != "fallback" {
+	if health.Status != "degraded" || health.Numbering.Mode != "offline" {
 		t.Errorf("healthz while the server is away: %+v", health)
 	}
 

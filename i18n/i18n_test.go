@@ -62,7 +62,10 @@ func TestKeysUsedExist(t *testing.T) {
 		"kiosk.refused.booking_unverified",
 		// A keypad's refusals, by the window state's code (terminal/bus.go).
 		"keypad.refused.nobody_waiting", "keypad.refused.not_signed_in", "keypad.refused.paused",
-		"keypad.refused.nothing_to_do", "keypad.refused.too_old"}
+		"keypad.refused.nothing_to_do", "keypad.refused.too_old",
+		// The kiosk's refusals to print a list of documents (kiosk/documents.go).
+		"kiosk.print.unknown_service", "kiosk.print.no_documents", "kiosk.print.paper_out",
+		"kiosk.print.printer_fault", "kiosk.print.too_many", "kiosk.print.no_catalogue"}
 	found := 0
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -47,7 +47,8 @@ func (f *firstByte) arm() {
 // /api/v1/tickets over loopback) until the ticket's first byte reaches
 // the printer, through the real ESC/POS driver to the simulated printer.
 // Online the ticket is reserved at a local queued first; offline it comes
-// from the kiosk's leased numbers, committed to its bbolt outbox.
+// from the kiosk's own series, committed to its bbolt outbox (with its
+// hand-out record, and printing started, on disk before the first byte).
 func BenchmarkTapToPrinter(b *testing.B) {
 	for _, mode := range []string{"online", "offline"} {
 		b.Run(mode, func(b *testing.B) {

@@ -74,11 +74,14 @@ func (p *page) onScreen(name string) {
 	p.wait("screen "+name, fmt.Sprintf(`window.kiosk && kiosk.state().screen === %q && !kiosk.state().busy`, name))
 }
 
-// toService taps from the home screen to a service's screen.
-func (p *page) toService(group, service string) {
+// toService taps from the home screen to a service's screen: its group,
+// its subgroup, the service.
+func (p *page) toService(group, subgroup, service string) {
 	p.t.Helper()
 	p.tap(fmt.Sprintf(`[data-group=%q]`, group))
 	p.onScreen("group")
+	p.tap(fmt.Sprintf(`[data-subgroup=%q]`, subgroup))
+	p.onScreen("subgroup")
 	p.tap(fmt.Sprintf(`[data-service=%q]`, service))
 	p.onScreen("service")
 }
@@ -169,9 +172,12 @@ func TestKioskInChromium(t *testing.T) {
 	p.tap(`[data-group="pensions"]`)
 	p.onScreen("group")
 	p.check("kiosk-group")
+	p.tap(`[data-subgroup="pensions-assign"]`)
+	p.onScreen("subgroup")
+	p.check("kiosk-subgroup")
 	p.tap(`[data-service="pension-age"]`)
 	p.onScreen("service")
-	p.check("kiosk-service")
+	p.check("kiosk-service-portrait")
 
 	// A double tap on "take a ticket" is one intent: one ticket.
 	p.eval(`(() => { const b = document.querySelector(".take"); b.click(); b.click(); })()`)
@@ -239,8 +245,8 @@ func TestKioskInChromium(t *testing.T) {
 	p.wait("modes on", `document.body.classList.contains("contrast") && document.body.classList.contains("large")`)
 	p.check("kiosk-service-contrast-large")
 	p.tapText("← Назад")
-	p.onScreen("group")
-	p.check("kiosk-group-contrast-large")
+	p.onScreen("search")
+	p.check("kiosk-search-contrast-large")
 }
 
 // Bookings at the kiosk: by the keypad, a used code refused with the
@@ -299,11 +305,11 @@ func TestBookingInChromium(t *testing.T) {
 	// Scans arrive whatever the screen: garbage is said plainly, a code of
 	// 10 KB is dropped whole, a booking gives its ticket.
 	p.tapText("← Назад")
-	p.onScreen("group")
+	p.onScreen("home")
 	if _, err := master.Write([]byte("https://example.com/promo\r")); err != nil {
 		t.Fatal(err)
 	}
-	p.wait("garbage refused politely", `!document.querySelector("#toast").hidden && kiosk.state().screen === "group"`)
+	p.wait("garbage refused politely", `!document.querySelector("#toast").hidden && kiosk.state().screen === "home"`)
 	p.check("kiosk-scan-not-booking")
 	if _, err := master.Write([]byte(strings.Repeat("7", 10<<10) + "\r" + b2.Code + "\r")); err != nil {
 		t.Fatal(err)
@@ -341,7 +347,7 @@ func TestTroubleInChromium(t *testing.T) {
 
 	r.dev.SetCondition(simprinter.PaperOut)
 	p.wait("the printer banner", `!document.querySelector("#noprinter").hidden`)
-	p.toService("pensions", "pension-age")
+	p.toService("pensions", "pensions-assign", "pension-age")
 	p.tap(".take")
 	p.onScreen("ticket")
 	if got := p.text("main"); !strings.Contains(got, "П001") || !strings.Contains(got, "Сфотографуйте або запам'ятайте") {
@@ -356,7 +362,7 @@ func TestTroubleInChromium(t *testing.T) {
 	p.wait("the offline banner", `!document.querySelector("#offline").hidden`)
 	p.tapText("Готово")
 	p.onScreen("home")
-	p.toService("pensions", "pension-age")
+	p.toService("pensions", "pensions-assign", "pension-age")
 	if got := p.text("main"); !strings.Contains(got, "приблизні") {
 		t.Fatalf("offline service screen: %q", got)
 	}

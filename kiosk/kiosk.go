@@ -35,6 +35,7 @@ import (
 	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link"
 	"github.com/cherga/kiosk/link/proto"
+	"github.com/cherga/kiosk/pageclock"
 	"github.com/cherga/kiosk/printer"
 )
 
@@ -90,7 +91,9 @@ type Config struct {
 	// Origin is the kiosk page's exact origin (http://127.0.0.1:8080):
 	// only that page may use the API; empty: not checked (tests).
 	Origin string
-	Log    *slog.Logger
+	// Forms are the sample forms kept on the kiosk (forms.go); nil: none.
+	Forms *Forms
+	Log   *slog.Logger
 }
 
 // Kiosk is the kiosk role.
@@ -110,6 +113,8 @@ type Kiosk struct {
 	hub        *display.Hub
 	origins    origins
 	speech     *speechCache
+	prints     printLimit     // lists of documents printed lately (documents.go)
+	catalogue  catalogueCache // GET /api/v1/services's catalogue part, encoded once per catalogue
 }
 
 // New makes the kiosk role. The button pin is set up here, so a press
@@ -191,12 +196,14 @@ func (k *Kiosk) Register(mux httpapi.Routes) {
 	}
 	g := k.origins.guard
 	mux.Handle("GET /kiosk/", k.origins.redirect(pageHeaders(httpapi.Files(sub))))
+	mux.Handle("GET /kiosk/clock.js", k.origins.redirect(pageHeaders(pageclock.Handler()))) // every page's clock
 	mux.Handle("GET /api/v1/services", g(http.HandlerFunc(k.handleServices)))
 	mux.Handle("POST /api/v1/tickets", g(http.HandlerFunc(k.handleTake)))
 	mux.Handle("POST /api/v1/checkin", g(http.HandlerFunc(k.handleCheckIn)))
 	mux.Handle("GET /api/v1/qr", g(http.HandlerFunc(k.handleQR)))
 	mux.Handle("GET /api/v1/speech", g(http.HandlerFunc(k.handleSpeech)))
 	mux.Handle("GET /kiosk/ws", g(k.hub))
+	k.registerInformation(mux, g)
 }
 
 // pageHeaders keeps the kiosk page to itself: scripts, styles, images,

@@ -282,6 +282,7 @@ func TestServerGone(t *testing.T) {
 	r := newRig(t, true)
 	r.take(t, `{"service":"pension-age"}`, http.StatusCreated) // online: П001, in the queue
 	<-r.printed
+	<-r.dev.Printed()
 	r.office.Stop()
 	for i, want := range []string{"П1-001", "П1-002"} {
 		got := r.take(t, `{"service":"pension-age"}`, http.StatusCreated)

@@ -15,7 +15,7 @@ import (
 func TestTicketSaysWhatTheScreenSays(t *testing.T) {
 	r := newRig(t, true)
 	p := openPage(t, r, 1080, 1920)
-	p.toService("pensions", "pension-age")
+	p.toService("pensions", "pensions-assign", "pension-age")
 	p.tap(".take")
 	p.onScreen("ticket")
 
@@ -43,6 +43,10 @@ func TestTicketSaysWhatTheScreenSays(t *testing.T) {
 		}
 		screen[lang] = [3]string{strings.TrimSpace(p.text("h1")), strings.TrimSpace(p.text(".number")),
 			strings.TrimSpace(p.text(".notes .footer"))}
+		// Who is ahead: the ticket's own line.
+		if ahead := strings.TrimSpace(p.text(".notes .ahead")); ahead != i18n.T(lang, "ticket.ahead", "n", 0) || !has(ahead) {
+			t.Errorf("%s: the screen says %q ahead; the ticket:\n%s", lang, ahead, strings.Join(printed, "\n"))
+		}
 		if got, want := screen[lang][2], i18n.T(lang, "ticket.footer"); got != want {
 			t.Errorf("%s: the screen says %q, the catalogue's ticket.footer is %q", lang, got, want)
 		}

@@ -74,8 +74,10 @@ type ESCPOS struct {
 	sensorLow bool // a paper-low sensor outside the printer says the roll is near its end
 }
 
+// job is a ticket or, with list set, a list of documents (documents.go).
 type job struct {
 	t      *Ticket
+	list   *DocumentList
 	result chan error
 }
 
@@ -148,6 +150,11 @@ func (p *ESCPOS) describe(ev supervise.Event, err error, _ time.Duration) string
 
 // Print prints t and returns once the printer has it all, or why not.
 func (p *ESCPOS) Print(ctx context.Context, t *Ticket) error {
+	return p.submit(ctx, &job{t: t, result: make(chan error, 1)})
+}
+
+// submit hands j to the session and waits for its outcome.
+func (p *ESCPOS) submit(ctx context.Context, j *job) error {
 	detail := p.loop.Status().Detail
 	p.mu.Lock()
 	connected, es := p.connected, p.es
@@ -160,7 +167,6 @@ func (p *ESCPOS) Print(ctx context.Context, t *Ticket) error {
 	}
 	ctx, cancel := withTimeout(ctx, p.cfg.Clock, jobTimeout)
 	defer cancel()
-	j := &job{t: t, result: make(chan error, 1)}
 	select {
 	case p.jobs <- j:
 	case <-ctx.Done():
@@ -245,7 +251,12 @@ func (p *ESCPOS) session(ctx context.Context, conn io.ReadWriteCloser) error {
 				return err
 			}
 		case j := <-p.jobs:
-			err := s.print(j.t)
+			var err error
+			if j.list != nil {
+				err = s.printList(j.list)
+			} else {
+				err = s.print(j.t)
+			}
 			j.result <- err
 			if errors.Is(err, ErrInterrupted) {
 				return err

@@ -54,7 +54,13 @@ func Encode(t *Ticket, tpl Template, prof *Profile, paperMM int) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	lines := layout(t, tpl)
+	return encodeLines(layout(t, tpl), prof, width, paperMM)
+}
+
+// encodeLines writes laid-out lines in prof's ESC/POS, then feeds and
+// cuts: a ticket's, or a list of documents' (EncodeDocuments), by the
+// same typeface rules.
+func encodeLines(lines []line, prof *Profile, width, paperMM int) (*Job, error) {
 	e := &encoder{w: &escpos.Writer{}, prof: prof, width: width, paperMM: paperMM, page: -1, sw: 1, sh: 1,
 		images: needsImages(lines, prof)}
 	e.w.Init()
@@ -232,7 +238,7 @@ func (e *encoder) text(l line) {
 	cols /= sw
 	// A line longer than the paper is wrapped between words, whether the
 	// template asked for it or not: nothing is cut off.
-	for _, part := range wrapWords(l.text, cols) {
+	for _, part := range l.parts(cols) {
 		e.line(part, sh)
 	}
 }
@@ -274,7 +280,7 @@ func (e *encoder) imageText(l line) {
 	if l.small {
 		cols = ColumnsB(e.width)
 	}
-	for _, part := range wrapWords(l.text, cols/l.size) {
+	for _, part := range l.parts(cols / l.size) {
 		e.image(renderText(part, e.width, l.bold, l.small, l.size), escpos.RasterNormal)
 	}
 }

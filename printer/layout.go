@@ -71,6 +71,23 @@ type line struct {
 	align escpos.Align
 	wrap  bool
 	n     int
+	// indent is a list item's hanging indent: the lines it wraps onto
+	// start this many columns in.
+	indent int
+}
+
+// parts wraps l's text into lines of at most cols columns, between words,
+// the lines after the first indented by l.indent.
+func (l line) parts(cols int) []string {
+	if l.indent <= 0 || l.indent > cols/3 {
+		return wrapWords(l.text, cols)
+	}
+	ps := wrapWords(l.text, cols-l.indent)
+	pad := strings.Repeat(" ", l.indent)
+	for i := 1; i < len(ps); i++ {
+		ps[i] = pad + ps[i]
+	}
+	return ps
 }
 
 // layout turns a ticket into lines, for paper of the given font-A columns.

@@ -1,7 +1,9 @@
 // Package printer makes the paper ticket a visitor holds: its content
 // (Ticket), its layout (Template), its bytes for a printer model (Encode,
 // with the model's Profile), and the ESC/POS printer that prints it over
-// serial, USB or the network, watching its paper and cover.
+// serial, USB or the network, watching its paper and cover. The same
+// printer prints, on a visitor's request, the list of documents a service
+// needs (DocumentList, documents.go), by the ticket's typeface rules.
 //
 // A printer never decides whether a ticket exists: the ticket is issued
 // before printing starts, and a print failure is reported, never hidden.

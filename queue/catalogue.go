@@ -41,7 +41,7 @@ func officeCatalogue(cfg *configs.Office) (full, brief proto.Catalogue) {
 		c.Documents = append(c.Documents, proto.Document{ID: d.ID, Name: proto.Text(d.Name)})
 	}
 	for _, f := range cfg.Forms {
-		c.Forms = append(c.Forms, proto.Form{ID: f.ID, File: f.File, Name: proto.Text(f.Name)})
+		c.Forms = append(c.Forms, formOf(cfg.FormsDir, f))
 	}
 	return c, c.Brief()
 }

@@ -140,6 +140,7 @@ func (s *Server) routes() {
 	s.route("GET /api/v1/public/status", public, s.handlePublicStatus)
 	s.route("GET /api/v1/public/stream", public, s.handlePublicStream)
 	s.route("GET /api/v1/bookings/slots", public, s.handleSlots)
+	s.route("GET /api/v1/forms/{id}", public, s.handleForm)
 	s.route("GET /t/{date}/{number}", public, s.handleTrack)
 	s.route("GET /t/track.css", public, serveFile("web/track/track.css", "text/css; charset=utf-8"))
 	s.route("GET /api/v1/link", public, s.handleLink) // terminals' own credentials

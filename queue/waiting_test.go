@@ -160,7 +160,7 @@ func TestEstimatesFollowWindowsAndLines(t *testing.T) {
 	version := 0
 	checkEstimates(t, q, "no window open")
 	day := q.Today()
-	for step := range 4000 {
+	for step := range 2500 {
 		if q.Today() != day { // the clock passed midnight
 			day, issued = q.Today(), nil
 		}

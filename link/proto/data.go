@@ -107,10 +107,40 @@ type Document struct {
 
 // Form is a sample form: File is a PNG, JPEG or PDF file name (no
 // directory), the same on the server and on the terminals that show it.
+// queued serves the file at GET /api/v1/forms/{id}; SHA256 and Size are
+// of that file as queued loaded it, so a kiosk verifies what it downloads
+// and keeps it by hash (docs/catalogue.md, "Sample forms").
 type Form struct {
 	ID   string `json:"id"`
 	File string `json:"file"`
 	Name Text   `json:"name"`
+	// SHA256 is the file's SHA-256, lowercase hex; empty when queued
+	// could not read the file (then it serves none).
+	SHA256 string `json:"sha256,omitempty"`
+	// Size is the file's length in bytes, at most MaxFormBytes.
+	Size int64 `json:"size,omitempty"`
+}
+
+// MaxFormBytes bounds a sample form's file: queued refuses a larger one
+// in its configuration, and a kiosk never downloads more.
+const MaxFormBytes = 2 << 20
+
+// FormType is the Content-Type of a form's file, by its name's ending;
+// empty for a kind terminals do not show.
+func FormType(file string) string {
+	i := strings.LastIndexByte(file, '.')
+	if i < 0 {
+		return ""
+	}
+	switch strings.ToLower(file[i:]) {
+	case ".png":
+		return "image/png"
+	case ".jpg", ".jpeg":
+		return "image/jpeg"
+	case ".pdf":
+		return "application/pdf"
+	}
+	return ""
 }
 
 // ServiceByCode returns the service with a booking code number.

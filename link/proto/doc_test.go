@@ -40,7 +40,7 @@ func TestProtocolDocExamples(t *testing.T) {
 		}
 	}
 	for _, typ := range []string{TypeHello, TypeReserve, TypeCheckin, TypeTicketIssued, TypeDeviceStatus, TypeCallShown,
-		TypeCallAnnounced, TypeKeypad, TypeRating, TypeWelcome, TypeAck, TypeRejected, TypeReserved, TypeLease, TypeQueues,
+		TypeCallAnnounced, TypeKeypad, TypeRating, TypeTicketWithdrawn, TypeWelcome, TypeAck, TypeRejected, TypeReserved, TypeLease, TypeQueues,
 		TypeWindow, TypeCall, TypeRecall, TypeCancel, TypeHallMessage, TypeUpdate, TypeError} {
 		if seen[typ] == 0 {
 			t.Errorf("docs/protocol.md has no example of %q", typ)

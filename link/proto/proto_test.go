@@ -13,7 +13,7 @@ func TestRoundTrip(t *testing.T) {
 		{Type: TypeHello, Hello: &Hello{Device: "kiosk-01", Roles: []string{"kiosk"}, Version: "1.0", Time: at, Epoch: "e1", LastAck: 4, LastPush: 9}},
 		{Type: TypeReserve, ID: "r1", Reserve: &Reserve{Service: "pension-age"}},
 		{Type: TypeReserved, Re: "r1", Ticket: &Ticket{Number: "П001", Service: "pension-age", IssuedAt: at, State: StateReserved}},
-		{Type: TypeTicketIssued, Seq: 5, Ticket: &Ticket{Number: "П980", Service: "pension-age", IssuedAt: at, TerminalAt: &at, Offline: true}},
+		{Type: TypeTicketIssued, Seq: 5, Ticket: &Ticket{Number: "П3-007", Service: "pension-age", IssuedAt: at, TerminalAt: &at, Offline: true}},
 		{Type: TypeDeviceStatus, Seq: 6, Status: &DeviceStatus{At: at, Devices: []DeviceState{{Name: "printer", State: "fault", Detail: "paper_out"}}}},
 		{Type: TypeCallShown, Seq: 7, Seen: &CallSeen{Call: "2026-11-23/1", At: at}},
 		{Type: TypeCallAnnounced, Seq: 8, Seen: &CallSeen{Call: "2026-11-23/1", At: at}},
@@ -24,6 +24,8 @@ func TestRoundTrip(t *testing.T) {
 		{Type: TypeRejected, Seq: 9, Error: &Error{Code: CodeBadEvent, Message: "keypad: window 99 is not in this office"}},
 		{Type: TypeRejected, Seq: 9, Error: &Error{Code: CodeBadEvent}},
 		{Type: TypeLease, Leases: []Lease{{Day: "2026-11-23", Prefix: "П", From: 980, To: 999}}},
+		{Type: TypeTicketWithdrawn, Seq: 11, Ticket: &Ticket{Number: "П3-007", Service: "pension-age", IssuedAt: at, TerminalAt: &at, Offline: true},
+			Withdrawal: &Withdrawal{Reason: WithdrawNotHandedOut, Printing: true, At: at}},
 		{Type: TypeCall, ID: "2026-11-23/1", Push: 11, Call: &Call{ID: "2026-11-23/1", Ticket: "П001", Window: 3, At: at}},
 		{Type: TypeRecall, ID: "2026-11-23/2", Push: 12, Call: &Call{ID: "2026-11-23/2", Ticket: "П001", Window: 3, At: at, Recall: true}},
 		{Type: TypeCancel, ID: "cancel/2026-11-23/2", Push: 13, Cancel: &Cancel{Call: "2026-11-23/2", Ticket: "П001"}},
@@ -116,6 +118,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"reserved","re":"r1","ticket":{"number":"А1","called_at":null}}`))
 	f.Add([]byte(`{"type":"error","error":{"code":"x"}}`))
 	f.Add([]byte(`{"type":"rejected","seq":9,"error":{"code":"bad_event","message":"keypad: window 99 is not in this office"}}`))
+	f.Add([]byte(`{"type":"ticket_withdrawn","seq":10,"ticket":{"number":"П3-007","service":"s","offline":true},"withdrawal":{"reason":"not_handed_out","printing":true,"at":"2026-11-23T10:00:00Z"}}`))
+	f.Add([]byte(`{"type":"ticket_withdrawn","seq":11,"ticket":{"number":"П001","service":"s"},"withdrawal":{"reason":""}}`))
+	f.Add([]byte(`{"type":"welcome","welcome":{"series":[{"day":"2026-11-23","prefix":"П","last":-7}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)
 		if err != nil {
@@ -127,6 +132,45 @@ func FuzzDecode(f *testing.F) {
 		// Whatever decodes must encode again: the payload for its type is set.
 		if _, err := Encode(m); err != nil {
 			t.Fatalf("decoded message does not encode: %v", err)
+		}
+	})
+}
+
+// An offline number is the prefix, the slot, a dash and three digits, and
+// reads back as what made it; an online number, or anything else, is not
+// one.
+func TestOfflineNumber(t *testing.T) {
+	if n := OfflineNumber("П", 3, 7); n != "П3-007" {
+		t.Errorf("OfflineNumber: %s", n)
+	}
+	if n := OfflineNumber("Ж", 12, 1234); n != "Ж12-1234" {
+		t.Errorf("OfflineNumber past 999: %s", n)
+	}
+	for number, want := range map[string][2]int{
+		"П3-007": {3, 7}, "П12-1234": {12, 1234}, "П001": {}, "П3-": {}, "П-007": {}, "П3-0x7": {},
+		"А3-007": {}, "П0-001": {}, "П3-000": {}, "П+3-007": {}, "П3-007~kiosk": {},
+	} {
+		slot, n, ok := ParseOfflineNumber(number, "П")
+		if ok != (want != [2]int{}) || slot != want[0] && ok || n != want[1] && ok {
+			t.Errorf("%s: slot %d n %d ok %v, want %v", number, slot, n, ok, want)
+		}
+	}
+}
+
+func FuzzParseOfflineNumber(f *testing.F) {
+	for _, s := range []string{"П3-007", "П001", "П99999-999999", "ПП1-1", "П-1-1", "П1--1", "П١-٣"} {
+		f.Add(s, "П")
+	}
+	f.Fuzz(func(t *testing.T, number, prefix string) {
+		slot, n, ok := ParseOfflineNumber(number, prefix)
+		if !ok {
+			return
+		}
+		if slot < 1 || n < 1 {
+			t.Fatalf("%q: slot %d, n %d", number, slot, n)
+		}
+		if s2, n2, ok2 := ParseOfflineNumber(OfflineNumber(prefix, slot, n), prefix); !ok2 || s2 != slot || n2 != n {
+			t.Fatalf("%q: %d %d does not read back", number, slot, n)
 		}
 	})
 }
