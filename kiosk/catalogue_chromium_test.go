@@ -40,6 +40,39 @@ func TestCatalogueInChromium(t *testing.T) {
 	t.Run("information before the ticket", func(t *testing.T) { serviceInformation(t, p.with(t), &snap.Catalogue) })
 	t.Run("catalogue kept in the page", func(t *testing.T) { catalogueCached(t, p.with(t)) })
 	t.Run("every screen fits every screen", func(t *testing.T) { everyScreenFits(t, p.with(t), &snap.Catalogue) })
+	t.Run("screenshots", func(t *testing.T) { kioskScreenshots(t, p.with(t)) })
+}
+
+// kioskScreenshots photographs the README's kiosk screens: home on a
+// portrait kiosk, a service's information on a landscape one, the page of
+// the eight longest names in large text on a 1280×1024 monitor. Run with
+// -screenshots ../docs/screenshots, it writes them there.
+func kioskScreenshots(t *testing.T, p *page) {
+	shots := []struct {
+		name   string
+		size   [2]int
+		large  bool
+		screen string
+		draw   string
+	}{
+		{"kiosk-home-1080x1920", [2]int{1080, 1920}, false, "home", `showHome()`},
+		{"kiosk-service-1920x1080", [2]int{1920, 1080}, false, "service", `service(serviceById("pension-age"), home)`},
+		{"kiosk-subgroup-1280x1024-large", [2]int{1280, 1024}, true, "subgroup", `(() => {
+			const g = groupById("assistance");
+			subgroup(g, g.subgroups.find((sg) => sg.id === "assistance-families"));
+		})()`},
+	}
+	for _, s := range shots {
+		if err := p.TouchScreen(s.size[0], s.size[1]); err != nil {
+			t.Fatal(err)
+		}
+		p.eval(fmt.Sprintf(`(() => { S.modes.large = %v; applyModes(); %s; })()`, s.large, s.draw))
+		p.wait(s.name, fmt.Sprintf(`innerWidth === %d && innerHeight === %d && kiosk.state().screen === %q &&
+			[...document.querySelectorAll("main img")].every((i) => i.complete && i.naturalWidth > 0)`, s.size[0], s.size[1], s.screen))
+		webtest.SaveScreenshot(t, p.Browser, s.name)
+	}
+	p.eval(`(() => { S.modes.large = false; applyModes(); })()`)
+	p.home()
 }
 
 // with is the page for a subtest: its failures are the subtest's.
@@ -369,7 +402,7 @@ func serviceInformation(t *testing.T, p *page, cat *proto.Catalogue) {
 
 	// The list of documents printed: the answer said on screen, whatever
 	// it is; a printer that cannot print said in the visitor's words.
-	p.touch(`main .printdocs`, "service")
+	p.touch(`main .printdocs`, "")
 	p.wait("the print answered", `document.querySelector("main").dataset.print !== undefined && !document.querySelector("#toast").hidden`)
 	if got := p.eval(`document.querySelector("main").dataset.print + " " + document.querySelector("#toast").dataset.key`); got != "printed kiosk.print.printed" {
 		t.Errorf("the list of documents: %v", got)
@@ -382,7 +415,7 @@ func serviceInformation(t *testing.T, p *page, cat *proto.Catalogue) {
 		window.realFetch = real;
 		document.querySelector("#toast").hidden = true;
 	})()`)
-	p.touch(`main .printdocs`, "service")
+	p.touch(`main .printdocs`, "")
 	p.wait("the failure said", `!document.querySelector("#toast").hidden`)
 	if got := p.eval(`document.querySelector("#toast").dataset.key`); got != "kiosk.print.paper_out" {
 		t.Errorf("a print refused for want of paper said %v", got)
@@ -427,7 +460,8 @@ var kioskSizes = [][2]int{{1080, 1920}, {1920, 1080}, {1366, 768}, {1280, 720}, 
 // screenCheck measures the screen as it is now: webtest's layout check
 // (nothing off screen, out of its box, overflowing or overlapping; a
 // clamped name and a paged text clip on purpose) and every control: at
-// least 88 px (the search keyboard's keys 64), on screen, its content
+// least 88 px (the search keyboard's keys 64 wide, and 64 high below a
+// screen height of 1000 px), on screen, its content
 // and each of its texts inside it, no word broken across lines, a
 // clamped name only in a service's tile; the main actions in the lower
 // two thirds of the screen; the screen's content reaching its bottom.
@@ -452,8 +486,11 @@ const screenCheck = `((name) => {
 			if (!meets(r, pr)) continue; // on another page of the panel
 			if (!inside(r, pr)) say(desc(b) + " cut between the pages of its panel");
 		}
-		const min = b.classList.contains("kkey") ? 64 : 88;
-		if (r.width < min - eps || r.height < min - eps) say(desc(b) + " is " + Math.round(r.width) + "×" + Math.round(r.height) + ", want at least " + min);
+		// The search keyboard's twelve keys a row get 64 px, and 88 px of
+		// height on a screen 1000 px tall or more.
+		const key = b.classList.contains("kkey");
+		const minW = key ? 64 : 88, minH = key && vh < 1000 ? 64 : 88;
+		if (r.width < minW - eps || r.height < minH - eps) say(desc(b) + " is " + Math.round(r.width) + "×" + Math.round(r.height) + ", want at least " + minW + "×" + minH);
 		if (!inside(r, view)) say(desc(b) + " is off the screen");
 		if (b.scrollWidth > b.clientWidth + eps || b.scrollHeight > b.clientHeight + eps) say(desc(b) + ": its content " + b.scrollWidth + "×" + b.scrollHeight + " overflows " + b.clientWidth + "×" + b.clientHeight);
 		const clamped = [...b.querySelectorAll(".clamped")];
@@ -587,26 +624,41 @@ func everyScreenFits(t *testing.T, p *page, cat *proto.Catalogue) {
 		Screens  int
 	}
 	total, configs := 0, 0
-	for _, size := range kioskSizes {
+	measure := func(size [2]int, lang string, large, trouble bool) {
+		what := fmt.Sprintf("%dx%d %s large=%v", size[0], size[1], lang, large)
+		if trouble {
+			what += " offline, no printer, high contrast"
+		}
 		if err := p.TouchScreen(size[0], size[1]); err != nil {
 			t.Fatal(err)
 		}
+		// Voice guidance's toggle shown: the bottom bar at its fullest.
+		p.eval(fmt.Sprintf(`(() => { I18N.lang = %q; S.modes.large = %v; S.modes.contrast = %v; document.getElementById("voice").hidden = false;
+			document.getElementById("offline").hidden = document.getElementById("noprinter").hidden = %v; applyModes(); })()`, lang, large, trouble, !trouble))
+		p.wait("the screen's size", fmt.Sprintf(`innerWidth === %d && innerHeight === %d`, size[0], size[1]))
+		res, err := webtest.Eval[result](p.Browser, script)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		for _, pr := range res.Problems {
+			t.Errorf("%s: %s", what, pr)
+		}
+		total += res.Screens
+		configs++
+	}
+	for _, size := range kioskSizes {
 		for _, lang := range []string{"uk", "en"} {
 			for _, large := range []bool{false, true} {
-				p.eval(fmt.Sprintf(`(() => { I18N.lang = %q; S.modes.large = %v; applyModes(); })()`, lang, large))
-				p.wait("the screen's size", fmt.Sprintf(`innerWidth === %d && innerHeight === %d`, size[0], size[1]))
-				res, err := webtest.Eval[result](p.Browser, script)
-				if err != nil {
-					t.Fatalf("%dx%d %s large=%v: %v", size[0], size[1], lang, large, err)
-				}
-				for _, pr := range res.Problems {
-					t.Errorf("%dx%d %s large=%v: %s", size[0], size[1], lang, large, pr)
-				}
-				total += res.Screens
-				configs++
+				measure(size, lang, large, false)
 			}
 		}
 	}
+	// Both banners (the server away, the printer out) on the smallest
+	// screen, in high contrast: still nothing overflows.
+	for _, lang := range []string{"uk", "en"} {
+		measure([2]int{1280, 720}, lang, true, true)
+	}
+	p.eval(`(() => { document.getElementById("voice").hidden = !S.cat.page.speech; S.modes.contrast = false; setStatus(S.status); })()`)
 	p.eval(`(() => { I18N.lang = "uk"; S.modes.large = false; applyModes(); home(); })()`)
-	t.Logf("%d screens checked in %d sizes, languages and text sizes, in %v", total, configs, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d screens checked in %d combinations of size, language, text size and banners, in %v", total, configs, time.Since(start).Round(time.Millisecond))
 }

@@ -16,6 +16,7 @@
 
 const Fit = (() => {
   const STEP = 0.05;
+  const LAST = 0.6;
   const EPS = 1;
 
   // Whole pixels, as a browser reports them: no tolerance.
@@ -48,7 +49,20 @@ const Fit = (() => {
     // the most lines.
     // Only services' names: a group's or a subgroup's is never cut.
     const names = tiles.filter((t) => t.classList.contains("service")).map((t) => t.querySelector(".name")).filter(Boolean);
+    // The last resort (a short screen with banners up, in large text):
+    // below the floor, to LAST.
+    const below = () => {
+      for (let s = floor - STEP; s >= LAST - 1e-9; s -= STEP) {
+        for (const c of cols) {
+          set(c, s, false);
+          if (fits()) return done(box, c, s, 0);
+        }
+      }
+      return null;
+    };
     if (!names.length) {
+      const r = below();
+      if (r) return r;
       set(cols[0], floor);
       return done(box, cols[0], floor, 0);
     }
@@ -58,7 +72,7 @@ const Fit = (() => {
       const rows = Math.ceil(tiles.length / c);
       const gap = parseFloat(getComputedStyle(box).rowGap) || 0;
       const rowHeight = (box.clientHeight - gap * (rows - 1)) / rows;
-      const lh = parseFloat(getComputedStyle(names[0]).lineHeight) || 24;
+      const lh = lineHeight(names[0]);
       // The tallest name's tile is as tall as its content: what is not its
       // name (padding, borders, a count line) is what each tile needs more.
       const tallest = names.reduce((a, n) => (n.getBoundingClientRect().height > a.getBoundingClientRect().height ? n : a));
@@ -73,13 +87,18 @@ const Fit = (() => {
       return 0;
     };
     let best = cols[0];
-    let most = -1;
+    let most = 0;
     for (const c of cols) {
       const lines = clampAt(c);
       if (lines > most) {
         most = lines;
         best = c;
       }
+    }
+    if (!most) {
+      for (const t of tiles) unclamp(t);
+      const r = below();
+      if (r) return r;
     }
     clampAt(best);
     return done(box, best, floor, Math.max(most, 2));
@@ -108,12 +127,18 @@ const Fit = (() => {
     return { cols, scale, clamped };
   }
 
+  // lineHeight is an element's line height in px ("normal" taken as 1.2).
+  function lineHeight(e) {
+    const cs = getComputedStyle(e);
+    return parseFloat(cs.lineHeight) || parseFloat(cs.fontSize) * 1.2;
+  }
+
   // fitTitle shrinks a heading through sizes (rem) until it takes at most
   // maxLines lines.
   function fitTitle(h, sizes, maxLines) {
     for (const size of sizes) {
       h.style.fontSize = size + "rem";
-      const lh = parseFloat(getComputedStyle(h).lineHeight);
+      const lh = lineHeight(h);
       if (h.getBoundingClientRect().height <= maxLines * lh + EPS && !over(h)) return size;
     }
     return sizes[sizes.length - 1];
@@ -129,6 +154,7 @@ const Fit = (() => {
     inner.style.columnWidth = "";
     inner.style.height = "";
     inner.classList.remove("paged");
+    panel.style.removeProperty("--page-h");
     panel.scrollLeft = 0;
     // The largest text that fits on one page; else the smallest, paged.
     for (const size of sizes || []) {
@@ -139,6 +165,7 @@ const Fit = (() => {
     const cs = getComputedStyle(panel);
     const w = panel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
     const h = panel.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+    panel.style.setProperty("--page-h", h + "px");
     const gap = 48;
     inner.classList.add("paged");
     inner.style.height = h + "px";

@@ -28,7 +28,7 @@ const clock = window.pageClock;
 const S = {
   cat: null,
   idx: null,           // the catalogue by id, and the search index
-  forms: {},           // form id → {ok, pdf}: what GET /forms/{id} answered
+  forms: {},           // form id → {ok, pdf, url}: what GET /api/v1/forms says kioskd keeps
   status: { online: true, can_print: true },
   screen: "loading",
   render: null,        // draws the current screen again (language, text size, screen size)
@@ -436,7 +436,7 @@ function service(s, back) {
 
 // INFO_SIZES are the sizes (rem) a service's information is shown at: the
 // largest that fits the screen.
-const INFO_SIZES = [1.6, 1.45, 1.3, 1.2];
+const INFO_SIZES = [2, 1.8, 1.6, 1.45, 1.3, 1.2];
 
 // formButton shows a sample form small (a picture, or a page marked PDF)
 // and full screen on a touch.
@@ -620,9 +620,15 @@ function ticketScreen(tk) {
     box.append(main, side);
     // On a short screen the notes and the QR code give way, never the number.
     later(() => {
+      const fits = () => !Fit.over(box) && !Fit.over(side) && !Fit.over(main);
       for (const size of [1, 0.9, 0.8, 0.7]) {
         side.style.fontSize = size + "rem";
-        if (!Fit.over(box) && !Fit.over(side)) break;
+        if (fits()) return;
+      }
+      // Still too tall: the number too, down to half its size.
+      for (const size of [8, 7, 6, 5]) {
+        number.style.fontSize = size + "rem";
+        if (fits()) return;
       }
     });
     return [box, button("primary done", t("kiosk.done"), home)];
