@@ -324,4 +324,3 @@ func TestLine(t *testing.T) {
 		}
 	}
 }
-
