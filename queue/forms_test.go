@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/httpapi/apitest"
 )
 
 // serveQueue serves q as queued does, with no API tokens: the forms and
@@ -32,24 +33,8 @@ func serveQueue(t *testing.T, q *Queue) *httptest.Server {
 
 func get(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range hdr {
-		if k == "Host" {
-			req.Host = v
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	a := apitest.Do(t, http.MethodGet, url, "", hdr)
+	return &http.Response{StatusCode: a.Status, Header: a.Header}, []byte(a.Body)
 }
 
 func errorCode(t *testing.T, b []byte) string {

@@ -2,7 +2,6 @@ package terminal
 
 import (
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/firmware-bridge/emulator"
+	"github.com/cherga/kiosk/httpapi/apitest"
 	"github.com/cherga/kiosk/queue/queuetest"
 )
 
@@ -89,27 +89,8 @@ type simBusAnswer struct {
 // among them).
 func request(t *testing.T, method, url, body string, hdr map[string]string) (int, string, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range hdr {
-		if k == "Host" {
-			req.Host = v
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header
+	a := apitest.Do(t, method, url, body, hdr)
+	return a.Status, a.Body, a.Header
 }
 
 func errCode(body string) string {

@@ -2,7 +2,6 @@ package emulator_test
 
 import (
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/cherga/kiosk/firmware-bridge/emulator"
 	"github.com/cherga/kiosk/firmware-bridge/modbus"
+	"github.com/cherga/kiosk/httpapi/apitest"
 )
 
 func newControl(t *testing.T) (*emulator.Bus, *httptest.Server, *clockwork.FakeClock) {
@@ -44,27 +44,8 @@ type answer struct {
 
 func do(t *testing.T, method, url, body string, hdr map[string]string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range hdr {
-		if k == "Host" {
-			req.Host = v
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, string(b)}
+	a := apitest.Do(t, method, url, body, hdr)
+	return answer{a.Status, a.Header, a.Body}
 }
 
 func TestControlAPI(t *testing.T) {
