@@ -609,9 +609,17 @@ func TestCheck(t *testing.T) {
 		}
 		return 0, string(out)
 	}
-	for _, f := range []string{"demo.yaml", "reference.yaml", "rpi-kiosk.yaml"} {
+	for _, f := range []string{"demo.yaml", "reference.yaml"} {
 		if code, out := run("kioskd", "-check", "-config", "../configs/"+f); code != 0 {
 			t.Errorf("%s: exit %d\n%s", f, code, out)
+		}
+	}
+	// rpi-kiosk.yaml is valid, but names a printer at /dev/usb/lp0: where
+	// that is missing, -check says so and exits 1 instead of "ok".
+	if _, err := os.Stat("/dev/usb/lp0"); err != nil {
+		code, out := run("kioskd", "-check", "-config", "../configs/rpi-kiosk.yaml")
+		if code != 1 || !strings.Contains(out, "kiosk.printer.port: printer /dev/usb/lp0 is not there") || strings.Contains(out, ": ok") {
+			t.Errorf("rpi-kiosk.yaml without its printer: exit %d\n%s", code, out)
 		}
 	}
 	if code, out := run("queued", "-check", "-config", "../configs/office.yaml"); code != 0 {

@@ -441,6 +441,9 @@ func (c *Terminal) check(d *decoder) {
 func (c *Terminal) checkServer(d *decoder) {
 	if c.Server.URL == "" {
 		d.errorf("server.url", "required: the queue server's link address, like ws://10.0.0.2:8090/api/v1/link")
+	} else if credentialInURL(c.Server.URL) {
+		// The URL is logged and shown in /healthz: never echo it here.
+		d.errorf("server.url", "holds a credential (user:password@ or a token parameter): remove it and put the token in the file named by server.token_file (mode 0600)")
 	} else if u, err := url.Parse(c.Server.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		d.errorf("server.url", "got %q, expected ws://host:port/path or wss://host:port/path", c.Server.URL)
 	} else if u.Scheme == "ws" && !isLoopbackHost(u.Hostname()) {
@@ -592,6 +595,26 @@ func checkBoard(d *decoder, p string, b Board) {
 	if b.Lines < 1 || b.Lines > 4 {
 		d.errorf(p+".lines", "got %d, expected how many text lines the sign shows at once, 1 to 4", b.Lines)
 	}
+}
+
+// credentialInURL reports whether raw carries user information or a query
+// parameter that looks like a secret; a URL that does not parse is
+// searched as text.
+func credentialInURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return strings.Contains(raw, "@") || strings.Contains(strings.ToLower(raw), "token=")
+	}
+	if u.User != nil {
+		return true
+	}
+	for k := range u.Query() {
+		switch strings.ToLower(k) {
+		case "token", "access_token", "auth", "key", "password", "pass", "secret":
+			return true
+		}
+	}
+	return false
 }
 
 func positive(d *decoder, path string, v time.Duration) {

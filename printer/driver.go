@@ -576,6 +576,15 @@ func (p *ESCPOS) NewRoll() {
 	p.changed()
 }
 
+// Paper is the estimate of the roll: its length and how much of it was
+// printed since NewRoll, in millimetres; rollMM is 0 when printer.roll_m
+// is not configured (nothing is estimated).
+func (p *ESCPOS) Paper() (usedMM, rollMM int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.usedMM, p.cfg.RollMM
+}
+
 type rollState struct {
 	UsedMM int `json:"used_mm"`
 }

@@ -169,6 +169,7 @@ func (s *Server) publish(eff Effects) {
 			s.log.Error("encode push", "type", m.Type, "err", err)
 			continue
 		}
+		s.metrics.pushed(m)
 		if m.Call != nil {
 			s.log.Info(m.Type, "ticket", m.Call.Ticket, "window", m.Call.Window, "id", m.Call.ID, "push", m.Push)
 		}

@@ -89,6 +89,7 @@ type Server struct {
 
 	badMessages atomic.Int64
 	badRequests atomic.Int64
+	metrics     *serverMetrics // GET /metrics (metrics.go)
 }
 
 // NewServer serves q.
@@ -108,6 +109,7 @@ func NewServer(q *Queue, opts ServerOptions) (*Server, error) {
 	}
 	s := &Server{q: q, log: opts.Log, auth: opts.Terminals, guard: guard, store: store, mux: httpapi.NewMux(),
 		terms: map[*terminal]struct{}{}, byWindow: map[int]map[*terminal]struct{}{}, sent: map[int]windowState{}, queueTerms: map[*terminal]struct{}{}, watchers: newWatchers(), stop: make(chan struct{}), stopped: make(chan struct{})}
+	s.metrics = newServerMetrics(s)
 	s.routes()
 	s.handler = httpapi.Recover(guard.Protect(s.mux), s.log, func() { s.badRequests.Add(1) })
 	go s.broadcast()
@@ -167,6 +169,7 @@ func (s *Server) routes() {
 	s.route("GET /api/v1/bookings", access.ScopeBookings, s.handleBookings)
 	s.route("DELETE /api/v1/bookings/{date}/{code}", access.ScopeBookings, s.handleCancelBooking)
 	s.statsRoutes()
+	s.mux.Handle("GET /metrics", s.guard.Require(access.ScopeStats, s.metrics.handler()))
 
 	s.guard.Routes(s.mux)
 	i18n.Register(s.mux)

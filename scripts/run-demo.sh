@@ -115,7 +115,16 @@ wait_exit() {
 	done
 }
 
-if bin/kioskctl health -addr 127.0.0.1:8080 -wait 10s >/dev/null; then
+# Up means kioskd answers; ok is better. A terminal that answers but
+# reports trouble (a device in fault) is still worth looking at: say so
+# and carry on; /healthz says what is wrong.
+health_out=$(bin/kioskctl health -addr 127.0.0.1:8080 -wait 30s 2>&1)
+health=$?
+if [ "$health" -ne 0 ] && printf '%s' "$health_out" | grep -q "is not ok"; then
+	echo "run-demo: kioskd is up but not ok: $(printf '%s' "$health_out" | tail -n 1); see http://127.0.0.1:8080/healthz" >&2
+	health=0
+fi
+if [ "$health" -eq 0 ]; then
 	cat <<URLS
 
   The simulated office is running. Open:
@@ -159,7 +168,7 @@ URLS
 
 HINTS
 else
-	echo "run-demo: kioskd did not answer on 127.0.0.1:8080 within 10 s; see the log above" >&2
+	echo "run-demo: kioskd did not answer on 127.0.0.1:8080 within 30 s; see the log above" >&2
 	stop
 fi
 

@@ -25,13 +25,16 @@ AXE_DIR=.tools/axe-core
 # mbpoll, socat, python3-pymodbus and python3-serial-asyncio (its serial
 # transport, only recommended) are the independent Modbus implementations
 # of the bus's interoperability tests (firmware-bridge/modbus).
+# systemd gives systemd-analyze, which verifies configs/systemd/'s units.
+# prometheus gives promtool, which lints both daemons' /metrics.
 NEEDS="gcc:gcc espeak-ng:espeak-ng aplay:alsa-utils chromium:chromium
 /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 avr-gcc:gcc-avr /usr/lib/avr/include/avr/io.h:avr-libc
 simavr:simavr /usr/include/simavr/sim_avr.h:libsimavr-dev
 mbpoll:mbpoll socat:socat
 /usr/lib/python3/dist-packages/pymodbus/__init__.py:python3-pymodbus
-/usr/lib/python3/dist-packages/serial_asyncio/__init__.py:python3-serial-asyncio"
+/usr/lib/python3/dist-packages/serial_asyncio/__init__.py:python3-serial-asyncio
+systemd-analyze:systemd promtool:prometheus"
 
 missing=""
 for pair in $NEEDS; do

@@ -16,6 +16,9 @@ import (
 func credentials(c *configs.Terminal) (link.Config, error) {
 	var lc link.Config
 	if f := c.Server.TokenFile; f != "" {
+		if err := privateFile(f); err != nil {
+			return lc, fmt.Errorf("server.token_file: %w", err)
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return lc, fmt.Errorf("server.token_file: %w", err)
@@ -48,4 +51,17 @@ func credentials(c *configs.Terminal) (link.Config, error) {
 	}
 	lc.TLS = tc
 	return lc, nil
+}
+
+// privateFile refuses a secret that the file's group or others may read
+// or write, naming the chmod that fixes it.
+func privateFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%s has mode %04o: the group or others may read it; run chmod 600 %s (owned by kioskd's user)", path, perm, path)
+	}
+	return nil
 }

@@ -84,6 +84,7 @@ func (p *hallPart) speaking(c proto.Call) { p.hall.Speaking(c) }
 // announced: the call was spoken (or could not be); once heard, the
 // server is told.
 func (p *hallPart) announced(c proto.Call, err error) {
+	p.t.metrics.callAnnounced(c, err, p.t.clock.Now())
 	p.hall.Announced(c, err)
 	if err == nil {
 		p.t.report(&proto.Message{Type: proto.TypeCallAnnounced, Seen: &proto.CallSeen{Call: c.ID, At: p.t.clock.Now()}})
@@ -101,7 +102,11 @@ func (p *hallPart) Welcome(w *proto.Welcome) {
 	p.hall.Welcome(w)
 }
 
-func (p *hallPart) Call(c proto.Call) bool           { p.hall.Call(c); return true }
+func (p *hallPart) Call(c proto.Call) bool {
+	p.t.metrics.callReached(c, p.t.clock.Now())
+	p.hall.Call(c)
+	return true
+}
 func (p *hallPart) Cancel(c proto.Cancel)            { p.hall.Cancel(c) }
 func (p *hallPart) Link(up bool)                     { p.hall.Link(up) }
 func (p *hallPart) Queues(q []proto.QueueLen)        { p.hall.Queues(q) }

@@ -66,7 +66,7 @@ func newKioskPart(b *build) (part, error) {
 			p.routes["POST /api/v1/sim/scan"] = simScanner
 		}
 	}
-	kcfg := kiosk.Config{Tickets: b.link, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: b.log, Clock: b.clock,
+	kcfg := kiosk.Config{Tickets: meteredTickets{b.link, b.metrics, b.clock}, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: b.log, Clock: b.clock,
 		Screen: kiosk.Screen{Idle: k.Screen.Idle, IdleWarning: k.Screen.IdleWarning, Ticket: k.Screen.Ticket, Popular: k.Screen.Popular}}
 	if k.VoiceGuidance {
 		if sp, ok := announce.FindEspeak(); ok {

@@ -92,6 +92,7 @@ func (f fanout) Call(c proto.Call) {
 		}
 	}
 	if shown {
+		f.t.metrics.callsShown.Inc()
 		f.t.report(&proto.Message{Type: proto.TypeCallShown, Seen: &proto.CallSeen{Call: c.ID, At: f.t.clock.Now()}})
 	}
 }
@@ -105,6 +106,7 @@ func (f fanout) Cancel(c proto.Cancel) {
 }
 
 func (f fanout) Link(up bool) {
+	f.t.metrics.linkChanged(up)
 	for _, p := range f.t.parts {
 		if p, ok := p.(linkWatcher); ok {
 			p.Link(up)

@@ -53,6 +53,9 @@ type Env struct {
 	// Listener is where the terminal serves HTTP; nil: it listens on
 	// http.listen. Tests pass a loopback listener.
 	Listener net.Listener
+	// HTTP bounds the server's connections (httpapi.Timeouts); zero
+	// fields: the defaults. Tests pass short ones.
+	HTTP httpapi.Timeouts
 }
 
 // Terminal is one running kioskd.
@@ -65,6 +68,8 @@ type Terminal struct {
 	listener net.Listener
 	started  time.Time
 
+	httpTimeouts httpapi.Timeouts
+
 	store *link.Store
 	link  *link.Client
 	mux   *httpapi.Mux
@@ -72,6 +77,7 @@ type Terminal struct {
 	// reverse order. Fixed once New returns.
 	parts    []part
 	requests requests
+	metrics  *terminalMetrics // GET /metrics (metrics.go)
 }
 
 // New builds the terminal cfg describes: its data directory and outbox,
@@ -87,7 +93,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 		env.Clock = clockwork.NewRealClock()
 	}
 	t := &Terminal{cfg: cfg, log: env.Log, clock: env.Clock, version: env.Version, stdin: env.Stdin,
-		listener: env.Listener, started: env.Clock.Now(), mux: httpapi.NewMux()}
+		listener: env.Listener, started: env.Clock.Now(), mux: httpapi.NewMux(), httpTimeouts: env.HTTP}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -121,6 +127,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 	lc.Clock = t.clock
 	t.link = link.New(lc, store, fanout{t}, t.log)
 
+	t.metrics = newTerminalMetrics(t)
 	b := &build{Terminal: t}
 	for _, newPart := range builders {
 		p, err := newPart(b)
@@ -137,6 +144,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 	for _, p := range t.parts {
 		p.Register(t.mux)
 	}
+	t.metrics.register(t.mux)
 	return t, nil
 }
 
@@ -169,7 +177,9 @@ func (t *Terminal) Run(ctx context.Context) error {
 			}
 		}
 	}
-	hs := &http.Server{Handler: t.requests.track(httpapi.Recover(t.mux, t.log, nil)), ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts so that idle or slow clients cannot hold connections (and
+	// descriptors); the pages' websockets outlive them (see httpapi.Timeouts).
+	hs := httpapi.NewServer(t.requests.track(httpapi.Recover(t.mux, t.log, nil)), nil, t.httpTimeouts)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 

@@ -19,6 +19,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/queue/queuetest"
 )
@@ -45,6 +46,12 @@ type rig struct {
 // startTerminal builds and runs a terminal on clock with queued at office,
 // and waits until its link is up. extra is YAML added to demo.yaml's.
 func startTerminal(t testing.TB, clock clockwork.Clock, office *queuetest.Office, extra ...string) *rig {
+	t.Helper()
+	return startTerminalHTTP(t, clock, office, httpapi.Timeouts{}, extra...)
+}
+
+// startTerminalHTTP is startTerminal with the HTTP server's timeouts.
+func startTerminalHTTP(t testing.TB, clock clockwork.Clock, office *queuetest.Office, timeouts httpapi.Timeouts, extra ...string) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	demo, err := os.ReadFile("../configs/demo.yaml")
@@ -74,7 +81,7 @@ func startTerminal(t testing.TB, clock clockwork.Clock, office *queuetest.Office
 		t.Fatal(err)
 	}
 	log := newTestLog(t)
-	term, err := New(cfg, Env{Log: log.Logger, Version: "test", Clock: clock, Listener: ln})
+	term, err := New(cfg, Env{Log: log.Logger, Version: "test", Clock: clock, Listener: ln, HTTP: timeouts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,17 +14,18 @@ import (
 // boardShow sends lines to an Alpha LED sign once: the technician's check
 // that the port, the framing and the address are right.
 func boardShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("board", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("board", "board -port /dev/ttyUSB1 [-baud 9600] [-framing 7E1] [-address 00] [-charset latin] [-lines 1] LINE...", stderr)
 	port := fs.String("port", "", "the sign's serial `port`, like /dev/ttyUSB1")
 	baud := fs.Int("baud", 9600, "line speed")
 	framing := fs.String("framing", "7E1", "7E1, 7E2 or 8N1")
 	address := fs.String("address", "00", "sign address, two hex digits; 00 every sign")
 	charset := fs.String("charset", "latin", "latin (Ukrainian transliterated) or cp1251")
 	lines := fs.Int("lines", 1, "text lines the sign shows at once")
-	if err := fs.Parse(args); err != nil || *port == "" || fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: kioskctl board -port /dev/ttyUSB1 [-baud 9600] [-framing 7E1] [-address 00] [-charset latin] [-lines 1] LINE...")
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *port == "" || fs.NArg() == 0 {
+		return usageError(fs, "-port and at least one LINE are required")
 	}
 	cs, err := alpha.ParseCharset(*charset)
 	if err != nil {

@@ -30,7 +30,7 @@ const bridgeUsage = `usage:
 func bridgeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, bridgeUsage)
-		return errUsage
+		return errUsageShown
 	}
 	var err error
 	switch args[0] {

@@ -28,5 +28,5 @@ func bridgeMore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return bridgePowerCut(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "kioskctl bridge: no command %q; also:\n%s", args[0], bridgeMoreUsage)
-	return errUsage
+	return errUsageShown
 }

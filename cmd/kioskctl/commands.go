@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cherga/kiosk/i18n"
 )
 
 const defaultAddr = "127.0.0.1:8080"
@@ -45,22 +47,27 @@ type healthReply struct {
 	Alarms []string `json:"alarms"`
 }
 
+// health shows a kioskd's health; anything but "ok" (degraded, failing)
+// is an error, so a script or a monitor sees it in the exit status.
 func health(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("health", "health [-addr HOST:PORT] [-wait DURATION]   (exit 1 unless kioskd is ok)", stderr)
 	addr := fs.String("addr", defaultAddr, "kioskd's HTTP `address`")
-	wait := fs.Duration("wait", 0, "keep trying this long until kioskd answers")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	wait := fs.Duration("wait", 0, "keep asking this long until kioskd answers ok (a starting kioskd is degraded until its link is up)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError(fs, "unexpected %q", fs.Arg(0))
 	}
 	deadline := time.Now().Add(*wait)
 	var h healthReply
 	for {
+		h = healthReply{}
 		err := getJSON(ctx, "http://"+*addr+"/healthz", &h)
-		if err == nil {
+		if err == nil && (h.Status == "ok" || time.Now().After(deadline)) {
 			break
 		}
-		if time.Now().After(deadline) {
+		if err != nil && time.Now().After(deadline) {
 			return fmt.Errorf("kioskd at %s: %w", *addr, err)
 		}
 		select {
@@ -89,6 +96,9 @@ func health(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	for _, d := range h.Devices {
 		fmt.Fprintf(stdout, "  %-8s %-8s %-14s %s %s\n", d.Kind, d.State, d.Name, d.Driver, d.Detail)
+	}
+	if h.Status != "ok" {
+		return errors.New(i18n.Both("ctl.health.not_ok", "device", h.Device, "status", h.Status))
 	}
 	return nil
 }
@@ -122,13 +132,18 @@ func request(ctx context.Context, method, u, body string) (*http.Response, error
 }
 
 // press presses a simulated GPIO pin, or with -level holds it at a level.
-func press(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("press", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func press(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("press", "press [-addr HOST:PORT] [-level low|high] PIN", stderr)
 	addr := fs.String("addr", defaultAddr, "kioskd's HTTP `address`")
 	level := fs.String("level", "", "hold the pin `low` or high instead of pressing it")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || (*level != "" && *level != "low" && *level != "high") {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError(fs, "expected one PIN, got %d arguments", fs.NArg())
+	}
+	if *level != "" && *level != "low" && *level != "high" {
+		return usageError(fs, "-level: got %q, expected low or high", *level)
 	}
 	u := "http://" + *addr + (&url.URL{Path: "/api/v1/sim/gpio/" + fs.Arg(0)}).EscapedPath()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
@@ -150,22 +165,29 @@ func press(ctx context.Context, args []string, stderr io.Writer) error {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 		return fmt.Errorf("press: POST %s: %s %s", u, resp.Status, strings.TrimSpace(string(msg)))
 	}
+	if *level != "" {
+		fmt.Fprintln(stdout, i18n.Both("ctl.press.level", "pin", fs.Arg(0), "addr", *addr, "level", *level))
+	} else {
+		fmt.Fprintln(stdout, i18n.Both("ctl.press.done", "pin", fs.Arg(0), "addr", *addr))
+	}
 	return nil
 }
 
-// simPost sends one value to a simulated device's endpoint.
-func simPost(ctx context.Context, args []string, stderr io.Writer, name string, target func(string) (path, body string)) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// scan feeds one code to a kioskd's simulated scanner.
+func scan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("scan", "scan [-addr HOST:PORT] CODE", stderr)
 	addr := fs.String("addr", defaultAddr, "kioskd's HTTP `address`")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	path, body := target(fs.Arg(0))
-	resp, err := request(ctx, http.MethodPost, "http://"+*addr+(&url.URL{Path: path}).EscapedPath(), body)
+	if fs.NArg() != 1 {
+		return usageError(fs, "expected one CODE, got %d arguments", fs.NArg())
+	}
+	resp, err := request(ctx, http.MethodPost, "http://"+*addr+"/api/v1/sim/scan", fs.Arg(0))
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("scan: %w", err)
 	}
 	resp.Body.Close()
+	fmt.Fprintln(stdout, i18n.Both("ctl.scan.done", "code", fs.Arg(0), "addr", *addr))
 	return nil
 }

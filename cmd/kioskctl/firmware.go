@@ -41,7 +41,7 @@ func helpIsDone(err error) error {
 func firmwareSub(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, firmwareUsage)
-		return errUsage
+		return errUsageShown
 	}
 	switch args[0] {
 	case "keygen":
@@ -55,7 +55,7 @@ func firmwareSub(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return nil
 	}
 	fmt.Fprint(stderr, firmwareUsage)
-	return errUsage
+	return errUsageShown
 }
 
 // newFlags is a flag set whose -h prints the command's own usage line and
@@ -77,7 +77,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return errHelp
 		}
-		return errUsage
+		return errUsageShown
 	}
 	return nil
 }
@@ -86,11 +86,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 var errHelp = errors.New("help shown")
 
 // usageError prints the command's usage after a message and returns
-// errUsage.
+// errUsageShown.
 func usageError(fs *flag.FlagSet, format string, a ...any) error {
 	fmt.Fprintf(fs.Output(), "kioskctl %s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
 	fs.Usage()
-	return errUsage
+	return errUsageShown
 }
 
 func firmwareKeygen(args []string, stdout, stderr io.Writer) error {

@@ -1,7 +1,8 @@
 // Command kioskctl is the technician's tool: it asks a running kioskd how
 // it is, and drives its simulated devices.
 //
-//	kioskctl health [-addr 127.0.0.1:8080] [-wait 10s]
+//	kioskctl version
+//	kioskctl health [-addr 127.0.0.1:8080] [-wait 10s]   (exit 1 unless kioskd is ok)
 //	kioskctl scan   [-addr 127.0.0.1:8080] CODE
 //	kioskctl press  [-addr 127.0.0.1:8080] [-level low|high] PIN
 //	kioskctl token  -device ID
@@ -26,7 +27,8 @@ import (
 )
 
 const usage = `usage:
-  kioskctl health [-addr HOST:PORT] [-wait DURATION]   show a kioskd's health
+  kioskctl version                                     print kioskctl's version
+  kioskctl health [-addr HOST:PORT] [-wait DURATION]   show a kioskd's health; exit 1 unless it is ok
   kioskctl scan   [-addr HOST:PORT] CODE               feed a code to its simulated scanner
   kioskctl press  [-addr HOST:PORT] PIN                press a simulated GPIO button
   kioskctl press  [-addr HOST:PORT] -level low|high PIN
@@ -66,13 +68,22 @@ const usage = `usage:
                                                        cut an emulated device's power, now or mid-update
 `
 
+// version is set by the Makefile: -ldflags "-X main.version=…".
+var version = "dev"
+
 var errUsage = errors.New("bad usage")
+
+// errUsageShown is errUsage after the command printed its own usage:
+// main does not add the whole usage to it.
+var errUsageShown = fmt.Errorf("%w (usage shown)", errUsage)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	switch {
+	case errors.Is(err, errUsageShown):
+		os.Exit(2)
 	case errors.Is(err, errUsage):
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -82,17 +93,25 @@ func main() {
 	}
 }
 
+// run runs one command; a subcommand's -h is its own usage, and success.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return helpIsDone(runCmd(ctx, args, stdout, stderr))
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errUsage
 	}
 	switch args[0] {
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "kioskctl", version)
+		return nil
 	case "health":
 		return health(ctx, args[1:], stdout, stderr)
 	case "scan":
-		return simPost(ctx, args[1:], stderr, "scan", func(v string) (string, string) { return "/api/v1/sim/scan", v })
+		return scan(ctx, args[1:], stdout, stderr)
 	case "press":
-		return press(ctx, args[1:], stderr)
+		return press(ctx, args[1:], stdout, stderr)
 	case "token":
 		return token(args[1:], stdout, stderr)
 	case "ticket":
@@ -104,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return printerProfiles(stdout)
 		}
 		if len(args) > 1 && args[1] == "new-roll" {
-			return newRoll(ctx, args[2:], stderr)
+			return newRoll(ctx, args[2:], stdout, stderr)
 		}
 	case "voice":
 		if len(args) > 1 && args[1] == "build" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/i18n"
 	"github.com/cherga/kiosk/kiosk"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer"
@@ -23,8 +23,7 @@ import (
 // ticketRender writes the exact bytes a kiosk would send its printer for
 // one ticket, and the simulated printer's picture of those same bytes.
 func ticketRender(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ticket render", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("ticket render", "ticket render -config FILE -number А123 -service ID [-profile NAME] [-office FILE] -out DIR", stderr)
 	configPath := fs.String("config", "/etc/kioskd/kioskd.yaml", "kioskd configuration `file` (printer and ticket layout)")
 	officePath := fs.String("office", "configs/office.yaml", "queued's office `file` (centre name, catalogue, tracking address)")
 	number := fs.String("number", "А001", "ticket `number`")
@@ -32,9 +31,11 @@ func ticketRender(args []string, stdout, stderr io.Writer) error {
 	profile := fs.String("profile", "", "printer profile `id`, instead of the configured one")
 	out := fs.String("out", ".", "output `directory`")
 	offline := fs.Bool("offline", false, "mark the ticket as issued offline")
-	if err := fs.Parse(args); err != nil || *service == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] [-office FILE] -out DIR")
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *service == "" || fs.NArg() != 0 {
+		return usageError(fs, "-service is required and no arguments are taken")
 	}
 	cfg, err := terminal.LoadConfig(*configPath)
 	if err != nil {
@@ -122,17 +123,20 @@ func printerProfiles(stdout io.Writer) error {
 }
 
 // newRoll tells a kiosk a fresh paper roll is in.
-func newRoll(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("printer new-roll", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newRoll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("printer new-roll", "printer new-roll [-addr HOST:PORT]", stderr)
 	addr := fs.String("addr", defaultAddr, "kioskd's HTTP `address`")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError(fs, "unexpected %q", fs.Arg(0))
 	}
 	resp, err := request(ctx, http.MethodPost, "http://"+*addr+"/api/v1/printer/new-roll", "")
 	if err != nil {
-		return err
+		return fmt.Errorf("printer new-roll: %w", err)
 	}
 	resp.Body.Close()
+	fmt.Fprintln(stdout, i18n.Both("ctl.new_roll.done", "addr", *addr))
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 )
@@ -13,11 +12,13 @@ import (
 // token makes a random bearer token for one terminal and prints where each
 // half goes: the token on the terminal, its hash in queued's office.yaml.
 func token(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("token", "token -device ID", stderr)
 	device := fs.String("device", "", "the terminal's device_id")
-	if err := fs.Parse(args); err != nil || *device == "" || fs.NArg() != 0 {
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *device == "" || fs.NArg() != 0 {
+		return usageError(fs, "-device is required and no arguments are taken")
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,14 +18,15 @@ import (
 
 // voiceBuild makes a phrase pack with espeak-ng.
 func voiceBuild(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("voice build", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("voice build", "voice build -lang uk|en -out DIR [-force]", stderr)
 	lang := fs.String("lang", "uk", "language: uk or en")
 	out := fs.String("out", "", "pack `directory`, like /var/lib/kioskd/voice/uk")
 	force := fs.Bool("force", false, "replace files already there (a centre's own recordings too)")
-	if err := fs.Parse(args); err != nil || *out == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: kioskctl voice build -lang uk|en -out DIR [-force]")
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() != 0 {
+		return usageError(fs, "-out is required and no arguments are taken")
 	}
 	sp, ok := announce.FindEspeak()
 	if !ok {
@@ -75,16 +75,17 @@ func voiceBuild(args []string, stdout, stderr io.Writer) error {
 
 // announceCall writes the exact audio kioskd plays for one call.
 func announceCall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("announce", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("announce", "announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav", stderr)
 	configPath := fs.String("config", "/etc/kioskd/kioskd.yaml", "kioskd configuration `file` (voice settings and packs)")
 	ticket := fs.String("ticket", "А001", "ticket `number`")
 	window := fs.Int("window", 1, "window `number`")
 	at := fs.String("at", "", "time of day `HH:MM` for the volume schedule and quiet hours; default now")
 	out := fs.String("out", "call.wav", "output WAV `file`")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav")
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError(fs, "unexpected %q", fs.Arg(0))
 	}
 	cfg, err := terminal.LoadConfig(*configPath)
 	if err != nil {

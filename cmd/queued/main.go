@@ -4,6 +4,7 @@
 //
 //	queued -config configs/office.yaml
 //	queued -check -config configs/office.yaml
+//	queued -version
 //	queued user add olena -role operator -windows 3 -display "Олена Коваль" [-config FILE]
 //	queued token -name booking-site -scope bookings [-config FILE]
 //
@@ -32,8 +33,10 @@ import (
 	_ "time/tzdata" // the office's time zone without the host's zoneinfo
 
 	"github.com/cherga/kiosk/configs"
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/queue"
 	"github.com/cherga/kiosk/queue/access"
+	"github.com/cherga/kiosk/watchdog"
 )
 
 var version = "dev"
@@ -45,7 +48,12 @@ func main() {
 	configPath := flag.String("config", "configs/office.yaml", "office configuration `file`")
 	check := flag.Bool("check", false, "check the configuration and exit")
 	logJSON := flag.Bool("log-json", false, "log one JSON object per line (overrides log.format)")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println("queued", version)
+		return
+	}
 
 	cfg, err := configs.LoadOffice(*configPath)
 	if err != nil {
@@ -171,8 +179,7 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 	// Timeouts so that idle or slow clients cannot hold connections (and
 	// descriptors) for ever. The link and the live streams lift the write
 	// deadline for themselves.
-	hs := &http.Server{Handler: srv, TLSConfig: tc, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	hs := srv.HTTPServer(tc, httpapi.Timeouts{})
 	errc := make(chan error, 1)
 	scheme := "http"
 	if tc != nil {
@@ -183,6 +190,18 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 	}
 	log.Info("queued started", "version", version, "office", cfg.ID, "listen", ln.Addr().String(),
 		"operator", scheme+"://"+ln.Addr().String()+"/operator/")
+	// systemd (Type=notify): ready now, and the watchdog fed only while the
+	// committer, through which every change goes, answers.
+	if _, err := watchdog.Ready(); err != nil {
+		log.Warn("systemd", "err", err)
+	}
+	wdCtx, stopWatchdog := context.WithCancel(ctx)
+	defer stopWatchdog()
+	go func() {
+		if err := watchdog.Run(wdCtx, q.Ping, watchdog.Options{Log: log}); err != nil {
+			log.Warn("systemd watchdog", "err", err)
+		}
+	}()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -199,6 +218,7 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 		break
 	}
 	log.Info("queued stopping")
+	watchdog.Stopping()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	srv.Close()

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"testing"
+)
+
+func TestLoopback(t *testing.T) {
+	for in, want := range map[string]string{
+		"0.0.0.0:8080": "127.0.0.1:8080", "[::]:8080": "[::1]:8080",
+		"127.0.0.1:8080": "127.0.0.1:8080", "192.168.1.5:80": "192.168.1.5:80",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := loopback(a); got != want {
+			t.Errorf("loopback(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// The health check passes while the server answers /healthz and fails
+// once nothing serves the address.
+func TestHealthCheck(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	check := healthCheck(ln.Addr())
+	if err := check(t.Context()); err != nil {
+		t.Fatalf("serving: %v", err)
+	}
+	srv.Close()
+	if err := check(t.Context()); err == nil {
+		t.Fatal("the check passed with nothing serving")
+	}
+}
