@@ -92,7 +92,7 @@ func (f fanout) Call(c proto.Call) {
 		}
 	}
 	if shown {
-		f.t.metrics.callsShown.Inc()
+		f.t.metrics.callShown()
 		f.t.report(&proto.Message{Type: proto.TypeCallShown, Seen: &proto.CallSeen{Call: c.ID, At: f.t.clock.Now()}})
 	}
 }

@@ -53,6 +53,11 @@ type Env struct {
 	// Listener is where the terminal serves HTTP; nil: it listens on
 	// http.listen. Tests pass a loopback listener.
 	Listener net.Listener
+	// Listening, if set, is told the address once Run listens (after the
+	// data directory's lock is held, so a second kioskd on the same
+	// directory says so, not that the port is taken): kioskd's systemd
+	// watchdog checks /healthz there.
+	Listening func(net.Addr)
 	// HTTP bounds the server's connections (httpapi.Timeouts); zero
 	// fields: the defaults. Tests pass short ones.
 	HTTP httpapi.Timeouts
@@ -66,6 +71,7 @@ type Terminal struct {
 	version  string
 	stdin    io.Reader
 	listener net.Listener
+	onListen func(net.Addr)
 	started  time.Time
 
 	httpTimeouts httpapi.Timeouts
@@ -93,7 +99,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 		env.Clock = clockwork.NewRealClock()
 	}
 	t := &Terminal{cfg: cfg, log: env.Log, clock: env.Clock, version: env.Version, stdin: env.Stdin,
-		listener: env.Listener, started: env.Clock.Now(), mux: httpapi.NewMux(), httpTimeouts: env.HTTP}
+		listener: env.Listener, onListen: env.Listening, started: env.Clock.Now(), mux: httpapi.NewMux(), httpTimeouts: env.HTTP}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -167,6 +173,9 @@ func (t *Terminal) Run(ctx context.Context) error {
 			t.close()
 			return fmt.Errorf("http.listen: %w", err)
 		}
+	}
+	if t.onListen != nil {
+		t.onListen(ln.Addr())
 	}
 	for _, p := range t.parts {
 		if l, ok := p.(listening); ok {

@@ -54,21 +54,17 @@ func main() {
 	log := cfg.Log.NewLogger(os.Stderr, *logJSON)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// kioskd listens itself so that its systemd watchdog can reach the
-	// server it checks (watchdog.go).
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	// The systemd watchdog checks the server where the terminal listens
+	// (watchdog.go).
+	superCtx, stopSupervising := context.WithCancel(ctx)
+	listening := func(addr net.Addr) { go superviseSystemd(superCtx, addr, log) }
+	term, err := terminal.New(cfg, terminal.Env{Log: log, Version: version, Stdin: os.Stdin, Listening: listening})
 	if err != nil {
-		log.Error("kioskd cannot start", "err", fmt.Errorf("http.listen: %w", err))
-		os.Exit(1)
-	}
-	term, err := terminal.New(cfg, terminal.Env{Log: log, Version: version, Stdin: os.Stdin, Listener: ln})
-	if err != nil {
+		stopSupervising()
 		log.Error("kioskd cannot start", "err", err)
 		os.Exit(1)
 	}
 	context.AfterFunc(ctx, watchdog.Stopping) // SIGTERM: tell systemd at once
-	superCtx, stopSupervising := context.WithCancel(ctx)
-	go superviseSystemd(superCtx, ln.Addr(), log)
 	err = term.Run(ctx)
 	stopSupervising()
 	if err != nil {
