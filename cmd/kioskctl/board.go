@@ -43,7 +43,9 @@ func boardShow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for {
 		st := b.Status()
 		switch {
-		case st.State == devices.OK && strings.Contains(st.Detail, "showing"):
+		// The driver's first send, as the line opens, may be the blank it
+		// had before Show: wait for these lines.
+		case st.State == devices.OK && strings.Contains(st.Detail, fmt.Sprintf("showing %q", fs.Args())):
 			fmt.Fprintf(stdout, "sent to %s (%s, %d baud, address %s): %q\n", *port, strings.ToUpper(*framing), *baud,
 				*address, alpha.Decode(alpha.Encode(fs.Args(), cs, *lines), cs))
 			fmt.Fprintln(stdout, "Alpha signs do not answer: check that the sign shows it.")
