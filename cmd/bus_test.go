@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cherga/kiosk/firmware-bridge/emulator"
 	"github.com/cherga/kiosk/i18n"
@@ -42,19 +41,6 @@ func (o *office) busFaces(t *testing.T) map[int]emulator.Face {
 	return out
 }
 
-// until polls an answer until cond holds, for at most 30 s: the
-// processes say nothing when a face or the queue changes.
-func until(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30 s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func lcdLine(f emulator.Face, n int) string {
 	if f.Keypad == nil {
 		return ""
@@ -81,7 +67,7 @@ func TestBusInOffice(t *testing.T) {
 	k := "http://" + o.kAddr
 	uk := func(key string, args ...any) string { return i18n.T("uk", key, args...) }
 
-	until(t, "window 3's keypad asks for a sign-in", func() bool {
+	eventually(t, "window 3's keypad asks for a sign-in", func() bool {
 		f := o.busFaces(t)
 		return lcdLine(f[2], 0) == uk("keypad.closed", "n", 3) && lcdLine(f[2], 1) == uk("keypad.sign_in") &&
 			lcdLine(f[5], 0) == uk("keypad.closed", "n", 4)
@@ -104,7 +90,7 @@ func TestBusInOffice(t *testing.T) {
 	if a := exchange(t, browser, signIn); a.status != http.StatusOK {
 		t.Fatalf("sign-in to window 3: %d %s", a.status, a.body)
 	}
-	until(t, "the keypad says window 3 is free", func() bool { return lcdLine(o.busFaces(t)[2], 0) == uk("keypad.idle", "n", 3) })
+	eventually(t, "the keypad says window 3 is free", func() bool { return lcdLine(o.busFaces(t)[2], 0) == uk("keypad.idle", "n", 3) })
 
 	var tk struct {
 		Number string `json:"number"`
@@ -117,7 +103,7 @@ func TestBusInOffice(t *testing.T) {
 	if res.Outcome != emulator.Queued || res.Addr != 2 || res.Name != "next" {
 		t.Fatalf("press %+v", res)
 	}
-	until(t, "queued calls the ticket at window 3", func() bool {
+	eventually(t, "queued calls the ticket at window 3", func() bool {
 		var w struct {
 			Operator string `json:"operator"`
 			Ticket   *struct {
@@ -128,7 +114,7 @@ func TestBusInOffice(t *testing.T) {
 		o.call(t, "GET", "/api/v1/windows/3", "", http.StatusOK, &w)
 		return w.Operator == "operator3" && w.Ticket != nil && w.Ticket.Number == tk.Number
 	})
-	until(t, "the call on the window display and the keypad", func() bool {
+	eventually(t, "the call on the window display and the keypad", func() bool {
 		f := o.busFaces(t)
 		d := f[1].Display
 		return d != nil && d.Text == tk.Number && d.Window == 3 && lcdLine(f[2], 0) == uk("keypad.calling", "ticket", tk.Number)
@@ -143,16 +129,16 @@ func TestBusInOffice(t *testing.T) {
 		}
 	}
 	press("2", "came")
-	until(t, "the keypad says the visitor is served", func() bool {
+	eventually(t, "the keypad says the visitor is served", func() bool {
 		return lcdLine(o.busFaces(t)[2], 0) == uk("keypad.serving", "ticket", tk.Number)
 	})
 	press("2", "finish")
-	until(t, "the rating panel invites a mark", func() bool {
+	eventually(t, "the rating panel invites a mark", func() bool {
 		r := o.busFaces(t)[3].Rating
 		return r != nil && r.Prompt && r.Buttons[0].Breathe
 	})
 	press("3", "5")
-	until(t, "the mark in queued's statistics", func() bool {
+	eventually(t, "the mark in queued's statistics", func() bool {
 		var rep struct {
 			Total struct {
 				Ratings struct {
