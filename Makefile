@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 CMDS := kioskd queued kioskctl
 PLATFORMS := linux/amd64 linux/arm64 linux/arm
 
-.PHONY: run test test-load test-deps build host clean firmware
+.PHONY: run test test-load test-deps build host clean firmware package
 
 ## run: build for this machine and start queued + kioskd with configs/demo.yaml
 run: host
@@ -41,6 +41,11 @@ build:
 	done
 	@ls -l bin/*/
 
+## package: Debian packages for amd64, arm64 and armhf (static, as build),
+## dist/cherga_<version>_<arch>.deb, by nfpm (tools/nfpm.mod; scripts/package.sh)
+package:
+	@VERSION="$(VERSION)" scripts/package.sh
+
 ## firmware: the ATmega328P reference firmware and its simavr harness, into bin/firmware/
 firmware:
 	$(MAKE) -C firmware-bridge/firmware OUT=$(CURDIR)/bin/firmware
@@ -49,4 +54,4 @@ host:
 	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/ $(addprefix ./cmd/,$(CMDS))
 
 clean:
-	rm -rf bin var
+	rm -rf bin var dist

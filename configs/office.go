@@ -20,8 +20,11 @@ type Office struct {
 	Name     Text   `yaml:"name"`
 	Timezone string `yaml:"timezone"`
 	Listen   string `yaml:"listen"`
-	DataDir  string `yaml:"data_dir"`
-	Log      Log    `yaml:"log"`
+	// MaxConnections caps the HTTP connections served at once; more are
+	// refused at once (0: DefaultOfficeMaxConnections).
+	MaxConnections int    `yaml:"max_connections"`
+	DataDir        string `yaml:"data_dir"`
+	Log            Log    `yaml:"log"`
 	// TrackingURL is where a visitor follows a ticket, printed as its QR
 	// code: {office}, {date} and {number} are filled in. Empty: no QR.
 	TrackingURL string `yaml:"tracking_url"`
@@ -56,6 +59,21 @@ type Office struct {
 	// disability, a veteran); empty: none.
 	Priorities []Priority `yaml:"priorities"`
 	Sessions   Sessions   `yaml:"sessions"`
+	// Alerts are when the supervisors' devices page, the log and the
+	// metrics raise an alert about a terminal.
+	Alerts Alerts `yaml:"alerts"`
+}
+
+// Alerts bound what queued lets pass before it raises an alert.
+type Alerts struct {
+	// OfflineAfter is how long a terminal may be without its link
+	// before it is alerted as offline (a restart takes a few seconds).
+	OfflineAfter time.Duration `yaml:"offline_after"`
+	// BacklogEvents and BacklogAge: a terminal's outbox holding more
+	// events than this, or one older than this, that queued has not
+	// committed.
+	BacklogEvents int           `yaml:"backlog_events"`
+	BacklogAge    time.Duration `yaml:"backlog_age"`
 }
 
 // Reason is a named reason, like a pause's.
@@ -150,14 +168,24 @@ type OfficeWindow struct {
 	Serves []string `yaml:"serves"`
 }
 
+// DefaultOfficeMaxConnections is queued's cap on connections at once: a
+// link per terminal for an office of 1,000 and more terminals, each
+// terminal's second connection while it reconnects, and the operators'
+// pages with their event streams, with room to spare; far below the
+// descriptors systemd allows (Go raises the soft limit to the hard one,
+// 524,288 by default).
+const DefaultOfficeMaxConnections = 4096
+
 func DefaultOffice() Office {
 	return Office{
-		Timezone:    "Europe/Kyiv",
-		Listen:      "127.0.0.1:8090",
-		LeaseSize:   20,
-		Log:         Log{Format: "text", Level: "info"},
-		NoShowAfter: 2,
-		Sessions:    Sessions{Idle: 2 * time.Hour, MaxAge: 12 * time.Hour},
+		Timezone:       "Europe/Kyiv",
+		Listen:         "127.0.0.1:8090",
+		MaxConnections: DefaultOfficeMaxConnections,
+		LeaseSize:      20,
+		Log:            Log{Format: "text", Level: "info"},
+		NoShowAfter:    2,
+		Sessions:       Sessions{Idle: 2 * time.Hour, MaxAge: 12 * time.Hour},
+		Alerts:         Alerts{OfflineAfter: time.Minute, BacklogEvents: 500, BacklogAge: 5 * time.Minute},
 		PauseReasons: []Reason{
 			{ID: "break", Name: Text{UK: "Перерва", EN: "Break"}},
 			{ID: "paperwork", Name: Text{UK: "Робота з документами", EN: "Paperwork"}},
@@ -211,6 +239,9 @@ func (o *Office) check(d *decoder) {
 		d.errorf("timezone", "got %q, expected an IANA time zone like Europe/Kyiv", o.Timezone)
 	}
 	checkListen(d, "listen", o.Listen)
+	if o.MaxConnections < 0 || o.MaxConnections > 1_000_000 {
+		d.errorf("max_connections", "got %d, expected 0 (the default, %d) to 1000000", o.MaxConnections, DefaultOfficeMaxConnections)
+	}
 	o.checkSecurity(d)
 	if u := o.TrackingURL; u != "" {
 		if pu, err := url.Parse(strings.NewReplacer("{office}", "x", "{date}", "x", "{number}", "x").Replace(u)); err != nil || pu.Scheme == "" || pu.Host == "" {
@@ -282,6 +313,15 @@ func (o *Office) checkDesk(d *decoder) {
 	}
 	if o.Sessions.MaxAge < o.Sessions.Idle || o.Sessions.MaxAge > 7*24*time.Hour {
 		d.errorf("sessions.max_age", "got %s, expected from sessions.idle (%s) to 168h", o.Sessions.MaxAge, o.Sessions.Idle)
+	}
+	if a := o.Alerts.OfflineAfter; a < 5*time.Second || a > 24*time.Hour {
+		d.errorf("alerts.offline_after", "got %s, expected 5s to 24h", a)
+	}
+	if n := o.Alerts.BacklogEvents; n < 1 || n > 1000000 {
+		d.errorf("alerts.backlog_events", "got %d, expected 1 to 1000000", n)
+	}
+	if a := o.Alerts.BacklogAge; a < 10*time.Second || a > 24*time.Hour {
+		d.errorf("alerts.backlog_age", "got %s, expected 10s to 24h", a)
 	}
 }
 

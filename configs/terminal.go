@@ -19,6 +19,7 @@ type Terminal struct {
 	Roles    []Role    `yaml:"roles"`
 	Log      Log       `yaml:"log"`
 	HTTP     HTTP      `yaml:"http"`
+	Admin    Admin     `yaml:"admin"`
 	Server   Server    `yaml:"server"`
 	Buffer   Buffer    `yaml:"buffer"`
 	Kiosk    KioskRole `yaml:"kiosk"`
@@ -81,7 +82,39 @@ func (l *LogLevel) UnmarshalText(b []byte) error {
 
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// Names are host names the pages may be opened by besides loopback
+	// ones and the listen address (or, on 0.0.0.0, the machine's own
+	// addresses): kiosk-1.office.local.
+	Names []string `yaml:"names"`
+	// MaxConnections caps the connections served at once; more are
+	// refused with a 503 (0: DefaultMaxConnections).
+	MaxConnections int `yaml:"max_connections"`
 }
+
+// DefaultMaxConnections is a terminal's cap on connections at once: the
+// kiosk page, its browser's parallel fetches, a few hall TVs, kioskctl,
+// a scraper, with room to spare (about 50 clients at most).
+const DefaultMaxConnections = 64
+
+// Admin is the technician's listener: /admin/, its JSON API and /metrics.
+type Admin struct {
+	// Listen is host:port, or "off" for no admin listener.
+	Listen string `yaml:"listen"`
+	// PasswordHash is the argon2id PHC string of the admin password
+	// (kioskctl admin hash-password); required off loopback.
+	PasswordHash string `yaml:"password_hash"`
+	// TLSCert and TLSKey are the listener's certificate and key files;
+	// required off loopback. The key must be private to kioskd's user.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
+// AdminOff is Admin.Listen for no admin listener.
+const AdminOff = "off"
+
+// Loopback reports whether the admin listener is on this machine only,
+// where whoever is at the terminal is its technician.
+func (a Admin) Loopback() bool { return isLoopbackAddr(a.Listen) }
 
 type Server struct {
 	URL              string        `yaml:"url"`
@@ -341,7 +374,8 @@ func (d *GPIODriver) UnmarshalText(b []byte) error {
 func DefaultTerminal() Terminal {
 	return Terminal{
 		Log:    Log{Format: "text", Level: "info"},
-		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
+		HTTP:   HTTP{Listen: "127.0.0.1:8080", MaxConnections: DefaultMaxConnections},
+		Admin:  Admin{Listen: "127.0.0.1:8081"},
 		Server: Server{HandshakeTimeout: 10 * time.Second, ReconnectMax: 30 * time.Second},
 		Buffer: Buffer{AlarmEvents: 5000, AlarmAge: 30 * time.Minute, MaxEvents: 200_000},
 		Kiosk: KioskRole{
@@ -428,6 +462,15 @@ func (c *Terminal) check(d *decoder) {
 		seen[r] = true
 	}
 	checkListen(d, "http.listen", c.HTTP.Listen)
+	c.checkAdmin(d)
+	for i, n := range c.HTTP.Names {
+		if ip := net.ParseIP(strings.Trim(n, "[]")); ip == nil && (n == "" || strings.ContainsAny(n, "/:@ []") || len(n) > 253) {
+			d.errorf(fmt.Sprintf("http.names[%d]", i), "got %q, expected a host name or address, like kiosk-1.office.local", n)
+		}
+	}
+	if c.HTTP.MaxConnections < 0 || c.HTTP.MaxConnections > 100000 {
+		d.errorf("http.max_connections", "got %d, expected 0 (the default, %d) to 100000", c.HTTP.MaxConnections, DefaultMaxConnections)
+	}
 	c.checkServer(d)
 	c.checkKiosk(d)
 	c.checkHall(d)
@@ -436,6 +479,35 @@ func (c *Terminal) check(d *decoder) {
 	}
 	checkBoard(d, "window.board", c.Window.Board)
 	c.checkBuses(d) // configs/bus.go
+}
+
+func (c *Terminal) checkAdmin(d *decoder) {
+	a := c.Admin
+	if a.Listen == AdminOff {
+		return
+	}
+	if !isHostPort(a.Listen) {
+		d.errorf("admin.listen", "got %q, expected host:port, like 127.0.0.1:8081, or off", a.Listen)
+		return
+	}
+	if a.Listen == c.HTTP.Listen {
+		d.errorf("admin.listen", "got %q, the same as http.listen: the admin listener needs its own port", a.Listen)
+	}
+	if (a.TLSCert == "") != (a.TLSKey == "") {
+		d.errorf("admin.tls_cert", "set both tls_cert and tls_key, or neither")
+	}
+	if a.Loopback() {
+		return
+	}
+	// Off this machine the page restarts devices and shows the outbox:
+	// a password, and TLS so that the password and the session cookie
+	// never cross the network in the clear.
+	if a.PasswordHash == "" {
+		d.errorf("admin.password_hash", "required when admin.listen (%s) is not a loopback address: make one with kioskctl admin hash-password", a.Listen)
+	}
+	if a.TLSCert == "" || a.TLSKey == "" {
+		d.errorf("admin.tls_cert", "tls_cert and tls_key are required when admin.listen (%s) is not a loopback address", a.Listen)
+	}
 }
 
 func (c *Terminal) checkServer(d *decoder) {

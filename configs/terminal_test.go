@@ -40,7 +40,7 @@ func TestTerminalErrors(t *testing.T) {
 		{"unknown key", minimal + "kiosk:\n  printr: {}\n",
 			[]string{`7:3: kiosk.printr: unknown key; did you mean "printer"?`}},
 		{"unknown top-level key", minimal + "colour: red\n",
-			[]string{`6:1: colour: unknown key; expected one of: buffer, buses, data_dir, device_id`}},
+			[]string{`6:1: colour: unknown key; expected one of: admin, buffer, buses, data_dir, device_id`}},
 		{"wrong type", minimal + "hall:\n  recent_calls: many\n",
 			[]string{`7:17: hall.recent_calls: expected a whole number, got text "many"`}},
 		{"text given as number", strings.Replace(minimal, "kiosk-01", "12", 1),

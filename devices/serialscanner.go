@@ -216,6 +216,10 @@ func (s *StreamScanner) Close() error {
 // Changes signals after the status changed.
 func (s *StreamScanner) Changes() <-chan struct{} { return s.loop.Changes() }
 
+// Restart closes the scanner's port and opens it again at once (the admin
+// page's restart button); false once the scanner is closed.
+func (s *StreamScanner) Restart() bool { return s.loop.Restart() }
+
 // session reads codes from one opened scanner until it fails or ctx ends.
 func (s *StreamScanner) session(ctx context.Context, p opened) error {
 	// Closing the port ends a read in progress.

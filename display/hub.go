@@ -39,9 +39,11 @@ func NewHub(log *slog.Logger, snapshot func() any) *Hub {
 	return &Hub{log: log, snapshot: snapshot, clients: map[*pageClient]struct{}{}}
 }
 
-// pageUpgrader keeps gorilla's default origin check: only pages served by
-// this kioskd may connect. Its refusals are JSON, as every error is.
-var pageUpgrader = websocket.Upgrader{Error: upgradeError}
+// pageUpgrader lets only pages served by this kioskd connect (an Origin
+// naming the Host, which the terminal checked), or a program on this
+// machine that sends no Origin (a browser always sends one). Its refusals
+// are JSON, as every error is.
+var pageUpgrader = websocket.Upgrader{Error: upgradeError, CheckOrigin: httpapi.PageOrLocal}
 
 // upgradeError answers a request the upgrader refused: not a websocket
 // handshake (400, 405, 426), or from another origin (403).

@@ -1,7 +1,10 @@
 // Package httpapi is the HTTP plumbing both daemons share (kioskd's
 // terminal API and queued's JSON API): JSON answers, JSON errors, strict
-// request decoding, a router whose 404 and 405 answers are JSON too, and a
-// panic guard.
+// request decoding, a router whose 404 and 405 answers are JSON too, a
+// panic guard, the servers' timeouts (NewServer) and connection limit
+// (Limit), and the checks of who may ask: the Host a request names
+// (Hosts, against DNS rebinding) and where it comes from (PageOrLocal,
+// LocalClient).
 //
 // Every error a client sees has one shape, with Content-Type
 // "application/json; charset=utf-8":

@@ -3,6 +3,7 @@ package kiosk
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/display/announce"
 	"github.com/cherga/kiosk/display/webtest"
+	"github.com/cherga/kiosk/link/linktest"
+	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/printer/simprinter"
 )
 
@@ -375,6 +378,48 @@ func TestTroubleInChromium(t *testing.T) {
 	if n := len(r.dev.Tickets()); n != 1 {
 		t.Errorf("%d tickets printed, want 1 (the first had no paper)", n)
 	}
+}
+
+// A full disk, said on screen: with the kiosk's bbolt file on a tiny file
+// system that fills up, taking a ticket says, in the page's language, that
+// the terminal cannot issue tickets now and to ask staff, and a banner
+// says so until there is room again.
+func TestDiskFullInChromium(t *testing.T) {
+	dir, ok := linktest.TinyFS(t, 1<<20)
+	if !ok {
+		return
+	}
+	r := newRig(t, true, withDataDir(dir))
+	p := openPage(t, r, 1920, 1080)
+	p.onScreen("home")
+	filler := linktest.Fill(t, dir)
+	// The outbox file has room inside for a few events; then it must
+	// grow, and cannot.
+	for i := 0; !r.store.DiskFull(); i++ {
+		if i == 10_000 {
+			t.Fatal("the disk never filled up")
+		}
+		_, _ = r.store.Append(&proto.Message{Type: proto.TypeDeviceStatus, Status: &proto.DeviceStatus{At: time.Now(),
+			Devices: []proto.DeviceState{{Name: "x", Kind: "x", State: "ok", Detail: strings.Repeat("x", 900)}}}})
+	}
+	p.toService("pensions", "pensions-assign", "pension-age")
+	p.tap(".take")
+	p.onScreen("failure")
+	if got := p.text("main"); !strings.Contains(got, "не може видавати талони") || !strings.Contains(got, "працівника") {
+		t.Fatalf("failure screen on a full disk: %q", got)
+	}
+	p.wait("the disk-full banner", `!document.querySelector("#diskfull").hidden`)
+	if got := p.text("#diskfull"); !strings.Contains(got, "зверніться до працівника центру") {
+		t.Errorf("banner: %q", got)
+	}
+	p.check("kiosk-disk-full")
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.store.Probe(); err != nil {
+		t.Fatal(err)
+	}
+	p.wait("the banner gone with room again", `document.querySelector("#diskfull").hidden`)
 }
 
 // The page's clock on its own, in the kiosk page: held, its timers run

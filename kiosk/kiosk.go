@@ -93,7 +93,11 @@ type Config struct {
 	Origin string
 	// Forms are the sample forms kept on the kiosk (forms.go); nil: none.
 	Forms *Forms
-	Log   *slog.Logger
+	// DiskFull says whether the terminal's disk is full, so that no ticket
+	// can be committed (link.Store.DiskFull): the page then says to ask
+	// staff. nil: never.
+	DiskFull func() bool
+	Log      *slog.Logger
 }
 
 // Kiosk is the kiosk role.
@@ -177,6 +181,12 @@ func (k *Kiosk) AllowOrigin(origin string) error {
 	k.origins.allowed.Store(&url.URL{Scheme: u.Scheme, Host: u.Host})
 	return nil
 }
+
+// Guard passes to h only what the kiosk's own API takes: requests from
+// the kiosk page's origin, or with no Origin from a program on this
+// machine (kioskctl). kioskd puts its other kiosk-only routes (the
+// printer's new roll, the simulated devices) behind it too.
+func (k *Kiosk) Guard(h http.Handler) http.Handler { return k.origins.guard(h) }
 
 // Refused counts requests refused for coming from another origin.
 func (k *Kiosk) Refused() int64 { return k.origins.refused.Load() }
@@ -450,6 +460,10 @@ func (k *Kiosk) handleTake(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// CodeDiskFull is the code of the 507 answered while the terminal's disk
+// is full.
+const CodeDiskFull = "disk_full"
+
 // writeIssueError answers why no ticket was issued, for the errors every
 // way of issuing shares.
 func (k *Kiosk) writeIssueError(w http.ResponseWriter, what string, err error) {
@@ -459,6 +473,11 @@ func (k *Kiosk) writeIssueError(w http.ResponseWriter, what string, err error) {
 		httpapi.WriteError(w, http.StatusServiceUnavailable, "offline", err.Error())
 	case errors.Is(err, link.ErrOutboxFull):
 		httpapi.WriteError(w, http.StatusServiceUnavailable, "buffer_full", err.Error())
+	case errors.Is(err, link.ErrDiskFull):
+		k.log.Error(what, "err", err)
+		k.pushStatus() // the page's banner
+		httpapi.WriteError(w, http.StatusInsufficientStorage, CodeDiskFull,
+			"the terminal's disk is full: no ticket can be issued until staff free space (see /healthz)")
 	case errors.As(err, &perr):
 		httpapi.WriteError(w, http.StatusBadGateway, perr.Code, perr.Message)
 	default:
@@ -535,10 +554,10 @@ func (k *Kiosk) scanLoop(ctx context.Context) {
 			k.lastScan = s
 			k.mu.Unlock()
 			if repeat {
-				k.log.Info("same code scanned again; ignored", "code", s.Code)
+				k.log.Info("same code scanned again; ignored", "length", len(s.Code)) // a booking code is a credential: never logged
 				continue
 			}
-			k.log.Info("code scanned", "code", s.Code)
+			k.log.Info("code scanned", "length", len(s.Code))
 			k.scanned(ctx, s.Code)
 		}
 	}

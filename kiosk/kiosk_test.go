@@ -113,7 +113,13 @@ type rigSetup struct {
 	scanner Scanner
 	wire    func(io.ReadWriteCloser) io.ReadWriteCloser
 	speech  Speaker
+	dataDir string
 }
+
+// withDataDir keeps the kiosk's bbolt file in dir (a tiny file system).
+type withDataDir string
+
+func (w withDataDir) apply(s *rigSetup) { s.dataDir = string(w) }
 
 type withSpeech struct{ Speaker }
 
@@ -145,6 +151,9 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 		url = "ws://127.0.0.1:1/api/v1/link"
 	}
 	dir := t.TempDir()
+	if setup.dataDir != "" {
+		dir = setup.dataDir
+	}
 	store, err := link.OpenStore(filepath.Join(dir, "kioskd.db"), link.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +196,7 @@ func newRig(t testing.TB, serverUp bool, opts ...rigOption) *rig {
 	if setup.scanner != nil {
 		scanner = setup.scanner
 	}
-	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, Button: button, ButtonService: "certificate-income",
+	r.k = New(Config{Tickets: lc, Printer: notifying{drv, r.printed}, DiskFull: store.DiskFull, Button: button, ButtonService: "certificate-income",
 		Scanner: scanner, Speech: setup.speech, Clock: clock, Log: quiet})
 	t.Cleanup(r.k.Close)
 	// The routes as kioskd serves them: JSON 404 and 405, panics guarded.
@@ -599,6 +608,41 @@ func TestOriginLockdown(t *testing.T) {
 	conn.Close()
 	if n := r.k.Refused(); n != 4 {
 		t.Errorf("%d refusals counted, want 4", n)
+	}
+	// A program on another machine that sends no Origin, whatever Host it
+	// writes, is not kioskctl: a ticket, and the printer's routes kioskd
+	// puts behind Guard, are refused.
+	for _, path := range []string{"/api/v1/tickets", "/api/v1/checkin"} {
+		req := httptest.NewRequest("POST", r.api.URL+path, strings.NewReader(`{"service":"pension-age"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = "192.0.2.7:51000"
+		rec := httptest.NewRecorder()
+		r.api.Config.Handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "forbidden_origin") {
+			t.Errorf("%s from the LAN with no Origin: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	guarded := r.k.Guard(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	for _, c := range []struct {
+		remote, origin string
+		want           int
+	}{
+		{"192.0.2.7:51000", "", http.StatusForbidden},
+		{"192.0.2.7:51000", r.api.URL, http.StatusNoContent}, // a kiosk page opened elsewhere is still the kiosk's origin
+		{"127.0.0.1:51000", "", http.StatusNoContent},
+		{"[::1]:51000", "", http.StatusNoContent},
+		{"127.0.0.1:51000", "http://evil.example", http.StatusForbidden},
+	} {
+		req := httptest.NewRequest("POST", r.api.URL+"/api/v1/printer/new-roll", nil)
+		req.RemoteAddr = c.remote
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		rec := httptest.NewRecorder()
+		guarded.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("new-roll from %s origin %q: %d %s, want %d", c.remote, c.origin, rec.Code, rec.Body, c.want)
+		}
 	}
 	// The page opened at another name of this terminal is sent to the
 	// kiosk's origin.

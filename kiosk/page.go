@@ -157,10 +157,14 @@ type pageStatus struct {
 	// CanPrint is false while the printer cannot print: the page then
 	// says the number will be shown on screen.
 	CanPrint bool `json:"can_print"`
+	// DiskFull is true while the terminal's disk is full: no ticket can
+	// be issued, and the page tells visitors to ask staff.
+	DiskFull bool `json:"disk_full"`
 }
 
 func (k *Kiosk) status() pageStatus {
-	return pageStatus{Online: k.cfg.Tickets.Status().State == link.StateUp, CanPrint: k.cfg.Printer.Status().State != devices.Fault}
+	return pageStatus{Online: k.cfg.Tickets.Status().State == link.StateUp, CanPrint: k.cfg.Printer.Status().State != devices.Fault,
+		DiskFull: k.cfg.DiskFull != nil && k.cfg.DiskFull()}
 }
 
 // pushStatus tells the pages the kiosk's state if it changed.
@@ -296,9 +300,10 @@ func qrSVG(code barcode.Barcode) []byte {
 
 // origins guards the kiosk's API and websocket: a request a browser makes
 // from any page but the kiosk's own (another site, a page on another
-// address of this terminal) is refused. Programs that send no Origin
-// (kioskctl, curl) are let through; the Host must still be the kiosk's,
-// so a name rebound to this address does not reach the API either.
+// address of this terminal) is refused. Programs on this machine that send
+// no Origin (kioskctl, curl) are let through, others not; the Host must
+// still be the kiosk's, so a name rebound to this address does not reach
+// the API either.
 type origins struct {
 	allowed atomic.Pointer[url.URL]
 	refused atomic.Int64
@@ -326,12 +331,16 @@ func (o *origins) guard(h http.Handler) http.Handler {
 			return
 		}
 		origin := r.Header.Get("Origin")
-		if (origin != "" && origin != allowed.Scheme+"://"+allowed.Host) || !strings.EqualFold(r.Host, allowed.Host) {
+		// No Origin: a program, not a browser, and it must be on this
+		// machine (a Host any client can write proves nothing).
+		if (origin == "" && !httpapi.LocalClient(r)) || (origin != "" && origin != allowed.Scheme+"://"+allowed.Host) ||
+			!strings.EqualFold(r.Host, allowed.Host) {
 			n := o.refused.Add(1)
 			o.log("request refused: not from the kiosk page", "origin", origin, "host", r.Host, "path", r.URL.Path,
 				"allowed", allowed.String(), "refused", n)
 			httpapi.WriteError(w, http.StatusForbidden, "forbidden_origin", fmt.Sprintf(
-				"only the kiosk page at %s may use this (request from origin %q, host %q)", allowed, origin, r.Host))
+				"only the kiosk page at %s, or a program on this machine, may use this (request from origin %q, host %q, client %s)",
+				allowed, clipText(origin), clipText(r.Host), r.RemoteAddr))
 			return
 		}
 		h.ServeHTTP(w, r)

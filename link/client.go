@@ -370,9 +370,12 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 // writer until either ends.
 func (c *Client) session(ctx context.Context, conn *websocket.Conn) error {
 	sent := c.Acked()
+	var outbox outboxReporter
+	ob := outboxState(c.store.Outbox())
+	outbox.started(ob, c.clock.Now())
 	hello, err := proto.Encode(&proto.Message{Type: proto.TypeHello, Hello: &proto.Hello{
 		Device: c.cfg.Device, Roles: c.cfg.Roles, Window: c.cfg.Window, Windows: c.cfg.Windows, Version: c.cfg.Version, Time: c.clock.Now(),
-		Epoch: c.store.Epoch(), LastAck: sent, LastPush: c.store.LastPush(),
+		Epoch: c.store.Epoch(), LastAck: sent, LastPush: c.store.LastPush(), Outbox: ob,
 	}})
 	if err != nil {
 		return err
@@ -432,7 +435,7 @@ func (c *Client) session(ctx context.Context, conn *websocket.Conn) error {
 
 	readerDone := make(chan struct{})
 	writeErr := make(chan error, 1)
-	go func() { writeErr <- c.writeLoop(ctx, s, sent, readerDone) }()
+	go func() { writeErr <- c.writeLoop(ctx, s, sent, &outbox, readerDone) }()
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.readLoop(s); close(readerDone) }()
 	select {
@@ -612,12 +615,21 @@ func (c *Client) rejected(seq uint64, e *proto.Error) {
 }
 
 // writeLoop is the only writer of the connection. It sends requests, and
-// the outbox's events after sent within the send window, and pings. It
-// ends when ctx ends (with a close frame), when a write fails, or when the
-// reader has ended.
-func (c *Client) writeLoop(ctx context.Context, s *session, sent uint64, readerDone <-chan struct{}) error {
+// the outbox's events after sent within the send window, and pings, and
+// a ping period (on the terminal's clock) after the outbox last held
+// events what the server should hear of it (outboxreport.go): the timer
+// runs only while there may be something to tell. It ends when ctx ends
+// (with a close frame), when a write fails, or when the reader has ended.
+func (c *Client) writeLoop(ctx context.Context, s *session, sent uint64, outbox *outboxReporter, readerDone <-chan struct{}) error {
 	ping := time.NewTicker(pingEvery)
 	defer ping.Stop()
+	var report clockwork.Timer
+	var reportC <-chan time.Time
+	defer func() {
+		if report != nil {
+			report.Stop()
+		}
+	}()
 	write := func(b []byte) error {
 		_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 		return s.conn.WriteMessage(websocket.TextMessage, b)
@@ -638,6 +650,10 @@ func (c *Client) writeLoop(ctx context.Context, s *session, sent uint64, readerD
 				continue // more may be waiting
 			}
 		}
+		if reportC == nil && (outbox.notable || c.store.Buffered() > 0) {
+			report = c.clock.NewTimer(outboxReportEvery)
+			reportC = report.Chan()
+		}
 		select {
 		case b := <-s.out:
 			if err := write(b); err != nil {
@@ -648,6 +664,15 @@ func (c *Client) writeLoop(ctx context.Context, s *session, sent uint64, readerD
 		case <-ping.C:
 			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
 				return fmt.Errorf("ping: %w", err)
+			}
+		case <-reportC:
+			reportC = nil
+			if st := outbox.next(outboxState(c.store.Outbox()), c.clock.Now()); st != nil {
+				if b, err := proto.Encode(&proto.Message{Type: proto.TypeOutbox, Outbox: st}); err == nil {
+					if err := write(b); err != nil {
+						return fmt.Errorf("write: %w", err)
+					}
+				}
 			}
 		case <-readerDone:
 			return nil

@@ -326,3 +326,50 @@ func (s *Store) TicketsWaiting() (map[string]int, error) {
 	}
 	return out, err
 }
+
+// OutboxEvent is one event waiting in the outbox, as the admin page lists
+// it: which, of what type, appended when, and, if the server already
+// refused it for good (it leaves the outbox with the ack that follows),
+// why.
+type OutboxEvent struct {
+	Seq      uint64     `json:"seq"`
+	Type     string     `json:"type"`
+	At       time.Time  `json:"at"`
+	Rejected *Rejection `json:"rejected,omitempty"`
+}
+
+// Head returns up to n of the oldest events not yet acknowledged, oldest
+// first. It reads those n and no more of the outbox, whatever its size.
+func (s *Store) Head(n int) ([]OutboxEvent, error) {
+	out := []OutboxEvent{}
+	if n <= 0 {
+		return out, nil
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		acked := getU64(tx.Bucket(bucketState), keyAcked)
+		rb := tx.Bucket(bucketRejected)
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(u64(acked + 1)); k != nil && len(out) < n; k, v = c.Next() {
+			e := OutboxEvent{Seq: binary.BigEndian.Uint64(k), At: eventTime(v)}
+			if len(v) > 8 {
+				var m struct {
+					Type string `json:"type"`
+				}
+				_ = json.Unmarshal(v[8:], &m) // a damaged entry still counts, with no type
+				e.Type = m.Type
+			}
+			if rv := rb.Get(k); rv != nil {
+				var r RejectedEvent
+				if json.Unmarshal(rv, &r) == nil {
+					e.Rejected = &r.Rejection
+				}
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("link: read outbox: %w", err)
+	}
+	return out, nil
+}

@@ -57,6 +57,7 @@ type Store struct {
 	epoch     string
 	lastPush  atomic.Uint64
 	committed atomic.Int64 // commits, for tests and benchmarks
+	diskFull  atomic.Bool  // the last commit failed for want of space (diskfull.go)
 
 	rejectedTotal int        // see RecordRejected; under mu
 	lastRejected  *Rejection // under mu
@@ -292,6 +293,9 @@ func (s *Store) drain(batch []*commitReq, last int) []*commitReq {
 var errFnFailed = errors.New("link: batched function failed")
 
 func (s *Store) commitBatch(batch []*commitReq) {
+	if batch = answerPings(batch); len(batch) == 0 {
+		return // only pings (ping.go): nothing to write
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for _, r := range batch {
 			if err := r.fn(tx); err != nil {
@@ -304,13 +308,14 @@ func (s *Store) commitBatch(batch []*commitReq) {
 	if errors.Is(err, errFnFailed) && len(batch) > 1 {
 		// One caller's failure must not fail the others: run each alone.
 		for _, r := range batch {
-			r.done <- s.db.Update(r.fn)
+			r.done <- s.noteCommit(s.db.Update(r.fn))
 		}
 		return
 	}
 	if errors.Is(err, errFnFailed) {
 		err = s.db.Update(batch[0].fn) // report the function's own error
 	}
+	err = s.noteCommit(err)
 	for _, r := range batch {
 		r.done <- err
 	}

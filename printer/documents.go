@@ -98,6 +98,12 @@ func (p *ESCPOS) PrintDocuments(ctx context.Context, d *DocumentList) error {
 // printList prints one list: status first, then the bytes, then status
 // again, as for a ticket; its paper is counted against the roll.
 func (s *session) printList(d *DocumentList) error {
+	return s.printDoc("list of documents", func() (*Job, error) { return EncodeDocuments(d, s.p.cfg.Profile, s.p.cfg.PaperMM) })
+}
+
+// printDoc prints one document that is not a ticket (a list of
+// documents, a test page), named what in errors.
+func (s *session) printDoc(what string, encode func() (*Job, error)) error {
 	p := s.p
 	if p.watched() {
 		if err := s.refresh(); err != nil {
@@ -113,16 +119,16 @@ func (s *session) printList(d *DocumentList) error {
 	if !answering && answered {
 		return fmt.Errorf("%w: printer stopped answering", ErrCannotPrint)
 	}
-	job, err := EncodeDocuments(d, p.cfg.Profile, p.cfg.PaperMM)
+	job, err := encode()
 	if err != nil {
 		return err
 	}
 	if err := s.write(job.Bytes); err != nil {
-		return fmt.Errorf("%w: list of documents: %v", ErrInterrupted, err)
+		return fmt.Errorf("%w: %s: %v", ErrInterrupted, what, err)
 	}
 	if p.watched() {
 		if err := s.refresh(); err != nil {
-			return fmt.Errorf("%w: list of documents: %v", ErrInterrupted, err)
+			return fmt.Errorf("%w: %s: %v", ErrInterrupted, what, err)
 		}
 	}
 	p.mu.Lock()
@@ -132,7 +138,7 @@ func (s *session) printList(d *DocumentList) error {
 	p.saveState()
 	p.changed()
 	if after.PaperOut || after.CoverOpen || after.CutterError {
-		return fmt.Errorf("%w: list of documents: %s", ErrInterrupted, after.Fault())
+		return fmt.Errorf("%w: %s: %s", ErrInterrupted, what, after.Fault())
 	}
 	return nil
 }

@@ -78,6 +78,7 @@ type ESCPOS struct {
 type job struct {
 	t      *Ticket
 	list   *DocumentList
+	page   *TestPage
 	result chan error
 }
 
@@ -126,6 +127,10 @@ func (p *ESCPOS) Close() error {
 	<-p.done
 	return nil
 }
+
+// Restart closes the printer's port and opens it again at once (the
+// admin page's restart button); false once the driver is closed.
+func (p *ESCPOS) Restart() bool { return p.loop.Restart() }
 
 // Changes signals after the status changed.
 func (p *ESCPOS) Changes() <-chan struct{} { return p.loop.Changes() }
@@ -252,9 +257,12 @@ func (p *ESCPOS) session(ctx context.Context, conn io.ReadWriteCloser) error {
 			}
 		case j := <-p.jobs:
 			var err error
-			if j.list != nil {
+			switch {
+			case j.page != nil:
+				err = s.printDoc("test page", func() (*Job, error) { return EncodeTestPage(j.page, p.cfg.Profile, p.cfg.PaperMM) })
+			case j.list != nil:
 				err = s.printList(j.list)
-			} else {
+			default:
 				err = s.print(j.t)
 			}
 			j.result <- err

@@ -75,6 +75,8 @@ func encodeLines(lines []line, prof *Profile, width, paperMM int) (*Job, error) 
 			e.height += lineDots
 		case "qr":
 			e.qr(l.text)
+		case "codepage":
+			e.codePageTable(l.text)
 		case "logo":
 			e.style(l.align, false, false, 1, 1)
 			e.w.StoredLogo(l.n)

@@ -63,7 +63,7 @@ func (t Template) Check() error {
 // line is one laid-out piece of the ticket, before it meets a printer's
 // code pages.
 type line struct {
-	kind  string // "text", "rule", "feed", "qr", "logo"
+	kind  string // "text", "rule", "feed", "qr", "logo", "codepage" (a code page's table, TestPage)
 	text  string
 	size  int // width and height multiplier
 	bold  bool

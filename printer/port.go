@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -137,4 +138,17 @@ func (p PipePort) Open(ctx context.Context) (io.ReadWriteCloser, error) {
 	ours, theirs := net.Pipe()
 	go p.Serve(theirs)
 	return &netConn{ours}, nil
+}
+
+// PortAt is the port a configured printer path names, as kioskd opens it:
+// /dev/usb/lp0 (or /dev/lp0) a USB printer-class device, another /dev/
+// path a serial line at baud, anything else host:port on the network.
+func PortAt(path string, baud int) Port {
+	switch {
+	case strings.HasPrefix(path, "/dev/usb/lp") || strings.HasPrefix(path, "/dev/lp"):
+		return DevicePort{Path: path}
+	case strings.HasPrefix(path, "/dev/"):
+		return SerialPort{Path: path, Baud: baud}
+	}
+	return NetPort{Addr: path}
 }

@@ -14,6 +14,10 @@ import (
 type Profile struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Match are what the model calls itself when asked (GS I: maker and
+	// model name), as substrings, any case: how kioskctl printer probe
+	// knows it. Empty for the generic profiles, which match nothing.
+	Match []string `json:"match,omitempty"`
 	// DPI is the print head's resolution in dots per inch (203 for 8
 	// dots a millimetre, 180 for Epson's TM-T88): it turns dots into
 	// millimetres, for a ticket number of a given height.

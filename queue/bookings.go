@@ -15,6 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cherga/kiosk/link/proto"
+	"github.com/cherga/kiosk/queue/datafile"
 )
 
 // Booking storage: bookings/<date>/<12 digits> → the booking; booking-index
@@ -53,7 +54,9 @@ func LoadBookingKey(path string) ([]byte, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("queue: booking key: %w", err)
 		}
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		// Atomic, so a crash cannot leave half a key; and given the data
+		// directory's owner when queued was started from a root shell.
+		if err := datafile.WriteFile(path, []byte(hex.EncodeToString(key)+"\n")); err != nil {
 			return nil, fmt.Errorf("queue: booking key: %w", err)
 		}
 		return key, nil

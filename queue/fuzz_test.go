@@ -32,6 +32,10 @@ func FuzzTerminalMessage(f *testing.F) {
 		`{"type":"keypad","seq":8,"keypad":{"window":99999,"key":"recall","at":"` + at + `"}}`,
 		`{"type":"rating","seq":9,"rating":{"ticket":"П001","window":1,"score":5}}`,
 		`{"type":"welcome","welcome":{}}`,
+		`{"type":"device_status","seq":10,"status":{"devices":[{"name":"printer","state":"warning","detail":"paper_near_end","since":"` + at + `","last_error":"x"}]}}`,
+		`{"type":"outbox","outbox":{"events":600,"oldest_at":"` + at + `","last_seq":900}}`,
+		`{"type":"outbox","outbox":{"events":-1}}`,
+		`{"type":"outbox","outbox":{"events":3,"oldest_at":"0001-01-01T00:00:00Z","last_seq":18446744073709551615}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -43,9 +47,14 @@ func FuzzTerminalMessage(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(srv.Close)
-	if _, _, _, err := q.Connect(&proto.Hello{Device: "fuzz", Roles: []string{"kiosk", "hall", "window"}, Epoch: "e", Time: c.Now()}); err != nil {
+	hello := &proto.Hello{Device: "fuzz", Roles: []string{"kiosk", "hall", "window"}, Epoch: "e", Time: c.Now()}
+	_, _, dev, err := q.Connect(hello)
+	if err != nil {
 		f.Fatal(err)
 	}
+	// The link's terminal, as the alert book knows it.
+	linked := &terminal{device: "fuzz", clock: c}
+	srv.alerts.connected(linked, hello, dev, 0)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := proto.Decode(b)
 		if err != nil && m == nil {
@@ -55,9 +64,22 @@ func FuzzTerminalMessage(f *testing.F) {
 			// Whatever seq it claims, the next one keeps events applying.
 			d, _ := q.Device("fuzz")
 			m.Seq = d.LastSeq + 1
-			if _, _, err := q.ApplyEvents("fuzz", 0, []*proto.Message{m}); err != nil {
+			acked, _, err := q.ApplyEvents("fuzz", 0, []*proto.Message{m})
+			if err != nil {
 				t.Fatalf("event %s not committed: %v", b, err)
 			}
+			srv.alerts.committed("fuzz", acked)
+			if m.Type == proto.TypeDeviceStatus {
+				srv.alerts.status("fuzz", m.Status, 0)
+			}
+			srv.alerts.sweep(c.Now().Add(time.Hour))
+			_ = srv.alerts.view()
+			return
+		}
+		if m.Type == proto.TypeOutbox {
+			srv.alerts.outboxReport(linked, m.Outbox, 0)
+			srv.alerts.sweep(c.Now().Add(time.Hour))
+			_ = srv.alerts.view()
 			return
 		}
 		term := &terminal{device: "fuzz", send: make(chan []byte, 16), quit: make(chan struct{}), done: make(chan struct{})}

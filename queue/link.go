@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/link/proto"
 )
@@ -60,6 +62,32 @@ type terminal struct {
 	done    chan struct{} // closed when the writer has finished
 	once    sync.Once
 	reason  []byte
+	// seen is when the link last carried anything from the terminal
+	// (Unix nanoseconds on the office's clock); only its reader sets it.
+	seen  atomic.Int64
+	clock clockwork.Clock
+}
+
+func (t *terminal) sawIt() { t.seen.Store(t.clock.Now().UnixNano()) }
+
+func (t *terminal) lastSeen() time.Time {
+	if n := t.seen.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// saidGoodbye reports whether err ends a link the terminal closed itself
+// as it stopped (kioskd sends 1001 "terminal shutting down"), not one
+// answering the server's own close.
+func (t *terminal) saidGoodbye(err error) bool {
+	select {
+	case <-t.quit:
+		return false
+	default:
+	}
+	var ce *websocket.CloseError
+	return errors.As(err, &ce) && ce.Code == websocket.CloseGoingAway
 }
 
 func (t *terminal) enqueue(b []byte) bool {
@@ -323,7 +351,8 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("link handshake refused", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	t := &terminal{conn: conn, send: make(chan []byte, sendQueue), quit: make(chan struct{}), done: make(chan struct{})}
+	t := &terminal{conn: conn, send: make(chan []byte, sendQueue), quit: make(chan struct{}), done: make(chan struct{}), clock: s.q.clock}
+	t.sawIt()
 	go t.writeLoop()
 	defer t.close(websocket.CloseNormalClosure, "")
 	if conn.Subprotocol() != proto.Subprotocol {
@@ -386,11 +415,14 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	s.subscribe(t)
 	s.sendStates(states, t) // the window's other terminals, if it changed
 	s.mu.Unlock()
+	s.alerts.connected(t, hello.Hello, dev, offset)
+	stopped := false // the terminal said goodbye
 	defer func() {
 		s.mu.Lock()
 		delete(s.terms, t)
 		s.unsubscribe(t)
 		s.mu.Unlock()
+		s.alerts.disconnected(t, stopped)
 	}()
 	if !ok {
 		t.close(websocket.CloseTryAgainLater, "too much to resend")
@@ -407,17 +439,24 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 
 	_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
 	conn.SetPongHandler(func(string) error {
+		t.sawIt()
 		return conn.SetReadDeadline(time.Now().Add(pongTimeout))
 	})
 	for {
 		m, err := s.readMessage(t)
 		if err != nil {
+			stopped = t.saidGoodbye(err)
 			s.readFailed(t, r, err)
 			return
 		}
+		t.sawIt()
 		_ = conn.SetReadDeadline(time.Now().Add(pongTimeout))
 		if m.IsEvent() {
 			events <- m
+			continue
+		}
+		if m.Type == proto.TypeOutbox {
+			s.alerts.outboxReport(t, m.Outbox, offset)
 			continue
 		}
 		s.handleRequest(t, m)
@@ -485,6 +524,12 @@ func (s *Server) commitEvents(t *terminal, offset time.Duration, events <-chan *
 			}
 			return
 		}
+		s.alerts.committed(t.device, acked)
+		if hasStatus(batch) {
+			if d, ok := s.q.Device(t.device); ok && d.Status != nil {
+				s.alerts.status(t.device, d.Status, offset)
+			}
+		}
 		// What the events changed goes out before the ack, so a terminal
 		// that sees the ack already has what they caused (a call's cancel).
 		s.publish(eff)
@@ -496,6 +541,15 @@ func (s *Server) commitEvents(t *terminal, offset time.Duration, events <-chan *
 			t.close(websocket.CloseTryAgainLater, "too slow to keep up")
 		}
 	}
+}
+
+func hasStatus(batch []*proto.Message) bool {
+	for _, m := range batch {
+		if m.Type == proto.TypeDeviceStatus {
+			return true
+		}
+	}
+	return false
 }
 
 // readMessage reads and decodes one message. Transport and decoding errors

@@ -2,11 +2,13 @@ package queue
 
 import (
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/link/proto"
 )
 
@@ -22,6 +24,26 @@ type serverMetrics struct {
 	calls *prometheus.CounterVec
 	// call and recall are calls's children, resolved once.
 	call, recall prometheus.Counter
+	// refusedConns counts connections over max_connections (Limit).
+	refusedConns prometheus.Counter
+	limiter      atomic.Pointer[httpapi.Limiter] // set by Limit; its open connections
+}
+
+// connectionRefused counts a connection refused by Limit.
+func (m *serverMetrics) connectionRefused() { m.refusedConns.Inc() }
+
+var descOpenConns = prometheus.NewDesc("cherga_queued_http_connections",
+	"HTTP connections open now (links, pages, streams), counted against max_connections.", nil, nil)
+
+// limitCollector reports the connections open at scrape time.
+type limitCollector struct{ m *serverMetrics }
+
+func (limitCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descOpenConns }
+
+func (c limitCollector) Collect(ch chan<- prometheus.Metric) {
+	if l := c.m.limiter.Load(); l != nil {
+		ch <- prometheus.MustNewConstMetric(descOpenConns, prometheus.GaugeValue, float64(l.Open()))
+	}
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -31,7 +53,9 @@ func newServerMetrics(s *Server) *serverMetrics {
 		Help: "Calls pushed to the terminals since queued started, by kind (call, recall).",
 	}, []string{"kind"})
 	m.call, m.recall = m.calls.WithLabelValues("call"), m.calls.WithLabelValues("recall")
-	m.reg.MustRegister(m.calls, serverCollector{s},
+	m.refusedConns = prometheus.NewCounter(prometheus.CounterOpts{Name: "cherga_queued_http_refused_connections_total",
+		Help: "HTTP connections refused for being over max_connections, since queued started."})
+	m.reg.MustRegister(m.calls, m.refusedConns, limitCollector{m}, serverCollector{s}, alertCollector{s.alerts},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

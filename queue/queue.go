@@ -184,7 +184,7 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 	q.mu.Lock()
 	q.day = q.dayOf(q.now())
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDays, bucketDevices, bucketPushes, bucketMeta, bucketWindows, bucketLog, bucketLogIndex, bucketRejected, bucketDeviceSeq} {
+		for _, b := range coreBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

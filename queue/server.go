@@ -83,9 +83,13 @@ type Server struct {
 	queueTerms map[*terminal]struct{}
 
 	watchers *watchers
-	stop     chan struct{}
-	stopped  chan struct{}
-	once     sync.Once
+	// alerts are the terminals' and devices' states and the alerts
+	// about them; deviceWatchers the devices pages' streams (alerts.go).
+	alerts         *alertBook
+	deviceWatchers *watchers
+	stop           chan struct{}
+	stopped        chan struct{}
+	once           sync.Once
 
 	badMessages atomic.Int64
 	badRequests atomic.Int64
@@ -109,10 +113,13 @@ func NewServer(q *Queue, opts ServerOptions) (*Server, error) {
 	}
 	s := &Server{q: q, log: opts.Log, auth: opts.Terminals, guard: guard, store: store, mux: httpapi.NewMux(),
 		terms: map[*terminal]struct{}{}, byWindow: map[int]map[*terminal]struct{}{}, sent: map[int]windowState{}, queueTerms: map[*terminal]struct{}{}, watchers: newWatchers(), stop: make(chan struct{}), stopped: make(chan struct{})}
+	s.alerts, s.deviceWatchers = newAlertBook(q, opts.Log), newWatchers()
 	s.metrics = newServerMetrics(s)
 	s.routes()
 	s.handler = httpapi.Recover(guard.Protect(s.mux), s.log, func() { s.badRequests.Add(1) })
 	go s.broadcast()
+	go s.sweepAlerts()
+	go s.sendDeviceChanges()
 	return s, nil
 }
 
@@ -168,7 +175,9 @@ func (s *Server) routes() {
 	s.route("POST /api/v1/bookings", access.ScopeBookings, s.handleBook)
 	s.route("GET /api/v1/bookings", access.ScopeBookings, s.handleBookings)
 	s.route("DELETE /api/v1/bookings/{date}/{code}", access.ScopeBookings, s.handleCancelBooking)
+	s.route("GET /api/v1/admin/backup", access.ScopeAdmin, s.handleBackup)
 	s.statsRoutes()
+	s.deviceRoutes()
 	s.mux.Handle("GET /metrics", s.guard.Require(access.ScopeStats, s.metrics.handler()))
 
 	s.guard.Routes(s.mux)

@@ -153,17 +153,19 @@ func sse(event string, data []byte) []byte {
 // handleStream is the operators' and supervisors' live feed: an event
 // "change" with what changed, after which the page reads what it shows.
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
-	s.stream(w, r, false, nil)
+	s.stream(w, r, s.watchers, false, nil)
 }
 
 // handlePublicStream is the public status, again at every change.
 func (s *Server) handlePublicStream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	b, _ := json.Marshal(s.publicStatus())
-	s.stream(w, r, true, sse("status", b))
+	s.stream(w, r, s.watchers, true, sse("status", b))
 }
 
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, public bool, first []byte) {
+// stream serves one page's event stream from the set ws (public: its
+// public watchers), first before anything else.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, ws *watchers, public bool, first []byte) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		writeError(w, http.StatusInternalServerError, "internal", "streaming is not possible on this connection")
@@ -179,8 +181,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, public bool, fir
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // a proxy in front must not hold it back
 	w.WriteHeader(http.StatusOK)
-	wt := s.watchers.add(public)
-	defer s.watchers.remove(wt)
+	wt := ws.add(public)
+	defer ws.remove(wt)
 	_, _ = fmt.Fprint(w, "retry: 3000\n\n")
 	if first != nil {
 		_, _ = w.Write(first)

@@ -71,6 +71,7 @@ type webRig struct {
 	url   string
 	token string
 	q     *Queue
+	s     *Server
 	ts    *httptest.Server
 
 	operator, operatorPassword, operatorName string
@@ -120,7 +121,7 @@ func startWebRig(t *testing.T, windows int) *webRig {
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.Close(); ts.CloseClientConnections(); ts.Close(); q.Close() })
-	r.url, r.ts = ts.URL, ts
+	r.url, r.ts, r.s = ts.URL, ts, s
 	return r
 }
 
@@ -588,7 +589,7 @@ func TestSupervisorPageInChromium(t *testing.T) {
 	if sorted := p.eval(`(() => { const n = [...document.querySelectorAll("#windows tr")].map((tr) => Number(tr.dataset.window)); return n.length === 320 && n.every((x, i) => x === i + 1); })()`); sorted != true {
 		t.Error("the table does not hold windows 1 to 320 in number order")
 	}
-	if links := p.eval(`[...document.querySelectorAll("header a")].map((a) => a.getAttribute("href")).join()`); links != "/reports/,/status" {
+	if links := p.eval(`[...document.querySelectorAll("header a")].map((a) => a.getAttribute("href")).join()`); links != "/operator/devices.html,/reports/,/status" {
 		t.Errorf("links %v", links)
 	}
 

@@ -27,6 +27,10 @@ AXE_DIR=.tools/axe-core
 # of the bus's interoperability tests (firmware-bridge/modbus).
 # systemd gives systemd-analyze, which verifies configs/systemd/'s units.
 # prometheus gives promtool, which lints both daemons' /metrics.
+# lintian checks the Debian package (packaging/); dpkg-deb and dpkg are
+# Debian's own.
+# e2fsprogs (mkfs.ext4) and util-linux (fsfreeze) give the frozen disk of
+# cmd/watchdog_test.go (used as root only; SIGSTOP plays it otherwise).
 NEEDS="gcc:gcc espeak-ng:espeak-ng aplay:alsa-utils chromium:chromium
 /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 avr-gcc:gcc-avr /usr/lib/avr/include/avr/io.h:avr-libc
@@ -34,7 +38,8 @@ simavr:simavr /usr/include/simavr/sim_avr.h:libsimavr-dev
 mbpoll:mbpoll socat:socat
 /usr/lib/python3/dist-packages/pymodbus/__init__.py:python3-pymodbus
 /usr/lib/python3/dist-packages/serial_asyncio/__init__.py:python3-serial-asyncio
-systemd-analyze:systemd promtool:prometheus"
+systemd-analyze:systemd promtool:prometheus lintian:lintian
+mkfs.ext4:e2fsprogs fsfreeze:util-linux"
 
 missing=""
 for pair in $NEEDS; do

@@ -108,19 +108,16 @@ func (s *busSim) Register(mux httpapi.Routes) {
 	mux.Handle("POST /api/v1/sim/bus/{bus}/{addr}/press", guardSim(http.HandlerFunc(s.handlePress)))
 }
 
-// guardSim lets a browser use h from this kioskd's own pages only, at an
-// address rather than a name (see busSim); errors are httpapi's JSON.
+// guardSim lets the simulated devices' routes be used from this kioskd's
+// own pages (same origin), at an address rather than a name (see busSim),
+// and by programs on this machine (kioskctl press); errors are httpapi's
+// JSON.
 func guardSim(h http.Handler) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteError(w, http.StatusForbidden, "forbidden_origin",
-			"only this kioskd's own pages may press the emulated devices' keys")
-	}))
-	inner := cop.Handler(h)
+	inner := httpapi.RequireOrigin(h, httpapi.PageOrLocal, "this kioskd's own pages")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !addressHost(r.Host) {
 			httpapi.WriteError(w, http.StatusForbidden, "bad_host",
-				"the simulated bus answers at an IP address or localhost only, not "+strconv.Quote(clipText(r.Host)))
+				"the simulated devices answer at an IP address or localhost only, not "+strconv.Quote(clipText(r.Host)))
 			return
 		}
 		inner.ServeHTTP(w, r)

@@ -152,7 +152,7 @@ func TestBusSimAPI(t *testing.T) {
 	}{
 		{"another site's page", "/api/v1/sim/bus/bus1/2/press", `{"key":"next"}`, map[string]string{"Origin": "http://evil.example"}, 403, "forbidden_origin"},
 		{"a cross-site fetch", "/api/v1/sim/bus/bus1/2/press", `{"key":"next"}`, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "forbidden_origin"},
-		{"a rebound name", "/api/v1/sim/bus/bus1/2/press", `{"key":"next"}`, map[string]string{"Host": "evil.example:8080"}, 403, "bad_host"},
+		{"a rebound name", "/api/v1/sim/bus/bus1/2/press", `{"key":"next"}`, map[string]string{"Host": "evil.example:8080"}, 421, "misdirected_request"},
 		{"an unknown bus", "/api/v1/sim/bus/bus9/2/press", `{"key":"next"}`, nil, 404, "unknown_bus"},
 		{"address 0", "/api/v1/sim/bus/bus1/0/press", `{"key":"next"}`, nil, 400, "bad_address"},
 		{"no key", "/api/v1/sim/bus/bus1/2/press", `{}`, nil, 400, "bad_key"},
@@ -165,7 +165,7 @@ func TestBusSimAPI(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d %s", c.what, code, body, c.status, c.code)
 		}
 	}
-	if code, body, _ := request(t, "GET", base+"/api/v1/sim/bus", "", map[string]string{"Host": "evil.example"}); code != 403 || errCode(body) != "bad_host" {
+	if code, body, _ := request(t, "GET", base+"/api/v1/sim/bus", "", map[string]string{"Host": "evil.example"}); code != 421 || errCode(body) != "misdirected_request" {
 		t.Errorf("GET with a rebound name: %d %s", code, body)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/display/announce"
 	"github.com/cherga/kiosk/firmware-bridge/modbus"
+	"github.com/cherga/kiosk/httpapi/auth"
 	"github.com/cherga/kiosk/printer"
 )
 
@@ -21,13 +22,13 @@ import (
 // applies: configs' own, then the printer's (profile, paper width, ticket
 // blocks). Each problem names its file, line, column and key.
 func LoadConfig(path string) (*configs.Terminal, error) {
-	return configs.LoadTerminal(path, checkPrinter, checkBusLines)
+	return configs.LoadTerminal(path, checkPrinter, checkBusLines, checkAdminHash)
 }
 
 // ParseConfig is LoadConfig for bytes already read; name is used in error
 // messages.
 func ParseConfig(name string, data []byte) (*configs.Terminal, error) {
-	return configs.ParseTerminal(name, data, checkPrinter, checkBusLines)
+	return configs.ParseTerminal(name, data, checkPrinter, checkBusLines, checkAdminHash)
 }
 
 // CheckConfig applies the rules LoadConfig adds to configs' own to a
@@ -39,7 +40,34 @@ func CheckConfig(c *configs.Terminal) error {
 	}
 	checkPrinter(c, report)
 	checkBusLines(c, report)
+	checkAdminHash(c, report)
+	checkAdminListener(c, report)
 	return errors.Join(errs...)
+}
+
+// checkAdminHash: admin.password_hash is an argon2id PHC string kioskd
+// can check (configs knows only that one is needed).
+func checkAdminHash(c *configs.Terminal, report func(key, format string, args ...any)) {
+	if h := c.Admin.PasswordHash; h != "" {
+		if _, err := auth.ParsePHC(h); err != nil {
+			report("admin.password_hash", "%v; make one with kioskctl admin hash-password", strings.TrimPrefix(err.Error(), "auth: "))
+		}
+	}
+}
+
+// checkAdminListener is configs' rule for the admin listener, for a
+// configuration made in code: off loopback, a password and TLS.
+func checkAdminListener(c *configs.Terminal, report func(key, format string, args ...any)) {
+	a := c.Admin
+	if a.Listen == configs.AdminOff || a.Listen == "" || a.Loopback() {
+		return
+	}
+	if a.PasswordHash == "" {
+		report("admin.password_hash", "required when admin.listen (%s) is not a loopback address: make one with kioskctl admin hash-password", a.Listen)
+	}
+	if a.TLSCert == "" || a.TLSKey == "" {
+		report("admin.tls_cert", "tls_cert and tls_key are required when admin.listen (%s) is not a loopback address", a.Listen)
+	}
 }
 
 // checkBusLines is the bus's part: each line as modbus.ParseLine reads

@@ -65,3 +65,8 @@ func privateFile(path string) error {
 	}
 	return nil
 }
+
+// Credentials reads and checks the token and TLS files the configuration
+// names, as kioskd does when it starts: kioskctl doctor reports the same
+// problems without starting it.
+func Credentials(c *configs.Terminal) (link.Config, error) { return credentials(c) }

@@ -151,8 +151,8 @@ func (p *gpioPart) status() devices.Status {
 
 func (p *gpioPart) Register(mux httpapi.Routes) {
 	if p.sim != nil {
-		mux.Handle("/api/v1/sim/gpio/{pin}", p.sim)
-		mux.Handle("GET /api/v1/sim/gpio", p.sim)
+		mux.Handle("/api/v1/sim/gpio/{pin}", guardSim(p.sim))
+		mux.Handle("GET /api/v1/sim/gpio", guardSim(p.sim))
 	}
 	if p.power != nil {
 		mux.HandleFunc("GET /api/v1/display-power", func(w http.ResponseWriter, r *http.Request) {

@@ -59,8 +59,12 @@ func startKioskGPIO(t *testing.T, at time.Time) *kioskGPIO {
 	if err != nil {
 		t.Fatal(err)
 	}
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := newTestLog(t)
-	term, err := New(cfg, Env{Log: log.Logger, Version: "test", Clock: clock, Listener: ln})
+	term, err := New(cfg, Env{Log: log.Logger, Version: "test", Clock: clock, Listener: ln, AdminListener: adminLn})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ type hallPart struct {
 	hall   *display.Hall
 	voice  *announce.Announcer
 	speech *announce.Voice
+	out    announce.Output // the audio, for the admin page's speaker test
 }
 
 func newHallPart(b *build) (part, error) {
@@ -34,6 +35,7 @@ func newHallPart(b *build) (part, error) {
 	p := &hallPart{t: b.Terminal, cfg: h}
 	out := openAudio(b.cfg, b.clock.Now())
 	p.add(out)
+	p.out = out
 	p.speech = announce.OpenVoice(VoiceSetup(b.cfg, b.log.With("device", "voice")))
 	p.add(p.speech)
 	var boards []display.Board

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"github.com/cherga/kiosk/httpapi"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cherga/kiosk/configs"
@@ -119,8 +120,8 @@ func (p healthPart) Run(ctx context.Context) error {
 		key := ""
 		for _, d := range t.deviceStates() {
 			states = append(states, proto.DeviceState{Name: d.Name, Kind: d.Kind, Driver: d.Driver,
-				State: string(d.State), Detail: d.Detail, Since: d.Since})
-			key += d.Name + "=" + string(d.State) + ";"
+				State: string(d.State), Detail: d.Detail, Since: d.Since, LastError: d.LastError})
+			key += d.Name + "=" + string(d.State) + reportedCondition(d) + ";"
 		}
 		if key != last {
 			last = key
@@ -132,4 +133,17 @@ func (p healthPart) Run(ctx context.Context) error {
 		case <-tick.Chan():
 		}
 	}
+}
+
+// reportedCondition is what of a device's detail makes a new report: the
+// first word of a warning's or a fault's ("paper_near_end", "paper_out",
+// "offline"), which says what is wrong, so that the server's alerts follow
+// a printer from one trouble to another. Not an OK device's detail, which
+// counts the tickets printed and would make a report per ticket.
+func reportedCondition(d devices.Status) string {
+	if d.State != devices.Warning && d.State != devices.Fault {
+		return ""
+	}
+	word, _, _ := strings.Cut(d.Detail, " ")
+	return ":" + strings.TrimRight(word, ",;:")
 }

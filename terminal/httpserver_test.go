@@ -26,7 +26,7 @@ import (
 func TestIdleConnectionsClosed(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(time.Now())
 	r := startTerminalHTTP(t, clock, queuetest.Start(t, clock),
-		httpapi.Timeouts{ReadHeader: 100 * time.Millisecond, Idle: 100 * time.Millisecond})
+		httpapi.Timeouts{ReadHeader: 100 * time.Millisecond, Idle: 100 * time.Millisecond}, "http.max_connections: 1000")
 	c := dialPage(t, r.addr, "/hall/ws")
 	var snapshot map[string]any
 	_ = c.SetReadDeadline(time.Now().Add(guard))

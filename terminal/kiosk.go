@@ -35,6 +35,7 @@ type kioskPart struct {
 	sensor *devices.Sensor // the paper-low sensor; nil: none
 	lights *devices.Lights // ready, attention, fault; nil: none fitted
 	forms  *kiosk.Forms    // the sample forms kept for the page (forms.go)
+	scans  *scanLog        // the scans on their way to the kiosk, for the admin page
 }
 
 func newKioskPart(b *build) (part, error) {
@@ -58,6 +59,10 @@ func newKioskPart(b *build) (part, error) {
 	scanner, simScanner := p.openScanner()
 	if scanner != nil {
 		p.add(scanner)
+		// The admin page's last scans watch what reaches the kiosk.
+		b.scans = &scanLog{}
+		scanner = b.scans.watch(scanner)
+		p.scans = b.scans
 	}
 	if simScanner != nil {
 		if k.Scanner.Source == "stdin" {
@@ -66,7 +71,7 @@ func newKioskPart(b *build) (part, error) {
 			p.routes["POST /api/v1/sim/scan"] = simScanner
 		}
 	}
-	kcfg := kiosk.Config{Tickets: meteredTickets{b.link, b.metrics, b.clock}, Printer: prn, Scanner: scanner, ButtonService: k.Button.Service, Log: b.log, Clock: b.clock,
+	kcfg := kiosk.Config{Tickets: meteredTickets{b.link, b.metrics, b.clock, b.scans}, Printer: prn, DiskFull: b.store.DiskFull, Scanner: scanner, ButtonService: k.Button.Service, Log: b.log, Clock: b.clock,
 		Screen: kiosk.Screen{Idle: k.Screen.Idle, IdleWarning: k.Screen.IdleWarning, Ticket: k.Screen.Ticket, Popular: k.Screen.Popular}}
 	if k.VoiceGuidance {
 		if sp, ok := announce.FindEspeak(); ok {
@@ -95,7 +100,7 @@ func (*kioskPart) Name() string { return "kiosk" }
 func (p *kioskPart) Register(mux httpapi.Routes) {
 	p.kiosk.Register(mux)
 	for pattern, h := range p.routes {
-		mux.Handle(pattern, h)
+		mux.Handle(pattern, p.kiosk.Guard(h)) // the kiosk page's, or kioskctl's on this machine
 	}
 }
 
@@ -116,6 +121,7 @@ func (p *kioskPart) Run(ctx context.Context) error {
 		wg.Go(func() { p.lights.Run(ctx, p.showLights) })
 	}
 	wg.Go(func() { p.forms.Run(ctx) })
+	wg.Go(func() { p.scans.forward(ctx) })
 	if p.stdin != nil && p.t.stdin != nil {
 		// Not waited for: a read from stdin cannot be interrupted.
 		go func() {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cherga/kiosk/devices"
 	"github.com/cherga/kiosk/httpapi"
@@ -19,10 +18,10 @@ import (
 	"github.com/cherga/kiosk/link/proto"
 )
 
-// Prometheus exposition at GET /metrics, for loopback clients only: until
-// kioskd has its admin listener, the main one serves it, and a kiosk
-// listening on 0.0.0.0 for the hall TVs must not tell the hall how it is
-// (a node exporter or a Prometheus agent on the terminal scrapes it).
+// Prometheus exposition at GET /metrics, on the admin listener (admin.go),
+// never the main one: a kiosk listening on 0.0.0.0 for the hall TVs must
+// not tell the hall how it is. Off loopback it needs an admin session, or
+// a scraper on the terminal itself (loopbackOnly).
 //
 // What a scrape shows is mostly read then from the terminal's own state
 // (terminalCollector: the devices, the link, the outbox, the paper), as
@@ -38,6 +37,7 @@ type terminalMetrics struct {
 	ticketFailures, checkinFailures prometheus.Counter
 	callsShown, callsAnnounced      prometheus.Counter
 	reconnects                      prometheus.Counter
+	refusedConns                    prometheus.Counter
 	printing, announcing            prometheus.Histogram
 
 	mu        sync.Mutex
@@ -72,6 +72,8 @@ func newTerminalMetrics(t *Terminal) *terminalMetrics {
 		Help: "Calls this hall announced, since kioskd started."})
 	m.reconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "cherga_kioskd_link_reconnects_total",
 		Help: "Times the link to queued came up again after it was lost, since kioskd started."})
+	m.refusedConns = prometheus.NewCounter(prometheus.CounterOpts{Name: "cherga_kioskd_http_refused_connections_total",
+		Help: "Connections refused for being over http.max_connections, since kioskd started."})
 	m.printing = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cherga_kioskd_print_duration_seconds",
 		Help:    "From a ticket's bytes starting for the printer to the ticket handed out.",
 		Buckets: []float64{.25, .5, 1, 2, 3, 5, 8, 13, 20}})
@@ -79,15 +81,9 @@ func newTerminalMetrics(t *Terminal) *terminalMetrics {
 		Help:    "From a call reaching this hall to its announcement spoken.",
 		Buckets: []float64{.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120}})
 	m.reg.MustRegister(tickets, checkins, m.ticketFailures, m.checkinFailures, m.callsShown, m.callsAnnounced,
-		m.reconnects, m.printing, m.announcing, terminalCollector{t},
+		m.reconnects, m.refusedConns, m.printing, m.announcing, terminalCollector{t},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
-}
-
-// register serves GET /metrics on mux, to loopback clients only.
-func (m *terminalMetrics) register(mux httpapi.Routes) {
-	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
-	mux.Handle("GET /metrics", loopbackOnly(h))
 }
 
 // loopbackOnly answers 403 to a client not on this machine, and to a
@@ -109,7 +105,13 @@ func loopbackOnly(h http.Handler) http.Handler {
 	})
 }
 
-// linkChanged counts a reconnect.
+// connectionRefused counts a connection over http.max_connections.
+func (m *terminalMetrics) connectionRefused() {
+	if m != nil {
+		m.refusedConns.Inc()
+	}
+}
+
 // callShown counts a call a part showed.
 func (m *terminalMetrics) callShown() {
 	if m != nil {
@@ -117,6 +119,7 @@ func (m *terminalMetrics) callShown() {
 	}
 }
 
+// linkChanged counts a reconnect.
 func (m *terminalMetrics) linkChanged(up bool) {
 	if m == nil { // a terminal assembled by a test without metrics
 		return
@@ -173,6 +176,7 @@ type meteredTickets struct {
 	kiosk.Tickets
 	m     *terminalMetrics
 	clock interface{ Now() time.Time }
+	scans *scanLog // the scans whose check-in's outcome the admin page shows; nil: none
 }
 
 func (mt meteredTickets) IssueTicket(ctx context.Context, service string) (*link.Issued, error) {
@@ -190,6 +194,7 @@ func (mt meteredTickets) IssueTicket(ctx context.Context, service string) (*link
 
 func (mt meteredTickets) CheckIn(ctx context.Context, code string) (*link.CheckedIn, error) {
 	ci, err := mt.Tickets.CheckIn(ctx, code)
+	mt.scans.checkedIn(code, err)
 	switch {
 	case err != nil:
 		mt.m.checkinFailures.Inc()
@@ -256,6 +261,8 @@ var (
 		"Age of the oldest event not yet acknowledged; 0 with none.", nil, nil)
 	descOutboxAlarm = prometheus.NewDesc("cherga_kioskd_outbox_alarm",
 		"1 while the outbox alarm is raised (too many events, or too old).", nil, nil)
+	descDiskFull = prometheus.NewDesc("cherga_kioskd_disk_full",
+		"1 while the data directory's disk is full: events cannot be committed, no ticket is issued.", nil, nil)
 	descPaperUsed = prometheus.NewDesc("cherga_kioskd_printer_paper_used_meters",
 		"Paper printed since the roll was changed (kioskctl printer new-roll).", nil, nil)
 	descPaperLeft = prometheus.NewDesc("cherga_kioskd_printer_paper_left_meters",
@@ -276,7 +283,7 @@ type terminalCollector struct{ t *Terminal }
 func (terminalCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descDeviceState, descDeviceSince, descDeviceReopens, descDeviceErrors,
 		descLinkUp, descLinkRetries, descLinkRejected, descBuffered, descBufferMax, descOldest, descOutboxAlarm,
-		descPaperUsed, descPaperLeft, descInfo} {
+		descDiskFull, descPaperUsed, descPaperLeft, descInfo} {
 		ch <- d
 	}
 }
@@ -320,6 +327,7 @@ func (c terminalCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descOldest, age)
 	gauge(descOutboxAlarm, b2f(ob.Alarm != ""))
+	gauge(descDiskFull, b2f(t.store.DiskFull()))
 	for _, p := range t.parts {
 		if k, ok := p.(*kioskPart); ok {
 			if pp, ok := k.prn.(papered); ok {

@@ -64,7 +64,7 @@ func TestMetrics(t *testing.T) {
 		return len(log) == 1 && slices.Equal(log[0].ShownBy, []string{"demo-01"}) && slices.Equal(log[0].AnnouncedBy, []string{"demo-01"})
 	})
 
-	resp, err := http.Get(origin + "/metrics")
+	resp, err := http.Get("http://" + r.admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestMetrics(t *testing.T) {
 	promtoolCheck(t, b)
 }
 
-// /metrics is for this machine only: the main listener serves hall TVs.
+// /metrics without an admin session is for this machine only.
 func TestMetricsLoopbackOnly(t *testing.T) {
 	h := loopbackOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	for addr, want := range map[string]int{

@@ -57,12 +57,14 @@ type (
 var builders = []func(b *build) (part, error){
 	newLinkPart,
 	newHealthPart,
+	newDiskPart,
 	newGPIOPart,
 	newDisplayPart,
 	newHallPart,
 	newWindowPart,
 	newKioskPart,
 	newBusPart,
+	newAdminPart, // last: it closes first, and sees every part's devices
 }
 
 // build is what the builders share while a terminal is made.
@@ -70,6 +72,7 @@ type build struct {
 	*Terminal
 	display *displayPart // nil without the hall and window roles
 	gpio    *gpioPart    // nil when no pin is configured; its pin method takes nil
+	scans   *scanLog     // the kiosk's scans, for the admin page; nil without a kiosk
 }
 
 // fanout hands what the server pushes to every part that takes it, and
@@ -147,18 +150,33 @@ func (f fanout) Update(u *proto.Update) {
 }
 
 // deviceSet is the devices a part drives, embedded in the part: each is
-// reported in /healthz and, if it has Close, closed with the part.
+// reported in /healthz and, if it has Close, closed with the part; one
+// kept open by a supervise loop (it has Restart) can be restarted from
+// the admin page.
 type deviceSet struct {
-	statuses []func() devices.Status
-	closers  []io.Closer
+	statuses   []func() devices.Status
+	closers    []io.Closer
+	restarters map[string]func() bool // by device name
 }
+
+// restarter is a device kept open by a supervise loop (supervise.Loop's
+// Restart: close it and open it again at once).
+type restarter interface{ Restart() bool }
 
 func (s *deviceSet) add(d interface{ Status() devices.Status }) {
 	s.statuses = append(s.statuses, d.Status)
 	if c, ok := d.(io.Closer); ok {
 		s.closers = append(s.closers, c)
 	}
+	if r, ok := d.(restarter); ok {
+		if s.restarters == nil {
+			s.restarters = map[string]func() bool{}
+		}
+		s.restarters[d.Status().Name] = r.Restart
+	}
 }
+
+func (s *deviceSet) Restarters() map[string]func() bool { return s.restarters }
 
 func (s *deviceSet) Devices() []func() devices.Status { return s.statuses }
 

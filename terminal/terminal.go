@@ -14,6 +14,7 @@
 package terminal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,6 +54,9 @@ type Env struct {
 	// Listener is where the terminal serves HTTP; nil: it listens on
 	// http.listen. Tests pass a loopback listener.
 	Listener net.Listener
+	// AdminListener is where the admin listener serves (admin.go); nil:
+	// it listens on admin.listen. Tests pass a loopback listener.
+	AdminListener net.Listener
 	// Listening, if set, is told the address once Run listens (after the
 	// data directory's lock is held, so a second kioskd on the same
 	// directory says so, not that the port is taken): kioskd's systemd
@@ -75,6 +79,8 @@ type Terminal struct {
 	started  time.Time
 
 	httpTimeouts httpapi.Timeouts
+	// adminListener is Env.AdminListener.
+	adminListener net.Listener
 
 	store *link.Store
 	link  *link.Client
@@ -99,7 +105,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 		env.Clock = clockwork.NewRealClock()
 	}
 	t := &Terminal{cfg: cfg, log: env.Log, clock: env.Clock, version: env.Version, stdin: env.Stdin,
-		listener: env.Listener, onListen: env.Listening, started: env.Clock.Now(), mux: httpapi.NewMux(), httpTimeouts: env.HTTP}
+		listener: env.Listener, adminListener: env.AdminListener, onListen: env.Listening, started: env.Clock.Now(), mux: httpapi.NewMux(), httpTimeouts: env.HTTP}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -150,7 +156,7 @@ func New(cfg *configs.Terminal, env Env) (*Terminal, error) {
 	for _, p := range t.parts {
 		p.Register(t.mux)
 	}
-	t.metrics.register(t.mux)
+	// /metrics is on the admin listener (admin.go), not this one.
 	return t, nil
 }
 
@@ -188,7 +194,10 @@ func (t *Terminal) Run(ctx context.Context) error {
 	}
 	// Timeouts so that idle or slow clients cannot hold connections (and
 	// descriptors); the pages' websockets outlive them (see httpapi.Timeouts).
-	hs := httpapi.NewServer(t.requests.track(httpapi.Recover(t.mux, t.log, nil)), nil, t.httpTimeouts)
+	// Every route and websocket answers only to this terminal's names
+	// (hosts.go), and to so many connections at once.
+	hs := httpapi.NewServer(t.requests.track(httpapi.Recover(t.checkHost(ln.Addr(), t.mux), t.log, nil)), nil, t.httpTimeouts)
+	ln = httpapi.Limit(ln, cmp.Or(t.cfg.HTTP.MaxConnections, configs.DefaultMaxConnections), t.metrics.connectionRefused)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 

@@ -34,6 +34,7 @@ type rig struct {
 	term   *Terminal
 	office *queuetest.Office
 	addr   string // the terminal's host:port
+	admin  string // its admin listener's host:port
 	dir    string // its data_dir
 	cancel context.CancelFunc
 	done   chan error
@@ -71,7 +72,21 @@ func startTerminalHTTP(t testing.TB, clock clockwork.Clock, office *queuetest.Of
 		yaml = strings.Replace(yaml, r[0], r[1], 1)
 	}
 	// demo.yaml's bus is the emulator of make run; a test adds its own.
-	yaml = withoutBuses(yaml) + strings.Join(extra, "")
+	// An extra "http.key: value" goes into the http: section.
+	var more []string
+	for _, e := range extra {
+		if k, ok := strings.CutPrefix(e, "http."); ok {
+			yaml = strings.Replace(yaml, "\nhttp:\n", "\nhttp:\n  "+k+"\n", 1)
+			continue
+		}
+		if d, ok := strings.CutPrefix(e, "data_dir: "); ok { // another data directory
+			yaml = strings.Replace(yaml, "data_dir: "+dir, e, 1)
+			dir = d
+			continue
+		}
+		more = append(more, e)
+	}
+	yaml = withoutBuses(yaml) + strings.Join(more, "")
 	cfg, err := ParseConfig("demo.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
@@ -80,13 +95,19 @@ func startTerminalHTTP(t testing.TB, clock clockwork.Clock, office *queuetest.Of
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := newTestLog(t)
-	term, err := New(cfg, Env{Log: log.Logger, Version: "test", Clock: clock, Listener: ln, HTTP: timeouts})
+	adminLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	log := newTestLog(t)
+	term, err := New(cfg, Env{Log: log.Logger, Version: "test", Clock: clock, Listener: ln, AdminListener: adminLn, HTTP: timeouts})
+	if err != nil {
+		ln.Close()
+		adminLn.Close()
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &rig{term: term, office: office, addr: ln.Addr().String(), dir: dir, cancel: cancel, done: make(chan error, 1), log: log}
+	r := &rig{term: term, office: office, addr: ln.Addr().String(), admin: adminLn.Addr().String(), dir: dir, cancel: cancel, done: make(chan error, 1), log: log}
 	go func() { r.done <- term.Run(ctx) }()
 	t.Cleanup(func() { _ = r.stop() })
 	up, stop := context.WithTimeout(context.Background(), guard)

@@ -6,8 +6,16 @@
 //	kioskctl scan   [-addr 127.0.0.1:8080] CODE
 //	kioskctl press  [-addr 127.0.0.1:8080] [-level low|high] PIN
 //	kioskctl token  -device ID
+//	kioskctl outbox [-admin 127.0.0.1:8081] [-json] [-n 20]
+//	kioskctl admin hash-password < password.txt
+//	kioskctl ports  [-json]
+//	kioskctl doctor -config FILE [-json]                  (exit 1 when a check fails)
 //	kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] -out DIR
 //	kioskctl printer profiles | new-roll [-addr 127.0.0.1:8080]
+//	kioskctl printer probe | test [-config FILE | -port P …]   (talk to the printer itself)
+//	kioskctl scanner watch [-config FILE | -port P] [-json]
+//	kioskctl speaker test [-config FILE] [-lang uk|en]
+//	kioskctl gpio [-config FILE] [list | set PIN high|low | watch PIN]
 //	kioskctl voice build -lang uk -out DIR [-force]
 //	kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav
 //	kioskctl board -port /dev/ttyUSB1 [-baud 9600] [-framing 7E1] [-address 00] LINE...
@@ -34,10 +42,26 @@ const usage = `usage:
   kioskctl press  [-addr HOST:PORT] -level low|high PIN
                                                        hold a simulated GPIO input at a level (a paper sensor)
   kioskctl token  -device ID                           make a terminal's link token
+  kioskctl outbox [-admin HOST:PORT] [-json] [-n 20]   what waits in kioskd's outbox for the server, and why
+  kioskctl admin hash-password                         read a password on stdin, print its admin.password_hash
+  kioskctl ports  [-json]                              list the serial and USB printer ports, their stable names and groups
+  kioskctl doctor -config FILE [-json] [-timeout 3s]   check what the configuration names (devices, access, server,
+                                                       clock, disk, kioskd) with a fix for each problem; exit 1 on a failure
   kioskctl ticket render -config FILE -number А123 -service ID [-profile NAME] [-office FILE] -out DIR
                                                        write a ticket's exact printer bytes and their picture
   kioskctl printer profiles                            list the printer profiles
   kioskctl printer new-roll [-addr HOST:PORT]          a fresh paper roll is in (counted printers)
+  kioskctl printer probe [-config FILE | -port P [-baud N]] [-timeout 500ms] [-json]
+                                                       ask the printer its status and identity; suggest a profile
+  kioskctl printer test [-config FILE | -port P [-baud N] -profile NAME [-paper MM]] [-number А123]
+                                                       print a test ticket: number, alphabet, code page table
+  kioskctl scanner watch [-config FILE | -port P [-driver serial|evdev] [-baud N]] [-json]
+                                                       print every code the scanner reads, and what kioskd makes of it
+  kioskctl speaker test [-config FILE] [-lang uk|en] [-ticket А123] [-window 5]
+                                                       play a test call through the hall's audio output
+  kioskctl gpio [-config FILE] [-json] [list | set PIN high|low [-hold] | watch PIN]
+                                                       the configured pins: roles and levels; set an output; watch an input
+                 (printer, scanner, speaker and gpio talk to the devices themselves: stop kioskd first)
   kioskctl voice build -lang uk|en -out DIR [-force]   make a phrase pack with espeak-ng
   kioskctl announce -config FILE -ticket А123 -window 5 [-at HH:MM] -out call.wav
                                                        write the exact audio kioskd plays for a call
@@ -114,6 +138,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return press(ctx, args[1:], stdout, stderr)
 	case "token":
 		return token(args[1:], stdout, stderr)
+	case "outbox":
+		return outbox(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return adminCmd(args[1:], stdout, stderr)
+	case "ports":
+		return portsList(args[1:], stdout, stderr)
+	case "doctor":
+		return doctorCmd(ctx, args[1:], stdout, stderr)
 	case "ticket":
 		if len(args) > 1 && args[1] == "render" {
 			return ticketRender(args[2:], stdout, stderr)
@@ -125,6 +157,22 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if len(args) > 1 && args[1] == "new-roll" {
 			return newRoll(ctx, args[2:], stdout, stderr)
 		}
+		if len(args) > 1 && args[1] == "probe" {
+			return printerProbe(ctx, args[2:], stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "test" {
+			return printerTest(ctx, args[2:], stdout, stderr)
+		}
+	case "scanner":
+		if len(args) > 1 && args[1] == "watch" {
+			return scannerWatch(ctx, args[2:], stdout, stderr)
+		}
+	case "speaker":
+		if len(args) > 1 && args[1] == "test" {
+			return speakerTest(ctx, args[2:], stdout, stderr)
+		}
+	case "gpio":
+		return gpioCmd(ctx, args[1:], stdout, stderr)
 	case "voice":
 		if len(args) > 1 && args[1] == "build" {
 			return voiceBuild(args[2:], stdout, stderr)

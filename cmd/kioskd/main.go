@@ -9,7 +9,8 @@
 //	kioskd -version
 //
 // Under systemd (Type=notify) it reports ready once its server answers and
-// feeds WatchdogSec= only while the server keeps answering (watchdog.go).
+// feeds WatchdogSec= only while the server and the outbox's committer keep
+// answering (watchdog.go).
 package main
 
 import (
@@ -54,11 +55,13 @@ func main() {
 	log := cfg.Log.NewLogger(os.Stderr, *logJSON)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The systemd watchdog checks the server where the terminal listens
-	// (watchdog.go).
+	// The systemd watchdog checks the server where the terminal listens,
+	// and the terminal's committer (watchdog.go). Run, which calls
+	// listening, starts after term is set.
 	superCtx, stopSupervising := context.WithCancel(ctx)
-	listening := func(addr net.Addr) { go superviseSystemd(superCtx, addr, log) }
-	term, err := terminal.New(cfg, terminal.Env{Log: log, Version: version, Stdin: os.Stdin, Listening: listening})
+	var term *terminal.Terminal
+	listening := func(addr net.Addr) { go superviseSystemd(superCtx, addr, term.Ping, log) }
+	term, err = terminal.New(cfg, terminal.Env{Log: log, Version: version, Stdin: os.Stdin, Listening: listening})
 	if err != nil {
 		stopSupervising()
 		log.Error("kioskd cannot start", "err", err)

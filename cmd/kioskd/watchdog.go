@@ -30,10 +30,12 @@ func loopback(addr net.Addr) string {
 
 // healthCheck is kioskd's watchdog check: its HTTP server, through which
 // every page, API and the technician's tool reach the terminal, answers
-// GET /healthz (which reads the link, the outbox and every device). Any
-// answer counts: a degraded device is a reason for an alarm, not for a
-// restart; no answer within the watchdog's period is.
-func healthCheck(addr net.Addr) watchdog.Check {
+// GET /healthz (which reads the link, the outbox and every device), and
+// committer answers (terminal.Terminal.Ping: the committer of kioskd.db,
+// through which every change goes, takes a ping; nil: not asked). Any HTTP answer
+// counts: a degraded device is a reason for an alarm, not for a restart;
+// no answer within the watchdog's period, from either, is.
+func healthCheck(addr net.Addr, committer watchdog.Check) watchdog.Check {
 	url := "http://" + loopback(addr) + "/healthz"
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
 	return func(ctx context.Context) error {
@@ -50,14 +52,21 @@ func healthCheck(addr net.Addr) watchdog.Check {
 		if resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable {
 			return fmt.Errorf("health check: GET /healthz: %s", resp.Status)
 		}
+		if committer == nil {
+			return nil
+		}
+		if err := committer(ctx); err != nil {
+			return fmt.Errorf("health check: %w", err)
+		}
 		return nil
 	}
 }
 
-// superviseSystemd tells systemd kioskd is ready once its server answers,
-// then feeds the watchdog while it keeps answering, until ctx ends.
-func superviseSystemd(ctx context.Context, addr net.Addr, log *slog.Logger) {
-	check := healthCheck(addr)
+// superviseSystemd tells systemd kioskd is ready once its server and its
+// committer answer, then feeds the watchdog while they keep answering,
+// until ctx ends.
+func superviseSystemd(ctx context.Context, addr net.Addr, committer watchdog.Check, log *slog.Logger) {
+	check := healthCheck(addr, committer)
 	if err := check(ctx); err != nil {
 		if ctx.Err() == nil {
 			log.Error("kioskd does not answer its own health check; not ready", "err", err)

@@ -7,6 +7,10 @@
 //	queued -version
 //	queued user add olena -role operator -windows 3 -display "Олена Коваль" [-config FILE]
 //	queued token -name booking-site -scope bookings [-config FILE]
+//	queued backup -config FILE -out /var/backups/cherga/2026-12-02
+//
+// -config defaults to /etc/queued/office.yaml where the cherga package
+// installed it, else configs/office.yaml (the demo office of a checkout).
 //
 // SIGHUP reloads the configuration (catalogue, windows, names); terminals
 // get the update at once. SIGINT and SIGTERM stop it.
@@ -45,7 +49,10 @@ func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "user" || os.Args[1] == "token") {
 		os.Exit(accessCommand(os.Args[1:]))
 	}
-	configPath := flag.String("config", "configs/office.yaml", "office configuration `file`")
+	if len(os.Args) > 1 && os.Args[1] == "backup" {
+		os.Exit(backupCommand(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	configPath := flag.String("config", defaultConfig(), "office configuration `file`")
 	check := flag.Bool("check", false, "check the configuration and exit")
 	logJSON := flag.Bool("log-json", false, "log one JSON object per line (overrides log.format)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
@@ -73,10 +80,23 @@ func main() {
 	}
 }
 
+// installedConfig is where the cherga package puts the office's
+// configuration.
+const installedConfig = "/etc/queued/office.yaml"
+
+// defaultConfig is -config's default: the installed configuration where
+// the package put one, else the demo office of a source checkout.
+func defaultConfig() string {
+	if _, err := os.Stat(installedConfig); err == nil {
+		return installedConfig
+	}
+	return "configs/office.yaml"
+}
+
 // accessCommand runs "queued user …" and "queued token …" on the office's
 // accounts file; -config may come anywhere after the subcommand.
 func accessCommand(args []string) int {
-	configPath, rest := "configs/office.yaml", make([]string, 0, len(args))
+	configPath, rest := defaultConfig(), make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		switch a := args[i]; {
 		case (a == "-config" || a == "--config") && i+1 < len(args):
@@ -180,6 +200,9 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 	// descriptors) for ever. The link and the live streams lift the write
 	// deadline for themselves.
 	hs := srv.HTTPServer(tc, httpapi.Timeouts{})
+	// So many connections at once; a flood beyond is refused, never
+	// queued in front of the terminals' links.
+	ln = srv.Limit(ln, cfg.MaxConnections, tc != nil)
 	errc := make(chan error, 1)
 	scheme := "http"
 	if tc != nil {

@@ -6,7 +6,20 @@
 set -u
 
 KIOSK_URL=${KIOSK_URL:-http://127.0.0.1:8080/kiosk/}
-BASE=${KIOSK_URL%/kiosk/*}
+# kioskd's health check is at the page's origin (scheme://host:port), not
+# under the page's path: KIOSK_URL=http://127.0.0.1:8080/hall/ asks
+# http://127.0.0.1:8080/healthz.
+case $KIOSK_URL in
+*://*) ;;
+*)
+	echo "kiosk-browser: KIOSK_URL=$KIOSK_URL is not an address like http://127.0.0.1:8080/kiosk/" >&2
+	exit 2
+	;;
+esac
+hostport=${KIOSK_URL#*://}
+hostport=${hostport%%/*}
+hostport=${hostport%%[?#]*}
+BASE=${KIOSK_URL%%://*}://$hostport
 PROFILE=${KIOSK_PROFILE:-${XDG_RUNTIME_DIR:-/tmp}/kiosk-browser}
 CHROMIUM=${CHROMIUM:-chromium}
 

@@ -187,6 +187,10 @@ type Loop[C io.Closer] struct {
 	open     bool      // a session is running
 	openedAt time.Time // when it began
 	opens    int
+	running  bool               // Run is under way
+	endUse   context.CancelFunc // ends the session running; nil between sessions
+	restart  chan struct{}      // Restart: cut the backoff short (one signal)
+	restarts bool               // Restart asked for the session running to end
 }
 
 // New makes the loop of one device; Run starts it. Until then its state is
@@ -202,7 +206,7 @@ func New[C io.Closer](cfg Config[C]) *Loop[C] {
 		cfg.Describe = describe
 	}
 	cfg.Backoff = cfg.Backoff.withDefaults()
-	l := &Loop[C]{cfg: cfg, changes: make(chan struct{}, 1)}
+	l := &Loop[C]{cfg: cfg, changes: make(chan struct{}, 1), restart: make(chan struct{}, 1)}
 	l.st = Status{State: Starting, Detail: cfg.Describe(Opening, nil, 0), Since: cfg.Clock.Now()}
 	return l
 }
@@ -261,9 +265,41 @@ func (l *Loop[C]) notify() {
 	}
 }
 
+// Restart closes the device and opens it again at once, as a technician
+// who unplugs and replugs it would: a session running is ended (its ctx
+// cancelled; the loop closes the device) and the device reopened without
+// a backoff wait; a wait for the next open under way is cut short. The
+// reopen counts in Reopens like any other. It reports false when the loop
+// is not running.
+func (l *Loop[C]) Restart() bool {
+	l.mu.Lock()
+	if !l.running {
+		l.mu.Unlock()
+		return false
+	}
+	end := l.endUse
+	if end != nil {
+		l.restarts = true
+	}
+	l.mu.Unlock()
+	l.cfg.Log.Info("device restart asked for", "device", l.cfg.Name)
+	if end != nil {
+		end()
+	} else {
+		select {
+		case l.restart <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
 // Run opens, uses and reopens the device until ctx ends, then leaves the
 // state Fault with the Stopped detail. It returns only then.
 func (l *Loop[C]) Run(ctx context.Context) {
+	l.mu.Lock()
+	l.running = true
+	l.mu.Unlock()
 	defer l.stopped()
 	for ctx.Err() == nil {
 		c, err := l.cfg.Open(ctx)
@@ -279,14 +315,22 @@ func (l *Loop[C]) Run(ctx context.Context) {
 			}
 			continue
 		}
-		began := l.opened()
-		err = l.cfg.Use(ctx, c)
+		useCtx, endUse := context.WithCancel(ctx)
+		began := l.opened(endUse)
+		err = l.cfg.Use(useCtx, c)
+		endUse()
 		c.Close()
 		l.mu.Lock()
-		l.open = false
+		l.open, l.endUse = false, nil
+		restarted := l.restarts
+		l.restarts = false
 		l.mu.Unlock()
 		if ctx.Err() != nil {
 			return
+		}
+		if restarted {
+			l.cfg.Log.Info("device closed for a restart", "device", l.cfg.Name)
+			continue
 		}
 		if err == nil {
 			err = ErrEnded
@@ -297,12 +341,17 @@ func (l *Loop[C]) Run(ctx context.Context) {
 	}
 }
 
-// opened records a new session and returns when it began.
-func (l *Loop[C]) opened() time.Time {
+// opened records a new session, which endUse ends, and returns when it
+// began.
+func (l *Loop[C]) opened(endUse context.CancelFunc) time.Time {
 	detail := l.cfg.Describe(Opened, nil, 0)
 	l.mu.Lock()
 	now := l.cfg.Clock.Now()
-	l.open, l.openedAt = true, now
+	l.open, l.openedAt, l.endUse = true, now, endUse
+	select { // a Restart asked for between sessions is this open
+	case <-l.restart:
+	default:
+	}
 	l.opens++
 	l.st.Reopens = l.opens - 1
 	l.setLocked(Starting, detail)
@@ -343,6 +392,7 @@ func (l *Loop[C]) fail(ctx context.Context, ev Event, err error, began time.Time
 	case <-ctx.Done():
 		return false
 	case <-t.Chan():
+	case <-l.restart:
 	}
 	l.mu.Lock()
 	l.st.RetryAt = time.Time{}
@@ -353,7 +403,7 @@ func (l *Loop[C]) fail(ctx context.Context, ev Event, err error, began time.Time
 func (l *Loop[C]) stopped() {
 	detail := l.cfg.Describe(Stopped, nil, 0)
 	l.mu.Lock()
-	l.open = false
+	l.open, l.running = false, false
 	l.st.RetryAt = time.Time{}
 	l.setLocked(Fault, detail)
 	l.mu.Unlock()

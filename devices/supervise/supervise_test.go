@@ -305,3 +305,74 @@ func TestChangesCoalesce(t *testing.T) {
 		t.Fatalf("%+v", l.Status())
 	}
 }
+
+// Restart closes an open device and opens it again at once, without the
+// backoff a loss would wait; during a backoff it cuts the wait short.
+func TestRestart(t *testing.T) {
+	clk := clockwork.NewFakeClockAt(start)
+	var closed atomic.Int32
+	opens := make(chan struct{}, 10)
+	fail := atomic.Bool{}
+	l := New(Config[port]{
+		Name: "printer",
+		Open: func(ctx context.Context) (port, error) {
+			if fail.Load() {
+				opens <- struct{}{}
+				return port{}, errors.New("no such device")
+			}
+			opens <- struct{}{}
+			return port{&closed}, nil
+		},
+		Use: func(ctx context.Context, p port) error {
+			<-ctx.Done()
+			return ctx.Err()
+		},
+		Clock: clk,
+	})
+	if l.Restart() {
+		t.Error("Restart of a loop not running reported true")
+	}
+	run(t, l)
+	<-opens
+	until(t, l, func(st Status) bool { return st.State == Starting && st.Detail == "opened" })
+	if !l.Restart() {
+		t.Fatal("Restart reported false")
+	}
+	select {
+	case <-opens:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not reopened after Restart")
+	}
+	if closed.Load() != 1 {
+		t.Errorf("closed %d times, expected 1", closed.Load())
+	}
+	until(t, l, func(st Status) bool { return st.Reopens == 1 })
+	if st := l.Status(); st.State == Fault || st.RetryAt != (time.Time{}) {
+		t.Errorf("after a restart: %+v", st)
+	}
+
+	// A device that cannot be opened: Restart skips the backoff.
+	fail.Store(true)
+	l.Restart()
+	<-opens // the failed open
+	waiting(t, clk, 1)
+	l.Restart()
+	select {
+	case <-opens:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the backoff was not cut short")
+	}
+}
+
+// until waits, on the loop's Changes, for its status to satisfy ok.
+func until[C interface{ Close() error }](t *testing.T, l *Loop[C], ok func(Status) bool) {
+	t.Helper()
+	guard := time.After(10 * time.Second)
+	for !ok(l.Status()) {
+		select {
+		case <-l.Changes():
+		case <-guard:
+			t.Fatalf("status %+v", l.Status())
+		}
+	}
+}

@@ -196,6 +196,10 @@ func (b *Board) Status() devices.Status {
 // Changes signals after the status changed.
 func (b *Board) Changes() <-chan struct{} { return b.loop.Changes() }
 
+// Restart closes the sign's port and opens it again at once (the admin
+// page's restart button); false once the board is closed.
+func (b *Board) Restart() bool { return b.loop.Restart() }
+
 // Close stops the driver and closes the port.
 func (b *Board) Close() error {
 	b.cancel()

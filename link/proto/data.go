@@ -355,6 +355,8 @@ type DeviceState struct {
 	State  string    `json:"state"`
 	Detail string    `json:"detail,omitempty"`
 	Since  time.Time `json:"since"`
+	// LastError is the device's latest failure, kept after it recovered.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // DeviceStatus is a terminal's devices at a moment.

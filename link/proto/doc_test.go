@@ -39,7 +39,7 @@ func TestProtocolDocExamples(t *testing.T) {
 			seen[m.Type]++
 		}
 	}
-	for _, typ := range []string{TypeHello, TypeReserve, TypeCheckin, TypeTicketIssued, TypeDeviceStatus, TypeCallShown,
+	for _, typ := range []string{TypeHello, TypeOutbox, TypeReserve, TypeCheckin, TypeTicketIssued, TypeDeviceStatus, TypeCallShown,
 		TypeCallAnnounced, TypeKeypad, TypeRating, TypeTicketWithdrawn, TypeWelcome, TypeAck, TypeRejected, TypeReserved, TypeLease, TypeQueues,
 		TypeWindow, TypeCall, TypeRecall, TypeCancel, TypeHallMessage, TypeUpdate, TypeError} {
 		if seen[typ] == 0 {

@@ -28,6 +28,11 @@ const (
 	TypeHello   = "hello"   // first message of a connection
 	TypeReserve = "reserve" // request: a ticket number for a kiosk, now
 	TypeCheckin = "checkin" // request: a visitor with a booking arrived
+	// TypeOutbox says how the terminal's outbox stands (Outbox): sent
+	// only while it holds events the server has not acknowledged for a
+	// while or by the hundred, and once more when that is over; never
+	// per event, at most once a ping period. Not an event, not answered.
+	TypeOutbox = "outbox"
 
 	// Terminal → server events: durable in the terminal's outbox, numbered
 	// by Seq, resent until acknowledged.
@@ -96,6 +101,7 @@ type Message struct {
 	Window      *WindowState  `json:"window,omitempty"`
 	Booking     *Booking      `json:"booking,omitempty"`
 	Withdrawal  *Withdrawal   `json:"withdrawal,omitempty"`
+	Outbox      *OutboxState  `json:"outbox,omitempty"`
 	Error       *Error        `json:"error,omitempty"`
 }
 
@@ -140,6 +146,19 @@ type Hello struct {
 	// LastPush is the highest push the terminal has acted on; the server
 	// resends the ones after it.
 	LastPush uint64 `json:"last_push"`
+	// Outbox is the terminal's outbox as it connects: what it buffered
+	// while the link was down.
+	Outbox *OutboxState `json:"outbox,omitempty"`
+}
+
+// OutboxState is a terminal's outbox: the events it holds that the
+// server has not acknowledged, the time of the oldest of them (the
+// terminal's clock) and the highest seq among them. The server takes the
+// backlog as delivered once it has committed LastSeq.
+type OutboxState struct {
+	Events   int       `json:"events"`
+	OldestAt time.Time `json:"oldest_at,omitzero"`
+	LastSeq  uint64    `json:"last_seq,omitempty"`
 }
 
 // Welcome is the server's snapshot for a terminal that just connected:
@@ -268,6 +287,10 @@ func (m *Message) validate() error {
 	case TypeReserved:
 		if m.Ticket == nil || m.Ticket.Number == "" || m.Re == "" {
 			return missing("ticket.number and re")
+		}
+	case TypeOutbox:
+		if m.Outbox == nil || m.Outbox.Events < 0 {
+			return missing("outbox with events 0 or more")
 		}
 	case TypeTicketIssued:
 		if m.Ticket == nil || m.Ticket.Number == "" || m.Ticket.Service == "" || m.Seq == 0 {

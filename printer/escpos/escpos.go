@@ -1,7 +1,7 @@
 // Package escpos is the ESC/POS command language of thermal receipt
 // printers, both ways: Writer builds the bytes of a job, Parse reads them
 // back into commands (the simulated printer prints what Parse sees), and
-// the status functions decode what a printer answers.
+// the status and identity (GS I) functions decode what a printer answers.
 //
 // It knows bytes, not tickets: what goes on a ticket, in which code page,
 // is the printer package's business. Nothing here panics on bad input:

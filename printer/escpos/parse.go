@@ -31,6 +31,7 @@ const (
 	OpUserChars                 // N: 1 selects the user-defined characters, 0 the printer's (ESC %)
 	OpCancelChar                // N: the code whose user-defined character is deleted (ESC ?)
 	OpUnknown                   // Data: the command's bytes, skipped
+	OpPrinterID                 // N: GS I n, a question about the printer's identity
 )
 
 // Op is one command.
@@ -268,6 +269,11 @@ func (p *Parser) gs(b []byte) (*Op, int, error) {
 			return nil, 4, nil // margins
 		}
 		return nil, 3, nil
+	case 'I':
+		if len(b) < 3 {
+			return nil, 0, nil
+		}
+		return &Op{Kind: OpPrinterID, N: int(b[2])}, 3, nil
 	case '(':
 		return p.gsParen(b)
 	case 'k':

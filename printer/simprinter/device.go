@@ -1,7 +1,7 @@
 // Package simprinter is a simulated ESC/POS thermal printer: it reads the
 // bytes a driver sends, prints each ticket (everything up to a cut) to a
-// PNG file, answers real-time status queries and sends automatic status
-// like a real printer, and can run out of paper, open its cover, answer
+// PNG file, answers real-time status queries and the identity questions
+// (GS I) and sends automatic status like a real printer, and can run out of paper, open its cover, answer
 // garbage or nothing, or be unplugged. It is the demo's printer, the
 // technician's preview, and the peer of the driver's tests.
 //
@@ -70,6 +70,8 @@ type Device struct {
 	last    []Printed // the last KeptTickets of them, oldest first
 	bad     int
 	printed chan Printed
+	// identity is what GS I is answered with (SetIdentity).
+	identity Identity
 }
 
 // KeptTickets is how many of the last tickets a device remembers.
@@ -108,7 +110,8 @@ func New(prof *printer.Profile, paperMM int, dir string) (*Device, error) {
 			return nil, fmt.Errorf("simprinter: %w", err)
 		}
 	}
-	return &Device{prof: prof, paperMM: paperMM, dir: dir, cond: Ready, paper: paper, printed: make(chan Printed, 64)}, nil
+	return &Device{prof: prof, paperMM: paperMM, dir: dir, cond: Ready, paper: paper, printed: make(chan Printed, 64),
+		identity: DefaultIdentity(prof)}, nil
 }
 
 // Printed delivers each ticket as it is cut; while nobody reads, the
@@ -217,13 +220,15 @@ func (d *Device) apply(op escpos.Op) {
 		// Offline: a real printer keeps the data until it recovers; the
 		// driver clears that buffer before it prints again, so the
 		// simulation drops it. Status queries are still answered.
-		if op.Kind != escpos.OpStatusQuery && op.Kind != escpos.OpAutoStatus && op.Kind != escpos.OpInit {
+		if op.Kind != escpos.OpStatusQuery && op.Kind != escpos.OpAutoStatus && op.Kind != escpos.OpInit && op.Kind != escpos.OpPrinterID {
 			return
 		}
 	}
 	switch op.Kind {
 	case escpos.OpStatusQuery:
 		d.answer(op.N)
+	case escpos.OpPrinterID:
+		d.identify(op.N)
 	case escpos.OpAutoStatus:
 		d.asb = op.N != 0
 		if d.asb {

@@ -1,6 +1,10 @@
 package access
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/cherga/kiosk/httpapi/auth"
+)
 
 // Errors that callers may test with errors.Is. Each is wrapped with what
 // to fix where that is known.
@@ -30,7 +34,7 @@ var (
 	ErrBadStore = errors.New("access: bad accounts file")
 	// ErrBadHash: a password hash is not an argon2id PHC string this
 	// package can check.
-	ErrBadHash = errors.New("access: bad password hash")
+	ErrBadHash = auth.ErrBadHash
 
 	// ErrNoCredential: the request carries neither a session cookie nor
 	// an Authorization header.

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cherga/kiosk/queue/datafile"
 )
 
 const permissionsMatter = true
@@ -25,6 +27,11 @@ func lockFile(path string) (unlock func(), err error) {
 		}
 	}
 	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	// A lock file a root shell made must stay usable by queued.
+	if err := datafile.KeepFileOwner(path); err != nil {
 		f.Close()
 		return nil, err
 	}

@@ -4,19 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/cherga/kiosk/httpapi"
 )
 
 // Options configure a Guard; zero fields take the documented defaults.
@@ -55,7 +54,7 @@ type Guard struct {
 	idle   time.Duration
 	maxAge time.Duration
 	secure bool
-	hosts  atomic.Pointer[hostNames]
+	hosts  *httpapi.Hosts
 
 	byName, byAddr *limiter
 	// hashSlots bounds concurrent argon2 hashes (19 MiB each), so a flood
@@ -74,7 +73,8 @@ func New(store *Store, db *bolt.DB, opts Options) (*Guard, error) {
 	g := &Guard{store: store, db: db, clock: opts.Clock, log: opts.Log, idle: opts.IdleTimeout, maxAge: opts.MaxAge,
 		secure: opts.SecureCookies,
 		byName: newLimiter(maxLimited), byAddr: newLimiter(maxLimited),
-		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
+		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		hosts:     httpapi.NewHosts(httpapi.HostsOptions{Names: opts.Names})}
 	if g.clock == nil {
 		g.clock = clockwork.NewRealClock()
 	}
@@ -87,7 +87,6 @@ func New(store *Store, db *bolt.DB, opts Options) (*Guard, error) {
 	if g.maxAge <= 0 {
 		g.maxAge = defaultMaxAge
 	}
-	g.SetNames(opts.Names)
 	err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(sessionsBucket)
 		return err
@@ -240,63 +239,19 @@ func (g *Guard) Protect(h http.Handler) http.Handler {
 		// A page of another site whose name was made to resolve to this
 		// server (DNS rebinding) would be same-origin to the browser;
 		// only the Host header tells.
-		if !g.hostAllowed(r.Host) {
+		if !g.hosts.Allowed(r.Host) {
 			writeError(w, http.StatusForbidden, "bad_host", fmt.Sprintf(
 				"this server answers to %s; got %s: add it to names: in the office configuration",
-				g.hosts.Load().text, strconv.Quote(clip(r.Host))))
+				g.hosts, strconv.Quote(clip(r.Host))))
 			return
 		}
 		inner.ServeHTTP(w, r)
 	})
 }
 
-// hostNames are the names Protect lets through, besides loopback ones.
-type hostNames struct {
-	set map[string]bool
-	// text lists them for the bad_host answer.
-	text string
-}
-
 // SetNames replaces Options.Names, for a configuration reloaded while
 // the server runs.
-func (g *Guard) SetNames(names []string) {
-	h := &hostNames{set: map[string]bool{}}
-	var listed []string
-	for _, n := range names {
-		n = hostName(n)
-		if n != "" && !h.set[n] {
-			h.set[n] = true
-			listed = append(listed, n)
-		}
-	}
-	h.text = "loopback names (localhost, 127.0.0.1, ::1)"
-	if len(listed) > 0 {
-		h.text = strings.Join(listed, ", ") + " and " + h.text
-	}
-	g.hosts.Store(h)
-}
-
-// hostName returns the name of a Host header: port and IPv6 brackets
-// off, lower case, no trailing dot.
-func hostName(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	return strings.TrimSuffix(strings.ToLower(host), ".")
-}
-
-func (g *Guard) hostAllowed(host string) bool {
-	name := hostName(host)
-	if name == "" {
-		return false
-	}
-	if name == "localhost" || g.hosts.Load().set[name] {
-		return true
-	}
-	a, err := netip.ParseAddr(name)
-	return err == nil && a.Unmap().IsLoopback()
-}
+func (g *Guard) SetNames(names []string) { g.hosts.SetNames(names) }
 
 // clip keeps what a client sent short enough to quote in an answer or a
 // log line.

@@ -191,7 +191,7 @@ func TestLimiterIsBounded(t *testing.T) {
 	if l.len() != 3 {
 		t.Errorf("%d entries, bound 3", l.len())
 	}
-	if _, ok := l.entries["a"]; ok {
+	if l.has("a") {
 		t.Error("the oldest entry was kept")
 	}
 	// Failures older than the window do not count.

@@ -1,28 +1,19 @@
 package access
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
-	"strconv"
-	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/cherga/kiosk/httpapi/auth"
 )
 
-// HashParams are argon2id's costs. Memory is in KiB.
-type HashParams struct {
-	Memory  uint32
-	Time    uint32
-	Threads uint8
-}
+// HashParams are argon2id's costs (package auth, shared with kioskd's
+// admin listener).
+type HashParams = auth.HashParams
 
-// DefaultHashParams are OWASP's recommended argon2id costs (19 MiB, two
-// passes, one lane): about 50 ms on an office PC, slow enough that a
-// stolen access.json is expensive to attack, fast enough for sign-in.
-var DefaultHashParams = HashParams{Memory: 19456, Time: 2, Threads: 1}
+// DefaultHashParams are OWASP's recommended argon2id costs (see
+// auth.DefaultHashParams).
+var DefaultHashParams = auth.DefaultHashParams
 
 // Password length bounds, in characters. Long passphrases are welcome;
 // the upper bound only keeps a pasted file out.
@@ -32,16 +23,8 @@ const (
 )
 
 const (
-	saltLen = 16
-	keyLen  = 32
-)
-
-// Bounds on the costs read from a stored hash, so that a damaged or
-// hostile access.json cannot make one sign-in take gigabytes or minutes.
-const (
-	maxMemory  = 1 << 20 // 1 GiB
-	maxTime    = 64
-	maxThreads = 64
+	saltLen = auth.SaltLen
+	keyLen  = auth.KeyLen
 )
 
 // checkNewPassword refuses a password too short or too long to set.
@@ -61,23 +44,7 @@ func checkNewPassword(password string) error {
 // HashPassword returns password's argon2id hash as a PHC string,
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, with a fresh random salt.
 func HashPassword(password string, p HashParams) (string, error) {
-	if p == (HashParams{}) {
-		p = DefaultHashParams
-	}
-	if p.Memory < 8*uint32(p.Threads) || p.Time < 1 || p.Threads < 1 {
-		return "", fmt.Errorf("%w: costs m=%d,t=%d,p=%d are too low", ErrBadHash, p.Memory, p.Time, p.Threads)
-	}
-	salt := make([]byte, saltLen)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("access: salt: %w", err)
-	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, keyLen)
-	return formatPHC(p, salt, key), nil
-}
-
-func formatPHC(p HashParams, salt, key []byte) string {
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+	return auth.HashPassword(password, p)
 }
 
 // phc is a parsed argon2id PHC string.
@@ -86,58 +53,12 @@ type phc struct {
 	salt, key []byte
 }
 
-// parsePHC reads an argon2id PHC string. The costs come from the string,
-// not from DefaultHashParams, so hashes made with older costs keep
-// working after the defaults rise.
+// parsePHC reads an argon2id PHC string (auth.ParsePHC).
 func parsePHC(s string) (phc, error) {
-	bad := func(what string) (phc, error) {
-		return phc{}, fmt.Errorf("%w: %s; expected $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>", ErrBadHash, what)
-	}
-	parts := strings.Split(s, "$")
-	if len(parts) != 6 || parts[0] != "" {
-		return bad("not six $-separated fields")
-	}
-	if parts[1] != "argon2id" {
-		return bad("algorithm " + strconv.Quote(parts[1]))
-	}
-	if parts[2] != "v="+strconv.Itoa(argon2.Version) {
-		return bad("version " + strconv.Quote(parts[2]))
-	}
-	var m, t, p uint64
-	costs := strings.Split(parts[3], ",")
-	if len(costs) != 3 {
-		return bad("costs " + strconv.Quote(parts[3]))
-	}
-	for i, c := range costs {
-		name, value, _ := strings.Cut(c, "=")
-		dst, want, limit := []*uint64{&m, &t, &p}[i], "mtp"[i:i+1], []uint64{maxMemory, maxTime, maxThreads}[i]
-		n, err := strconv.ParseUint(value, 10, 32)
-		if name != want || err != nil || n < 1 || n > limit || value != strconv.FormatUint(n, 10) {
-			return bad("cost " + strconv.Quote(c))
-		}
-		*dst = n
-	}
-	if m < 8*p {
-		return bad("memory below 8 KiB per lane")
-	}
-	salt, err := base64.RawStdEncoding.Strict().DecodeString(parts[4])
-	if err != nil || len(salt) < 8 || len(salt) > 64 {
-		return bad("salt")
-	}
-	key, err := base64.RawStdEncoding.Strict().DecodeString(parts[5])
-	if err != nil || len(key) < 16 || len(key) > 128 {
-		return bad("hash")
-	}
-	return phc{params: HashParams{Memory: uint32(m), Time: uint32(t), Threads: uint8(p)}, salt: salt, key: key}, nil
+	p, err := auth.ParsePHC(s)
+	return phc{params: p.Params, salt: p.Salt, key: p.Key}, err
 }
 
-// VerifyPassword reports whether password matches the PHC string hash.
-// The comparison takes the same time wherever the first difference is.
-func VerifyPassword(hash, password string) (bool, error) {
-	h, err := parsePHC(hash)
-	if err != nil {
-		return false, err
-	}
-	key := argon2.IDKey([]byte(password), h.salt, h.params.Time, h.params.Memory, h.params.Threads, uint32(len(h.key)))
-	return subtle.ConstantTimeCompare(key, h.key) == 1, nil
-}
+// VerifyPassword reports whether password matches the PHC string hash, in
+// the same time wherever the first difference is.
+func VerifyPassword(hash, password string) (bool, error) { return auth.VerifyPassword(hash, password) }

@@ -23,6 +23,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/cherga/kiosk/queue/datafile"
 )
 
 // User is an account of a person who signs in.
@@ -397,8 +399,8 @@ func (s *Store) edit(change func(f *storeFile) error) error {
 }
 
 // writeAtomic replaces path with b so that a crash leaves either the old
-// file or the new one, never half of one: temp file, fsync, rename, fsync
-// of the directory.
+// file or the new one, never half of one: temp file, owner (see
+// datafile.KeepOwner), fsync, rename, fsync of the directory.
 func writeAtomic(path string, b []byte) (os.FileInfo, error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*") // mode 0600
@@ -409,6 +411,12 @@ func writeAtomic(path string, b []byte) (os.FileInfo, error) {
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return nil, fmt.Errorf("access: write %s: %w", tmp.Name(), err)
+	}
+	// queued user/token from a root shell must not leave a root-owned
+	// file that queued, running as its own user, cannot read.
+	if err := datafile.KeepOwner(tmp, path); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("access: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()

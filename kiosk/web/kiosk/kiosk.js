@@ -575,6 +575,7 @@ async function takeTicket(s) {
 function errorKey(code) {
   if (code === "offline" || code === "no_catalogue") return "kiosk.error.offline";
   if (code === "buffer_full") return "kiosk.error.full";
+  if (code === "disk_full") return "kiosk.error.disk_full";
   return "kiosk.error.generic";
 }
 
@@ -856,6 +857,7 @@ function setStatus(st) {
   S.status = st;
   $("offline").hidden = st.online;
   $("noprinter").hidden = st.can_print;
+  $("diskfull").hidden = !st.disk_full;
   // The service screen offers to print the documents only while it can.
   if (printChanged && S.screen === "service") draw();
 }
