@@ -273,10 +273,10 @@ func (o *office) startDemo(t *testing.T, replace ...string) {
 		t.Fatal("the emulator printed no control address")
 	}
 	o.emuAddr = m[1]
-	// The admin listener (quoted, so that the main listener's rewrite below
-	// leaves it alone) on any free port.
+	// The admin listener on any free port, not the default 8081 (quoted, so
+	// that the main listener's rewrite in startKioskd leaves it alone).
 	writeConfig(t, "../configs/demo.yaml", o.kioskConfig,
-		"listen: 127.0.0.1:8080", "listen: 127.0.0.1:0", "listen: 127.0.0.1:8081", `listen: "127.0.0.1:0"`, "data_dir: var/demo-01", "data_dir: "+o.dataDir,
+		"http:\n  listen: 127.0.0.1:8080", "admin:\n  listen: \"127.0.0.1:0\"\nhttp:\n  listen: 127.0.0.1:0", "data_dir: var/demo-01", "data_dir: "+o.dataDir,
 		"127.0.0.1:8090", o.qAddr, "pack_dir: var/voice", "pack_dir: "+filepath.Join(binDir, "voice"),
 		// A restarted queued is found within a second, not half a minute.
 		"  url: ws://", "  reconnect_max: 1s\n  url: ws://",

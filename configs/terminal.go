@@ -490,7 +490,7 @@ func (c *Terminal) checkAdmin(d *decoder) {
 		d.errorf("admin.listen", "got %q, expected host:port, like 127.0.0.1:8081, or off", a.Listen)
 		return
 	}
-	if a.Listen == c.HTTP.Listen {
+	if a.Listen == c.HTTP.Listen && !strings.HasSuffix(a.Listen, ":0") { // :0, any free port, twice is two ports
 		d.errorf("admin.listen", "got %q, the same as http.listen: the admin listener needs its own port", a.Listen)
 	}
 	if (a.TLSCert == "") != (a.TLSKey == "") {
