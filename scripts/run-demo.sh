@@ -134,9 +134,11 @@ if [ "$health" -eq 0 ]; then
     LED boards, bus devices http://127.0.0.1:8080/boards/  (boards, window displays, keypads, rating panel)
     Bus emulator            http://$bus_control/  (the same devices, with faults and power cuts)
     Health                  http://127.0.0.1:8080/healthz
+    Terminal admin page     http://127.0.0.1:8081/admin/  (devices, paper, test print, outbox; /metrics)
     Sign in                 http://127.0.0.1:8090/login
     Operator                http://127.0.0.1:8090/operator/  (window 3: operator3, /operator/?window=3)
     Supervisor              http://127.0.0.1:8090/operator/supervisor.html
+    Devices and alerts      http://127.0.0.1:8090/operator/devices.html  (supervisor)
     Reports                 http://127.0.0.1:8090/reports/
     Public status           http://127.0.0.1:8090/status
 
