@@ -8,14 +8,20 @@ export PATH := $(PATH):/usr/local/go/bin:$(CURDIR)/.tools/go/bin
 
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-CMDS := kioskd queued kioskctl
+CMDS := kioskd queued kioskctl cityd
 PLATFORMS := linux/amd64 linux/arm64 linux/arm
 
-.PHONY: run test test-load test-deps build host clean firmware package
+.PHONY: run run-city test test-load test-deps build host clean firmware package
 
 ## run: build for this machine and start queued + kioskd with configs/demo.yaml
 run: host
 	@scripts/run-demo.sh
+
+## run-city: a city of three simulated centres shipping to a throwaway
+## PostgreSQL under var/city-pg, and cityd's city page (scripts/run-city.sh)
+run-city: host
+	go build -trimpath -o bin/ ./city/pgtest/pgcluster
+	@scripts/run-city.sh
 
 ## test: install missing tools (apt-get), then go vet and go test -race.
 ## CI=1: a test whose tool test-deps installs fails, not skips, without it.

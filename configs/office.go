@@ -62,6 +62,9 @@ type Office struct {
 	// Alerts are when the supervisors' devices page, the log and the
 	// metrics raise an alert about a terminal.
 	Alerts Alerts `yaml:"alerts"`
+	// City ships the office's record to the city's PostgreSQL (city.go);
+	// off while City.DSN is empty.
+	City City `yaml:"city"`
 }
 
 // Alerts bound what queued lets pass before it raises an alert.
@@ -186,6 +189,7 @@ func DefaultOffice() Office {
 		NoShowAfter:    2,
 		Sessions:       Sessions{Idle: 2 * time.Hour, MaxAge: 12 * time.Hour},
 		Alerts:         Alerts{OfflineAfter: time.Minute, BacklogEvents: 500, BacklogAge: 5 * time.Minute},
+		City:           City{Batch: 500, AlarmAge: 15 * time.Minute},
 		PauseReasons: []Reason{
 			{ID: "break", Name: Text{UK: "Перерва", EN: "Break"}},
 			{ID: "paperwork", Name: Text{UK: "Робота з документами", EN: "Paperwork"}},
@@ -275,6 +279,7 @@ func (o *Office) check(d *decoder) {
 	if len(o.Windows) == 0 {
 		d.errorf("windows", "required: at least one window")
 	}
+	o.City.check(d)
 }
 
 var hostNameRe = regexp.MustCompile(`^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$`)

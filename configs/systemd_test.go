@@ -52,17 +52,19 @@ func unitKeys(t *testing.T, path string) map[string][]string {
 	return keys
 }
 
-// The daemons' units are what a terminal and the server run under:
-// notify with a watchdog, their own user, the data directory the only
-// writable path, devices by group, hardened; systemd-analyze verify finds
-// nothing to say about them or about the Chromium screen that wants
-// kioskd.service, and rates their exposure low.
+// The daemons' units are what a terminal, the server and the city's
+// service run under: notify with a watchdog, their own user, the data
+// directory the only writable path, devices by group, hardened;
+// systemd-analyze verify finds nothing to say about them or about the
+// Chromium screen that wants kioskd.service, and rates their exposure low.
+// cityd follows a local PostgreSQL but does not want one (the database may
+// be elsewhere).
 func TestSystemdUnits(t *testing.T) {
 	term, err := configs.LoadTerminal("rpi-kiosk.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"kioskd", "queued"} {
+	for _, name := range []string{"kioskd", "queued", "cityd"} {
 		k := unitKeys(t, filepath.Join("systemd", name+".service"))
 		for key, want := range map[string]string{
 			"Type": "notify", "NotifyAccess": "main", "User": "cherga", "NoNewPrivileges": "yes",
@@ -86,6 +88,13 @@ func TestSystemdUnits(t *testing.T) {
 	if term.DataDir != "/var/lib/kioskd" {
 		t.Errorf("rpi-kiosk.yaml's data_dir %s is not kioskd.service's StateDirectory", term.DataDir)
 	}
+	city := unitKeys(t, "systemd/cityd.service")
+	if after := strings.Fields(strings.Join(city["After"], " ")); !slices.Contains(after, "postgresql.service") || !slices.Contains(after, "network-online.target") {
+		t.Errorf("cityd.service: After=%v, want postgresql.service and network-online.target", after)
+	}
+	if wants := strings.Fields(strings.Join(city["Wants"], " ")); !slices.Equal(wants, []string{"network-online.target"}) {
+		t.Errorf("cityd.service: Wants=%v, want only network-online.target", wants)
+	}
 	groups := strings.Fields(unitKeys(t, "systemd/kioskd.service")["SupplementaryGroups"][0])
 	for _, g := range []string{"lp", "dialout", "input", "gpio"} {
 		if !slices.Contains(groups, g) {
@@ -101,7 +110,7 @@ func TestSystemdUnits(t *testing.T) {
 	// verify wants every ExecStart binary to exist: the units are copied
 	// with their programs pointing at stand-ins in the same directory.
 	dir := t.TempDir()
-	programs := map[string]string{"/usr/bin/kioskd": "kioskd", "/usr/bin/queued": "queued", "/usr/bin/cage": "cage"}
+	programs := map[string]string{"/usr/bin/kioskd": "kioskd", "/usr/bin/queued": "queued", "/usr/bin/cityd": "cityd", "/usr/bin/cage": "cage"}
 	var pairs []string
 	for from, to := range programs {
 		if err := os.WriteFile(filepath.Join(dir, to), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
@@ -111,7 +120,7 @@ func TestSystemdUnits(t *testing.T) {
 	}
 	r := strings.NewReplacer(pairs...)
 	var units []string
-	for _, src := range []string{"systemd/kioskd.service", "systemd/queued.service", "chromium/kiosk-browser.service"} {
+	for _, src := range []string{"systemd/kioskd.service", "systemd/queued.service", "systemd/cityd.service", "chromium/kiosk-browser.service"} {
 		b, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
@@ -127,7 +136,7 @@ func TestSystemdUnits(t *testing.T) {
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
-	for _, u := range units[:2] {
+	for _, u := range units[:3] {
 		// Exposure 0 (locked) to 100 (open); kioskd needs its devices.
 		out, err := exec.Command(analyze, "security", "--offline=yes", "--threshold=25", u).CombinedOutput()
 		if err != nil {

@@ -188,9 +188,12 @@ func TestShippedConfigsAreValid(t *testing.T) {
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			var err error
-			if f == "office.yaml" {
+			switch f {
+			case "office.yaml":
 				_, err = LoadOffice(f)
-			} else {
+			case "city.yaml":
+				_, err = LoadCityServer(f)
+			default:
 				_, err = LoadTerminal(f)
 			}
 			if err != nil {

@@ -113,17 +113,18 @@ const v2 = "v1.0.0-3-g149f9b8-dirty"
 // files every package holds (dpkg-deb -c), beside the sample forms and
 // the examples, which are checked against configs/.
 var files = []string{
-	"/usr/bin/kioskd", "/usr/bin/queued", "/usr/bin/kioskctl",
+	"/usr/bin/kioskd", "/usr/bin/queued", "/usr/bin/kioskctl", "/usr/bin/cityd",
 	"/usr/libexec/cherga/kiosk-browser.sh",
 	"/usr/lib/systemd/system/kioskd.service", "/usr/lib/systemd/system/queued.service",
-	"/usr/lib/systemd/system/kiosk-browser.service",
+	"/usr/lib/systemd/system/cityd.service", "/usr/lib/systemd/system/kiosk-browser.service",
 	"/usr/lib/udev/rules.d/99-cherga.rules",
 	"/usr/lib/sysusers.d/cherga.conf", "/usr/lib/tmpfiles.d/cherga.conf",
-	"/etc/kioskd/kioskd.yaml", "/etc/queued/office.yaml",
+	"/etc/kioskd/kioskd.yaml", "/etc/queued/office.yaml", "/etc/cityd/city.yaml",
 	"/usr/share/cherga/chromium/kiosk.json",
 	"/usr/share/doc/cherga/copyright", "/usr/share/doc/cherga/changelog.Debian.gz",
 	"/usr/share/doc/cherga/install.md", "/usr/share/doc/cherga/kiosk-browser.md",
 	"/usr/share/man/man1/kioskd.1.gz", "/usr/share/man/man1/queued.1.gz", "/usr/share/man/man1/kioskctl.1.gz",
+	"/usr/share/man/man1/cityd.1.gz",
 	"/usr/share/lintian/overrides/cherga",
 }
 
@@ -216,7 +217,7 @@ func TestDebianPackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantConf := []string{"/etc/kioskd/kioskd.yaml", "/etc/queued/office.yaml"}
+	wantConf := []string{"/etc/kioskd/kioskd.yaml", "/etc/queued/office.yaml", "/etc/cityd/city.yaml"}
 	for _, f := range forms {
 		wantConf = append(wantConf, "/etc/queued/forms/"+filepath.Base(f))
 	}
@@ -237,7 +238,21 @@ func TestDebianPackage(t *testing.T) {
 	// not 2 for an invalid file).
 	tree := t.TempDir()
 	run(t, nil, dpkgDeb, "-x", deb, tree)
-	for _, name := range []string{"kioskd", "queued", "kioskctl"} {
+	// A deb has no License field: nfpm.yaml's license (for other
+	// packagers) is the installed copyright file's.
+	nfpmConf, err := os.ReadFile("nfpm.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyright, err := os.ReadFile(filepath.Join(tree, "usr/share/doc/cherga/copyright"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^license: (\S+)$`).FindSubmatch(nfpmConf); m == nil ||
+		!regexp.MustCompile(`(?m)^License: `+regexp.QuoteMeta(string(m[1]))+`$`).Match(copyright) {
+		t.Errorf("nfpm.yaml's license (%q) is not the copyright file's License:", m)
+	}
+	for _, name := range []string{"kioskd", "queued", "kioskctl", "cityd"} {
 		bin := filepath.Join(tree, "usr/bin", name)
 		f, err := elf.Open(bin)
 		if err != nil {
@@ -264,6 +279,20 @@ func TestDebianPackage(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^data_dir: /var/lib/queued$`).Match(office) {
 		t.Error("the installed office.yaml's data_dir is not /var/lib/queued")
+	}
+	// cityd's: data_dir /var/lib/cityd and a database on this machine by its
+	// socket, which -check takes (it does not connect); only the site's
+	// own database is left to set.
+	run(t, nil, filepath.Join(tree, "usr/bin/cityd"), "-check", "-config", filepath.Join(tree, "etc/cityd/city.yaml"))
+	cityConf, err := os.ReadFile(filepath.Join(tree, "etc/cityd/city.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^data_dir: /var/lib/cityd$`).Match(cityConf) {
+		t.Error("the installed city.yaml's data_dir is not /var/lib/cityd")
+	}
+	if !regexp.MustCompile(`(?m)^  dsn: "host=/run/postgresql dbname=city"$`).Match(cityConf) {
+		t.Error("the installed city.yaml's database.dsn is not the local socket's")
 	}
 	err = exec.Command(filepath.Join(tree, "usr/bin/kioskd"), "-check", "-config", filepath.Join(tree, "etc/kioskd/kioskd.yaml")).Run()
 	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
@@ -354,7 +383,7 @@ func lifecycle(t *testing.T, dpkg, deb1, deb2 string) {
 			t.Errorf("cherga is not in group %s", g)
 		}
 	}
-	for _, d := range []string{"var/lib/kioskd", "var/lib/queued"} {
+	for _, d := range []string{"var/lib/kioskd", "var/lib/queued", "var/lib/cityd"} {
 		out := run(t, nil, "stat", "-c", "%a %u %g", at(d))
 		if strings.Fields(out)[0] != "750" || strings.Fields(out)[1] != uid {
 			t.Errorf("%s: %s, want 750 owned by cherga (%s)", d, out, uid)
@@ -363,7 +392,8 @@ func lifecycle(t *testing.T, dpkg, deb1, deb2 string) {
 
 	// The site's data and its edit of a conffile.
 	const db = "var/lib/queued/queued.db"
-	for p, s := range map[string]string{db: "the queue", "var/lib/queued/booking.key": "key", "var/lib/kioskd/kioskd.db": "outbox"} {
+	for p, s := range map[string]string{db: "the queue", "var/lib/queued/booking.key": "key", "var/lib/kioskd/kioskd.db": "outbox",
+		"var/lib/cityd/access.json": "accounts"} {
 		if err := os.WriteFile(at(p), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -374,7 +404,8 @@ func lifecycle(t *testing.T, dpkg, deb1, deb2 string) {
 	}
 	kept := func(when string, conf bool) {
 		t.Helper()
-		if read(db) != "the queue" || read("var/lib/queued/booking.key") != "key" || read("var/lib/kioskd/kioskd.db") != "outbox" {
+		if read(db) != "the queue" || read("var/lib/queued/booking.key") != "key" || read("var/lib/kioskd/kioskd.db") != "outbox" ||
+			read("var/lib/cityd/access.json") != "accounts" {
 			t.Errorf("%s: the data changed", when)
 		}
 		_, err := os.Stat(at("etc/queued/office.yaml"))
@@ -411,7 +442,7 @@ func lifecycle(t *testing.T, dpkg, deb1, deb2 string) {
 		t.Errorf("after purge:\n%s", s)
 	}
 	kept("purge", false)
-	if !strings.Contains(out, "/var/lib/queued is kept") {
+	if !strings.Contains(out, "/var/lib/queued is kept") || !strings.Contains(out, "/var/lib/cityd is kept") {
 		t.Errorf("purge does not say the data is kept:\n%s", out)
 	}
 }

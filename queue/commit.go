@@ -169,6 +169,7 @@ func (q *Queue) drain(batch []*change) []*change {
 
 func (q *Queue) commit(batch []*change) {
 	answers := make([]error, len(batch))
+	var seq uint64
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		q.mu.Lock()
 		defer q.mu.Unlock()
@@ -179,10 +180,12 @@ func (q *Queue) commit(batch []*change) {
 			}
 			answers[i] = refused
 		}
+		seq = tx.Bucket(bucketLog).Sequence()
 		return nil
 	})
 	q.commits.Add(1)
 	if err == nil {
+		q.committedLog(seq)
 		q.signal()
 		for i, c := range batch {
 			c.done <- answers[i]
@@ -194,11 +197,13 @@ func (q *Queue) commit(batch []*change) {
 	q.reload()
 	for _, c := range batch {
 		var refused error
+		var seq uint64
 		err := q.db.Update(func(tx *bolt.Tx) error {
 			q.mu.Lock()
 			defer q.mu.Unlock()
 			var failed error
 			refused, failed = c.run(q, tx)
+			seq = tx.Bucket(bucketLog).Sequence()
 			return failed
 		})
 		if err != nil {
@@ -208,6 +213,7 @@ func (q *Queue) commit(batch []*change) {
 			c.done <- err
 			continue
 		}
+		q.committedLog(seq)
 		q.signal()
 		c.done <- refused
 	}

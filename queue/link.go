@@ -293,7 +293,10 @@ func (s *Server) unsubscribe(t *terminal) {
 // Close disconnects every terminal with a going-away close frame, and
 // waits (a second at most) until the frames are out.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.stop) })
+	s.once.Do(func() {
+		close(s.stop)
+		s.stopCity()
+	})
 	<-s.stopped
 	s.mu.Lock()
 	var writers []chan struct{}

@@ -55,7 +55,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	m.call, m.recall = m.calls.WithLabelValues("call"), m.calls.WithLabelValues("recall")
 	m.refusedConns = prometheus.NewCounter(prometheus.CounterOpts{Name: "cherga_queued_http_refused_connections_total",
 		Help: "HTTP connections refused for being over max_connections, since queued started."})
-	m.reg.MustRegister(m.calls, m.refusedConns, limitCollector{m}, serverCollector{s}, alertCollector{s.alerts},
+	m.reg.MustRegister(m.calls, m.refusedConns, limitCollector{m}, serverCollector{s}, alertCollector{s.alerts}, cityCollector{s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

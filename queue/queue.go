@@ -124,6 +124,12 @@ type Queue struct {
 	// groupWindows are the windows that call each group.
 	groupWindows map[string][]*window
 
+	// logSeq is the log's last sequence committed; logged signals (once,
+	// coalesced) after a commit that moved it, for the city's shipper
+	// (city.go).
+	logSeq atomic.Uint64
+	logged chan struct{}
+
 	bookingKey []byte
 	rejected   atomic.Int64 // terminal events refused
 	gaps       atomic.Int64 // terminal event batches stopped at a gap
@@ -180,7 +186,7 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 	}
 	q := &Queue{db: db, clock: opts.Clock, log: opts.Log, o: newOffice(cfg, opts.Version), devices: map[string]*Device{},
 		bookingKey: opts.BookingKey, urgent: make(chan *change, 1024), bulk: make(chan *change, 4096),
-		stop: make(chan struct{}), stopped: make(chan struct{}), notify: make(chan struct{}, 1)}
+		stop: make(chan struct{}), stopped: make(chan struct{}), notify: make(chan struct{}, 1), logged: make(chan struct{}, 1)}
 	q.mu.Lock()
 	q.day = q.dayOf(q.now())
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -208,6 +214,7 @@ func Open(path string, cfg *configs.Office, opts Options) (*Queue, error) {
 		}); err != nil {
 			return err
 		}
+		q.logSeq.Store(tx.Bucket(bucketLog).Sequence())
 		return q.loadTx(tx, q.day)
 	})
 	q.mu.Unlock()

@@ -94,6 +94,7 @@ type Server struct {
 	badMessages atomic.Int64
 	badRequests atomic.Int64
 	metrics     *serverMetrics // GET /metrics (metrics.go)
+	city        *cityShipper   // nil: the office ships to no city (cityship.go)
 }
 
 // NewServer serves q.
@@ -114,6 +115,9 @@ func NewServer(q *Queue, opts ServerOptions) (*Server, error) {
 	s := &Server{q: q, log: opts.Log, auth: opts.Terminals, guard: guard, store: store, mux: httpapi.NewMux(),
 		terms: map[*terminal]struct{}{}, byWindow: map[int]map[*terminal]struct{}{}, sent: map[int]windowState{}, queueTerms: map[*terminal]struct{}{}, watchers: newWatchers(), stop: make(chan struct{}), stopped: make(chan struct{})}
 	s.alerts, s.deviceWatchers = newAlertBook(q, opts.Log), newWatchers()
+	if err := s.startCity(); err != nil {
+		return nil, err
+	}
 	s.metrics = newServerMetrics(s)
 	s.routes()
 	s.handler = httpapi.Recover(guard.Protect(s.mux), s.log, func() { s.badRequests.Add(1) })
@@ -253,6 +257,8 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		out["rejected_events"] = s.q.Rejected()
 		out["event_gaps"] = s.q.gaps.Load()
 	}
+	p := access.FromContext(r.Context())
+	s.addCityHealth(out, p != nil && p.Has(access.ScopeTerminals))
 	writeJSON(w, http.StatusOK, out)
 }
 

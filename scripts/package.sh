@@ -101,6 +101,27 @@ if ! grep -q '^data_dir: /var/lib/queued$' "$STAGE/office.yaml" || ! grep -q '^f
 	exit 1
 fi
 
+# The installed city service: configs/city.yaml with data_dir
+# /var/lib/cityd and a database on this machine, reached by its socket as
+# the user cherga (peer authentication), which a site changes where the
+# database is elsewhere.
+{
+	printf '%s\n' \
+		"# Installed by the cherga package as /etc/cityd/city.yaml: configs/city.yaml" \
+		"# with data_dir /var/lib/cityd and database.dsn a PostgreSQL on this machine" \
+		"# (its socket, the role cherga). Set the city's name, listen, names, tls" \
+		"# and the database's dsn (and password_file) to the city's own." \
+		"# Check: cityd -check -config /etc/cityd/city.yaml" \
+		""
+	sed -e 's|^data_dir: var/cityd$|data_dir: /var/lib/cityd|' \
+		-e 's|^  dsn: .*$|  dsn: "host=/run/postgresql dbname=city"|' \
+		configs/city.yaml
+} >"$STAGE/city.yaml"
+if ! grep -q '^data_dir: /var/lib/cityd$' "$STAGE/city.yaml" || ! grep -q '^  dsn: "host=/run/postgresql dbname=city"$' "$STAGE/city.yaml"; then
+	echo "package: configs/city.yaml's data_dir or database.dsn moved; update scripts/package.sh" >&2
+	exit 1
+fi
+
 mkdir -p "$DIST"
 for a in $ARCHS; do
 	case $a in
@@ -111,7 +132,7 @@ for a in $ARCHS; do
 	echo "package: build $a"
 	CGO_ENABLED=0 GOOS=linux GOARCH=$goarch GOARM=7 \
 		go build -trimpath -ldflags "-s -w -X main.version=$VERSION" \
-		-o "$STAGE/bin/$a/" ./cmd/kioskd ./cmd/queued ./cmd/kioskctl
+		-o "$STAGE/bin/$a/" ./cmd/kioskd ./cmd/queued ./cmd/kioskctl ./cmd/cityd
 	DEB_ARCH=$a DEB_VERSION=$DEB_VERSION DEB_RELEASE=$DEB_RELEASE MAINTAINER=$MAINTAINER \
 		STAGE=$STAGE SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH \
 		go tool -modfile=tools/nfpm.mod nfpm package --config packaging/nfpm.yaml \

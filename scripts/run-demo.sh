@@ -111,7 +111,16 @@ wait_exit() {
 	while :; do
 		wait "$1"
 		status=$?
-		kill -0 "$1" 2>/dev/null || return $status
+		kill -0 "$1" 2>/dev/null && continue
+		# A wait cut short by the trap answers 128+signal even when the
+		# program has exited meanwhile: its own status is the next wait's
+		# (127: already collected, keep what we have).
+		if [ "$status" -gt 128 ]; then
+			wait "$1"
+			again=$?
+			[ "$again" -ne 127 ] && status=$again
+		fi
+		return $status
 	done
 }
 

@@ -31,6 +31,8 @@ AXE_DIR=.tools/axe-core
 # Debian's own.
 # e2fsprogs (mkfs.ext4) and util-linux (fsfreeze) give the frozen disk of
 # cmd/watchdog_test.go (used as root only; SIGSTOP plays it otherwise).
+# postgresql is the city's database (city/pgtest runs throwaway clusters of
+# it; its binaries live in /usr/lib/postgresql/<version>/bin, not on PATH).
 NEEDS="gcc:gcc espeak-ng:espeak-ng aplay:alsa-utils chromium:chromium
 /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 avr-gcc:gcc-avr /usr/lib/avr/include/avr/io.h:avr-libc
@@ -40,6 +42,9 @@ mbpoll:mbpoll socat:socat
 /usr/lib/python3/dist-packages/serial_asyncio/__init__.py:python3-serial-asyncio
 systemd-analyze:systemd promtool:prometheus lintian:lintian
 mkfs.ext4:e2fsprogs fsfreeze:util-linux"
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	NEEDS="$NEEDS /usr/lib/postgresql/no-initdb:postgresql"
+fi
 
 missing=""
 for pair in $NEEDS; do

@@ -80,7 +80,7 @@ func TestShippedConfigsAreValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		if filepath.Base(f) == "office.yaml" {
+		if b := filepath.Base(f); b == "office.yaml" || b == "city.yaml" { // queued's and cityd's, checked in configs
 			continue
 		}
 		if _, err := LoadConfig(f); err != nil {

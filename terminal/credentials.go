@@ -55,16 +55,7 @@ func credentials(c *configs.Terminal) (link.Config, error) {
 
 // privateFile refuses a secret that the file's group or others may read
 // or write, naming the chmod that fixes it.
-func privateFile(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%s has mode %04o: the group or others may read it; run chmod 600 %s (owned by kioskd's user)", path, perm, path)
-	}
-	return nil
-}
+func privateFile(path string) error { return configs.PrivateFile(path, "kioskd's user") }
 
 // Credentials reads and checks the token and TLS files the configuration
 // names, as kioskd does when it starts: kioskctl doctor reports the same

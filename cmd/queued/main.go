@@ -40,6 +40,7 @@ import (
 	"github.com/cherga/kiosk/httpapi"
 	"github.com/cherga/kiosk/queue"
 	"github.com/cherga/kiosk/queue/access"
+	"github.com/cherga/kiosk/queue/ship"
 	"github.com/cherga/kiosk/watchdog"
 )
 
@@ -68,6 +69,14 @@ func main() {
 		os.Exit(2)
 	}
 	if *check {
+		// The city's password and CA files are checked as queued's start
+		// checks them (mode, readable).
+		if cfg.City.Enabled() {
+			if _, err := ship.DSN(cfg.City); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+		}
 		fmt.Printf("%s: ok\n", *configPath)
 		return
 	}
@@ -254,7 +263,8 @@ func run(ctx context.Context, path string, cfg *configs.Office, log *slog.Logger
 }
 
 // reload applies a changed office.yaml; a broken one is refused and the
-// running configuration stays. Listen, data_dir and TLS need a restart.
+// running configuration stays. Listen, data_dir, TLS and city need a
+// restart.
 func reload(path string, q *queue.Queue, srv *queue.Server, log *slog.Logger) {
 	cfg, err := configs.LoadOffice(path)
 	if err != nil {

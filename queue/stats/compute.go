@@ -23,9 +23,10 @@ type Name struct {
 // Names gives the display names of what the log names by id. A missing
 // entry shows the id itself.
 type Names struct {
-	Operators map[string]string // account name → display name
+	Operators map[string]string // account name → display name (a city's: "office/account")
 	Services  map[string]Name   // service id → name
 	Groups    map[string]Name   // group id → name
+	Offices   map[string]Name   // office id → name, for a city's report by office
 }
 
 // Report is one computed report; its JSON is the answer of
@@ -105,42 +106,102 @@ const maxTopServices = 20
 // for a query that ParseQuery would refuse or a nil loc: events that do
 // not fit are counted in IgnoredEvents.
 func Compute(events iter.Seq[record.Event], q Query, names Names, loc *time.Location) (*Report, error) {
-	if err := q.check(); err != nil {
+	if err := q.check(Bys); err != nil {
 		return nil, err
 	}
 	if loc == nil {
 		return nil, errors.New("stats: nil location")
 	}
-	c := newComputation(q, loc)
+	c := newComputation(q, func(string) *time.Location { return loc })
+	c.switchOffice("")
 	for e := range events {
 		c.add(&e)
 	}
 	return c.report(names), nil
 }
 
-func newComputation(q Query, loc *time.Location) *computation {
+// ComputeOffices is Compute over the events of several offices, as a
+// city's database holds them: each yielded pair is an office's id and one
+// of its events, each office's in its log order (the offices may
+// interleave). A ticket is (office, Day, Ticket), so equal numbers of two
+// offices are two tickets; the hour of day is in the office's time zone,
+// loc(office) (nil: the error). Rows may also be by office (CityBys); by
+// operator they are keyed "office/account" (Names.Operators by that key),
+// an episode with no operator in the row "" as in an office's report. So
+// every figure of an office's own Compute over its events is the figure
+// of its rows here, and a city's counts are the sums of its offices'.
+func ComputeOffices(events iter.Seq2[string, record.Event], q Query, names Names, loc func(office string) *time.Location) (*Report, error) {
+	if err := q.check(CityBys); err != nil {
+		return nil, err
+	}
+	if loc == nil {
+		return nil, errors.New("stats: nil location")
+	}
+	c := newComputation(q, loc)
+	c.city = true
+	for office, e := range events {
+		if office != c.office || c.state == nil {
+			if !c.switchOffice(office) {
+				return nil, fmt.Errorf("stats: office %q: no time zone", office)
+			}
+		}
+		c.add(&e)
+	}
+	return c.report(names), nil
+}
+
+func newComputation(q Query, loc func(string) *time.Location) *computation {
 	return &computation{
-		q: q, loc: loc,
+		q: q, locOf: loc,
 		rows:     make(map[string]*rowAcc),
-		days:     make(map[string]map[string]*ticket),
+		offices:  make(map[string]*officeDays),
 		services: make(map[string]*serviceAcc),
 	}
 }
 
+// switchOffice makes office the one whose events come next.
+func (c *computation) switchOffice(office string) bool {
+	st := c.offices[office]
+	if st == nil {
+		loc := c.locOf(office)
+		if loc == nil {
+			return false
+		}
+		st = &officeDays{days: make(map[string]map[string]*ticket), loc: loc}
+		c.offices[office] = st
+	}
+	c.office, c.state, c.loc = office, st, st.loc
+	c.curDay, c.cur = "", nil
+	return true
+}
+
+// officeDays is one office's tickets of the days still kept.
+type officeDays struct {
+	// days holds the tickets of each day still kept, by number.
+	days   map[string]map[string]*ticket
+	latest string
+	loc    *time.Location
+}
+
 // computation is Compute's state between two events.
 type computation struct {
-	q   Query
-	loc *time.Location
+	q     Query
+	locOf func(office string) *time.Location
+	city  bool // ComputeOffices: operators are qualified by office
 
 	rows    map[string]*rowAcc
 	unrated ratingAcc // ratings that rated no episode
 
-	// days holds the tickets of each day still kept, by number; cur is
-	// days[curDay], the day of the last event, looked up once per day.
-	days   map[string]map[string]*ticket
-	latest string
-	curDay string
-	cur    map[string]*ticket
+	// offices are the tickets kept of each office ("" in an office's own
+	// report); state is the office of the last event, loc its time zone;
+	// cur is state.days[curDay], the day of the last event, looked up
+	// once per day.
+	offices map[string]*officeDays
+	office  string
+	state   *officeDays
+	loc     *time.Location
+	curDay  string
+	cur     map[string]*ticket
 
 	services             map[string]*serviceAcc
 	tickets, served      int
@@ -253,24 +314,25 @@ func (c *computation) ticketsOf(day string) (map[string]*ticket, bool) {
 	if c.cur != nil && day == c.curDay {
 		return c.cur, true
 	}
-	m, ok := c.days[day]
+	st := c.state
+	m, ok := st.days[day]
 	if !ok {
 		d, err := time.Parse(dateLayout, day)
 		if err != nil || d.Format(dateLayout) != day {
 			return nil, false
 		}
-		if day > c.latest {
-			c.latest = day
+		if day > st.latest {
+			st.latest = day
 			keep := d.AddDate(0, 0, -1).Format(dateLayout)
-			for k, old := range c.days {
+			for k, old := range st.days {
 				if k < keep {
 					c.openDropped += countOpen(old)
-					delete(c.days, k)
+					delete(st.days, k)
 				}
 			}
 		}
 		m = make(map[string]*ticket, 256)
-		c.days[day] = m
+		st.days[day] = m
 	}
 	c.curDay, c.cur = day, m
 	return m, true
@@ -353,7 +415,12 @@ func (c *computation) rate(t *ticket, e *record.Event) {
 func (c *computation) key(t *ticket, e *record.Event, service, group string) string {
 	switch c.q.By {
 	case ByOperator:
+		if c.city && e.Operator != "" {
+			return c.office + "/" + e.Operator
+		}
 		return e.Operator
+	case ByOffice:
+		return c.office
 	case ByWindow:
 		if e.Window == 0 {
 			return ""
@@ -395,8 +462,10 @@ func (c *computation) report(names Names) *Report {
 		OpenEpisodes:  c.openDropped,
 		IgnoredEvents: c.ignored,
 	}
-	for _, m := range c.days {
-		r.OpenEpisodes += countOpen(m)
+	for _, st := range c.offices {
+		for _, m := range st.days {
+			r.OpenEpisodes += countOpen(m)
+		}
 	}
 
 	accs := make([]*rowAcc, 0, len(c.rows))
@@ -523,6 +592,8 @@ func rowName(by, key string, names Names) (uk, en string) {
 		return bilingual(names.Services, key)
 	case ByGroup:
 		return bilingual(names.Groups, key)
+	case ByOffice:
+		return bilingual(names.Offices, key)
 	case ByHour:
 		h, _ := strconv.Atoi(key)
 		n := fmt.Sprintf("%02d:00–%02d:00", h, h+1)

@@ -331,11 +331,12 @@ func TestRatingAfterMidnightAndDaysDropped(t *testing.T) {
 		)
 	}
 	slices.SortStableFunc(evs, func(a, b record.Event) int { return a.At.Compare(b.At) })
-	c := newComputation(Query{From: "2026-11-01", To: "2026-11-30", By: ByWindow}, testLoc)
+	c := newComputation(Query{From: "2026-11-01", To: "2026-11-30", By: ByWindow}, func(string) *time.Location { return testLoc })
+	c.switchOffice("")
 	for i := range evs {
 		c.add(&evs[i])
-		if len(c.days) > 2 {
-			t.Fatalf("after event %d, %d days kept: %v", i, len(c.days), slices.Collect(mapKeys(c.days)))
+		if days := c.state.days; len(days) > 2 {
+			t.Fatalf("after event %d, %d days kept: %v", i, len(days), slices.Collect(mapKeys(days)))
 		}
 	}
 	r := c.report(Names{})

@@ -96,6 +96,17 @@
 // figure is also in the table. By hour, the visitors chart is columns for
 // the hours of day, gaps included, instead of bars.
 //
+// # A city
+//
+// ComputeOffices is Compute over several offices' events (a city's
+// database): a ticket is (office, Day, Ticket), the hour of day is the
+// office's own, rows may be by office, and by operator they are keyed
+// "office/account". An office's rows and figures there are exactly its own
+// Compute's, and the city's counts are the sums of its offices'.
+// CityHandler serves the same page and API at a city service's paths, by
+// office by default, with office=id (repeatable, or comma-separated) to
+// keep to some offices; an unknown office is 400.
+//
 // # Memory
 //
 // Compute reads the events once. A ticket's state is kept while its day

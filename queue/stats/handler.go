@@ -6,13 +6,16 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cherga/kiosk/i18n"
@@ -56,50 +59,139 @@ const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-acti
 func Handler(src Source) http.Handler { return newHandler(src, slog.Default()) }
 
 func newHandler(src Source, log *slog.Logger) http.Handler {
-	h := &handler{src: src, log: log}
+	h := &handler{log: log, pagePath: "/reports/", apiPath: "/api/v1/stats", title: "reports.title", bys: Bys,
+		parse: ParseQuery, today: src.Today, names: src.Names}
+	h.compute = func(ctx context.Context, q Query, _ []string) (*Report, error) {
+		var srcErr error
+		events := func(yield func(record.Event) bool) {
+			for e, err := range src.Events(ctx, q.From, q.To) {
+				if err != nil {
+					srcErr = err
+					return
+				}
+				if !yield(e) {
+					return
+				}
+			}
+		}
+		rep, err := Compute(events, q, src.Names(), src.Location())
+		if err == nil {
+			err = srcErr
+		}
+		return rep, err
+	}
+	return h.mux()
+}
+
+// OfficeEvent is one event of a city's database and the office it is of.
+type OfficeEvent struct {
+	Office string
+	record.Event
+}
+
+// CitySource is what a city's handler reads reports from: every office's
+// events (a city's database) and their names.
+type CitySource interface {
+	// Events yields the events of offices (nil: every office) whose Day
+	// is within [from, to], each office's in its log order; a failure
+	// is yielded once as the last item.
+	Events(ctx context.Context, offices []string, from, to string) iter.Seq2[OfficeEvent, error]
+	// Names are the offices', services', groups' and operators' names;
+	// Names().Offices lists every office a query may name.
+	Names() Names
+	Location(office string) *time.Location // nil: not an office
+	Today() string                         // the city's date, YYYY-MM-DD
+}
+
+// CityHandler is Handler for a city's service: the page at pagePath
+// (like "/city/reports/", its stylesheet at pagePath+"reports.css") and
+// the data at apiPath, over ComputeOffices (CityBys, by office unless
+// asked; office=id, repeatable, keeps to those offices). It checks no
+// credential: wrap it.
+func CityHandler(src CitySource, pagePath, apiPath string, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &handler{log: log, pagePath: pagePath, apiPath: apiPath, title: "reports.city_title", bys: CityBys,
+		parse: ParseCityQuery, today: src.Today, names: src.Names, city: true}
+	h.compute = func(ctx context.Context, q Query, offices []string) (*Report, error) {
+		var srcErr error
+		events := func(yield func(string, record.Event) bool) {
+			for e, err := range src.Events(ctx, offices, q.From, q.To) {
+				if err != nil {
+					srcErr = err
+					return
+				}
+				if !yield(e.Office, e.Event) {
+					return
+				}
+			}
+		}
+		rep, err := ComputeOffices(events, q, src.Names(), src.Location)
+		if err == nil {
+			err = srcErr
+		}
+		return rep, err
+	}
+	return h.mux()
+}
+
+func (h *handler) mux() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /reports/{$}", h.page)
-	mux.HandleFunc("GET /reports/reports.css", h.css)
-	mux.HandleFunc("GET /api/v1/stats", h.api)
+	mux.HandleFunc("GET "+h.pagePath+"{$}", h.page)
+	mux.HandleFunc("GET "+h.pagePath+"reports.css", h.css)
+	mux.HandleFunc("GET "+h.apiPath, h.api)
 	return mux
 }
 
 type handler struct {
-	src Source
-	log *slog.Logger
+	log      *slog.Logger
+	pagePath string // the page's path, ending in /
+	apiPath  string
+	title    string // the page's title's i18n key
+	bys      []string
+	city     bool // office= is a parameter
+	parse    func(url.Values) (Query, error)
+	today    func() string
+	names    func() Names
+	compute  func(ctx context.Context, q Query, offices []string) (*Report, error)
 }
 
-// query reads the report's parameters, today for a missing date.
-func (h *handler) query(r *http.Request) (Query, error) {
+// maxOffices is how many office= a city's query may name.
+const maxOffices = 1000
+
+// query reads the report's parameters, today for a missing date, and a
+// city's office= list (nil: all).
+func (h *handler) query(r *http.Request) (Query, []string, error) {
 	v := r.URL.Query()
 	for _, p := range []string{"from", "to"} {
 		if len(v[p]) <= 1 && v.Get(p) == "" {
-			v.Set(p, h.src.Today())
+			v.Set(p, h.today())
 		}
 	}
-	return ParseQuery(v)
-}
-
-// compute runs Compute over the source's events; a failure of the source
-// is its error.
-func (h *handler) compute(ctx context.Context, q Query) (*Report, error) {
-	var srcErr error
-	events := func(yield func(record.Event) bool) {
-		for e, err := range h.src.Events(ctx, q.From, q.To) {
-			if err != nil {
-				srcErr = err
-				return
+	q, err := h.parse(v)
+	if err != nil || !h.city {
+		return q, nil, err
+	}
+	var offices []string
+	known := h.names().Offices
+	for _, o := range v["office"] {
+		for _, id := range strings.Split(o, ",") {
+			if id == "" {
+				continue
 			}
-			if !yield(e) {
-				return
+			if _, ok := known[id]; !ok {
+				return Query{}, nil, &QueryError{Param: "office", Got: id, Expected: "the id of an office of the city (GET /api/v1/city/status lists them)"}
+			}
+			if !slices.Contains(offices, id) {
+				offices = append(offices, id)
+			}
+			if len(offices) > maxOffices {
+				return Query{}, nil, &QueryError{Param: "office", Got: id, Expected: fmt.Sprintf("at most %d offices", maxOffices)}
 			}
 		}
 	}
-	rep, err := Compute(events, q, h.src.Names(), h.src.Location())
-	if err == nil {
-		err = srcErr
-	}
-	return rep, err
+	return q, offices, nil
 }
 
 // apiError is the body of a failed API request, as everywhere in queued.
@@ -116,7 +208,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *handler) api(w http.ResponseWriter, r *http.Request) {
-	q, err := h.query(r)
+	q, offices, err := h.query(r)
 	if err == nil {
 		err = checkFormat(r.URL.Query()["format"])
 	}
@@ -124,7 +216,7 @@ func (h *handler) api(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apiError{Code: "bad_query", Error: err.Error()})
 		return
 	}
-	rep, err := h.compute(r.Context(), q)
+	rep, err := h.compute(r.Context(), q, offices)
 	if err != nil {
 		h.failed(r, err)
 		writeJSON(w, http.StatusInternalServerError, apiError{Code: "internal", Error: "the report could not be computed; the server's log says why"})
@@ -172,6 +264,9 @@ func (h *handler) css(w http.ResponseWriter, r *http.Request) {
 
 // pageData is what reports.html shows.
 type pageData struct {
+	Title     string // the page's title's key
+	PagePath  string
+	Offices   []option // a city's: the offices to keep to ("" all)
 	Lang      string
 	SwitchURL string // the same page in the other language
 	SwitchTo  string // that language
@@ -216,12 +311,12 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	if v.Get("lang") == "en" {
 		lang = "en"
 	}
-	d := pageData{Lang: lang, SwitchTo: "en"}
+	d := pageData{Lang: lang, SwitchTo: "en", Title: h.title, PagePath: h.pagePath}
 	if lang == "en" {
 		d.SwitchTo = "uk"
 	}
 	status := http.StatusOK
-	q, err := h.query(r)
+	q, offices, err := h.query(r)
 	if err != nil {
 		status = http.StatusBadRequest
 		d.Error = err.Error()
@@ -229,27 +324,33 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		d.Query = Query{From: v.Get("from"), To: v.Get("to"), By: v.Get("by")}
 	} else {
 		d.Query = q
-		rep, err := h.compute(r.Context(), q)
+		rep, err := h.compute(r.Context(), q, offices)
 		if err != nil {
 			h.failed(r, err)
 			status, d.Failed = http.StatusInternalServerError, true
 		} else {
-			d.fill(rep)
+			d.fill(rep, h.apiPath, offices)
 		}
 	}
 	by := d.Query.By
-	if !slices.Contains(Bys, by) {
-		by = ByOperator
+	if !slices.Contains(h.bys, by) {
+		by = h.bys[0]
 	}
 	d.ByLabel = i18n.T(lang, "reports.by."+by)
-	for _, by := range Bys {
+	for _, by := range h.bys {
 		d.Bys = append(d.Bys, option{Value: by, Label: i18n.T(lang, "reports.by."+by), Selected: by == d.Query.By})
 	}
 	sw := url.Values{"from": {d.Query.From}, "to": {d.Query.To}, "by": {d.Query.By}}
+	if h.city {
+		d.Offices = h.officeOptions(lang, offices)
+		if len(offices) == 1 {
+			sw.Set("office", offices[0])
+		}
+	}
 	if d.SwitchTo == "en" {
 		sw.Set("lang", "en")
 	}
-	d.SwitchURL = "/reports/?" + sw.Encode()
+	d.SwitchURL = h.pagePath + "?" + sw.Encode()
 
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
@@ -265,8 +366,24 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// fill lays out a computed report for the page in d.Lang.
-func (d *pageData) fill(rep *Report) {
+// officeOptions are the page's choice of offices: all, or one.
+func (h *handler) officeOptions(lang string, chosen []string) []option {
+	names := h.names().Offices
+	opts := []option{{Value: "", Label: i18n.T(lang, "reports.all_offices"), Selected: len(chosen) != 1}}
+	for _, id := range slices.Sorted(maps.Keys(names)) {
+		uk, en := bilingual(names, id)
+		label := uk
+		if lang == "en" {
+			label = en
+		}
+		opts = append(opts, option{Value: id, Label: label, Selected: len(chosen) == 1 && chosen[0] == id})
+	}
+	return opts
+}
+
+// fill lays out a computed report for the page in d.Lang; apiPath is the
+// data's, offices the city's offices it keeps to.
+func (d *pageData) fill(rep *Report, apiPath string, offices []string) {
 	d.Report = rep
 	lang := d.Lang
 	chartRows := make([]chartRow, 0, len(rep.Rows))
@@ -305,9 +422,12 @@ func (d *pageData) fill(rep *Report) {
 		d.Top = append(d.Top, pageService{Name: name, ServiceCount: s})
 	}
 	q := rep.query().Values()
-	d.JSONURL = "/api/v1/stats?" + q.Encode()
+	if len(offices) > 0 {
+		q["office"] = offices
+	}
+	d.JSONURL = apiPath + "?" + q.Encode()
 	q.Set("format", "csv")
-	d.CSVURL = "/api/v1/stats?" + q.Encode()
+	d.CSVURL = apiPath + "?" + q.Encode()
 }
 
 func (d *pageData) byLower() string { return i18n.T(d.Lang, "reports.by_in_title."+d.Query.By) }

@@ -375,7 +375,7 @@ func TestTextsInBothLanguages(t *testing.T) {
 			}
 		}
 	}
-	for _, by := range Bys { // made at run time
+	for _, by := range append(Bys, CityBys...) { // made at run time
 		used["reports.by."+by] = true
 		used["reports.by_in_title."+by] = true
 	}

@@ -16,10 +16,16 @@ const (
 	ByService  = "service"
 	ByGroup    = "group"
 	ByHour     = "hour"
+	// ByOffice is a city's report's only (ComputeOffices).
+	ByOffice = "office"
 )
 
 // Bys lists the groupings in the order the reports page offers them.
 var Bys = []string{ByOperator, ByWindow, ByService, ByGroup, ByHour}
+
+// CityBys lists the groupings of a city's report (ComputeOffices,
+// ParseCityQuery): a window number means nothing across offices.
+var CityBys = []string{ByOffice, ByOperator, ByService, ByGroup, ByHour}
 
 // MaxDays is the longest range a report may cover.
 const MaxDays = 366
@@ -61,8 +67,14 @@ func (e *QueryError) Error() string {
 // ParseQuery reads from, to and by from a request's query. from and to are
 // required (the handler fills in today for a missing one); by defaults to
 // operator. Other parameters are left to the caller.
-func ParseQuery(v url.Values) (Query, error) {
-	q := Query{By: ByOperator}
+func ParseQuery(v url.Values) (Query, error) { return parseQuery(v, ByOperator, Bys) }
+
+// ParseCityQuery is ParseQuery for a city's report: by is one of CityBys,
+// office by default.
+func ParseCityQuery(v url.Values) (Query, error) { return parseQuery(v, ByOffice, CityBys) }
+
+func parseQuery(v url.Values, by string, bys []string) (Query, error) {
+	q := Query{By: by}
 	for _, p := range []struct {
 		name string
 		dst  *string
@@ -77,7 +89,7 @@ func ParseQuery(v url.Values) (Query, error) {
 			return Query{}, &QueryError{Param: p.name, Got: strings.Join(vals, ","), Expected: "one value"}
 		}
 	}
-	if err := q.check(); err != nil {
+	if err := q.check(bys); err != nil {
 		return Query{}, err
 	}
 	return q, nil
@@ -88,8 +100,9 @@ func (q Query) Values() url.Values {
 	return url.Values{"from": {q.From}, "to": {q.To}, "by": {q.By}}
 }
 
-// check reports the first problem with q, as ParseQuery and Compute do.
-func (q Query) check() error {
+// check reports the first problem with q, as ParseQuery and Compute do;
+// bys are the groupings allowed.
+func (q Query) check(bys []string) error {
 	from, err := parseDate("from", q.From)
 	if err != nil {
 		return err
@@ -105,8 +118,8 @@ func (q Query) check() error {
 	if days := int(to.Sub(from).Hours()/24) + 1; days > MaxDays {
 		return &QueryError{Param: "to", Got: q.To, Expected: fmt.Sprintf("at most %d days from %s, not %d", MaxDays, q.From, days)}
 	}
-	if !slices.Contains(Bys, q.By) {
-		return &QueryError{Param: "by", Got: q.By, Expected: "one of " + strings.Join(Bys, ", ")}
+	if !slices.Contains(bys, q.By) {
+		return &QueryError{Param: "by", Got: q.By, Expected: "one of " + strings.Join(bys, ", ")}
 	}
 	return nil
 }
