@@ -99,11 +99,16 @@ done
 cityd_conf=$dir/cityd.yaml
 office_list=$(echo "$offices" | sed 's/ /, /g')
 sed -e "s|^  uk: Київ$|  uk: Харків|" -e "s|^  en: Kyiv$|  en: Kharkiv|" \
-	-e "s|^listen: 127.0.0.1:8095|listen: 127.0.0.1:$city_port|" \
+	-e "s|^listen: 127.0.0.1:[0-9]*$|listen: 127.0.0.1:$city_port|" \
 	-e "s|^data_dir: var/cityd|data_dir: $dir/cityd|" \
 	-e "s|^  dsn: .*|  dsn: \"$dsn\"|" \
 	-e "s|^offices: \[\]|offices: [$office_list]|" \
 	configs/city.yaml >"$cityd_conf"
+# A line of configs/city.yaml that moved would leave the demo's cityd on
+# the shipped defaults: say so rather than start it wrong.
+for want in "^listen: 127.0.0.1:$city_port\$" "^data_dir: $dir/cityd\$" "^  dsn: "; do
+	grep -q "$want" "$cityd_conf" || { say "configs/city.yaml changed: no line like $want in $cityd_conf; update scripts/run-city.sh"; exit 1; }
+done
 mkdir -p "$dir/cityd"
 
 n=1

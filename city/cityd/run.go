@@ -61,11 +61,9 @@ func Run(ctx context.Context, cfg *configs.CityServer, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	db, err := city.Open(openCtx, dsn, city.Options{Migrate: true, Log: log})
-	cancel()
+	db, err := openDB(ctx, dsn, clock, log)
 	if err != nil {
-		return fmt.Errorf("city database: %w", err)
+		return err
 	}
 	defer db.Close()
 
@@ -113,6 +111,33 @@ func Run(ctx context.Context, cfg *configs.CityServer, opts RunOptions) error {
 		return fmt.Errorf("http shutdown: %w", err)
 	}
 	return nil
+}
+
+// openDB opens (and migrates) the city's database, waiting for it: a
+// database that is down or still starting when cityd starts (a city's
+// power cut brings both up at once) is tried again, 1 s, 2 s, … up to
+// 30 s apart, each failure logged, until it answers or ctx ends. A
+// schema newer than this cityd is not waited for.
+func openDB(ctx context.Context, dsn string, clock clockwork.Clock, log *slog.Logger) (*city.DB, error) {
+	wait := time.Second
+	for {
+		openCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		db, err := city.Open(openCtx, dsn, city.Options{Migrate: true, Log: log})
+		cancel()
+		if err == nil {
+			return db, nil
+		}
+		if errors.Is(err, city.ErrSchema) || ctx.Err() != nil {
+			return nil, fmt.Errorf("city database: %w", err)
+		}
+		log.Warn("city database not reachable; trying again", "in", wait.String(), "err", err)
+		select {
+		case <-clock.After(wait):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("city database: %w", err)
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
 }
 
 // retainer is what retain needs of the database.

@@ -138,3 +138,52 @@ func TestRetainDaily(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A database that is down when cityd starts is waited for (a power cut
+// brings both up at once): cityd tries again on its clock and serves once
+// the database answers, instead of exiting into a restart loop.
+func TestRunWaitsForTheDatabase(t *testing.T) {
+	c := pgtest.StartWith(t, pgtest.Options{Fast: true})
+	dsn := c.CreateDB(t, "city")
+	c.Stop(t)
+	data := []byte("listen: 127.0.0.1:0\ndata_dir: " + t.TempDir() + "\ndatabase:\n  dsn: \"" + dsn + "\"\n")
+	cfg, err := configs.ParseCityServer("city.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := clockwork.NewFakeClock()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan net.Addr, 1)
+	errs := make(chan error, 1)
+	go func() { errs <- Run(ctx, cfg, RunOptions{Clock: clock, Ready: func(a net.Addr) { ready <- a }}) }()
+	for attempt := 0; attempt < 2; attempt++ { // two failed tries, each waiting on the clock
+		if err := clock.BlockUntilContext(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-errs:
+			t.Fatalf("cityd gave up: %v", err)
+		default:
+		}
+		if attempt == 1 {
+			c.Restart(t)
+		}
+		clock.Advance(30 * time.Second)
+	}
+	select {
+	case a := <-ready:
+		resp, err := http.Get("http://" + a.String() + "/healthz")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("healthz %v %v", resp, err)
+		}
+	case err := <-errs:
+		t.Fatalf("cityd stopped: %v", err)
+	case <-time.After(time.Minute): // a guard against hanging only
+		t.Fatal("cityd did not start once the database was up")
+	}
+	cancel()
+	if err := <-errs; err != nil {
+		t.Errorf("stopping: %v", err)
+	}
+}

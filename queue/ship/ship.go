@@ -250,10 +250,14 @@ func (s *Shipper) session(ctx context.Context, db *city.DB) error {
 	}
 	pos := s.shipped.Load()
 	if inDB < pos {
-		s.cfg.Log.Warn("city: the city's database has fewer of this office's events than were shipped (restored, or retention dropped them); going on after the office's position",
+		// The database lost what it had taken: a fail-over to a standby
+		// that had not received the last batches, or a restore. The
+		// office still has them: send them again (Append adds only what
+		// is missing), so the city is never short of an event.
+		s.cfg.Log.Warn("city: the city's database has fewer of this office's events than were shipped (a fail-over or a restore lost some); sending them again",
 			"office", s.cfg.Office.ID, "database", inDB, "position", pos)
 	}
-	pos = max(pos, inDB)
+	pos = inDB // the database's own count: what it has is exactly 1..inDB
 	s.shipped.Store(pos)
 	s.loop.Set(supervise.OK, "connected to "+s.cfg.Shown)
 	s.cfg.Log.Info("city: shipping", "office", s.cfg.Office.ID, "from", pos+1, "last", s.src.LastSeq())

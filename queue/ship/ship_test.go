@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jonboulle/clockwork"
 
 	"github.com/cherga/kiosk/city"
@@ -469,4 +470,33 @@ func TestClockOffCorrected(t *testing.T) {
 	if st.At.Sub(time.Now()).Abs() > 10*time.Second {
 		t.Errorf("status at %s, want its time corrected to about now", st.At)
 	}
+}
+
+// The city's database lost the last events it had taken (a fail-over to a
+// standby that had not received them, a restore): the office sends them
+// again from the database's own count, and the city has every event once.
+func TestReshipsWhatTheDatabaseLost(t *testing.T) {
+	_, dsn, db := cityDB(t)
+	clock := clockwork.NewRealClock()
+	q := openQueue(t, t.TempDir(), clock)
+	defer q.Close()
+	busy(t, q, 30)
+	_, stop := shipper(t, q, dsn, clock, 10)
+	eventually(t, "shipped", shippedIs(db, q.LastSeq()))
+	stop()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	lost := q.LastSeq() - 25
+	if _, err := conn.Exec(context.Background(), "delete from events where office = 'test-office' and seq > $1", lost); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.Shipped(context.Background(), "test-office"); n != lost {
+		t.Fatalf("after the loss the database has up to %d, want %d", n, lost)
+	}
+	shipper(t, q, dsn, clock, 10)
+	eventually(t, "sent again", shippedIs(db, q.LastSeq()))
+	checkExactlyOnce(t, q, db)
 }
