@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	_ "time/tzdata" // the offices' time zones without the host's zoneinfo
 
@@ -88,18 +87,7 @@ func defaultConfig() string {
 // accessCommand runs "cityd user …" and "cityd token …" on cityd's
 // accounts file; -config may come anywhere after the subcommand.
 func accessCommand(args []string) int {
-	configPath, rest := defaultConfig(), make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case (a == "-config" || a == "--config") && i+1 < len(args):
-			configPath = args[i+1]
-			i++
-		case strings.HasPrefix(a, "-config=") || strings.HasPrefix(a, "--config="):
-			configPath = a[strings.Index(a, "=")+1:]
-		default:
-			rest = append(rest, args[i])
-		}
-	}
+	configPath, rest := access.ConfigFlag(args, defaultConfig())
 	cfg, err := configs.LoadCityServer(configPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -3,30 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 
 	"github.com/cherga/kiosk/watchdog"
 )
 
-// loopback is where kioskd reaches its own HTTP server: addr, with an
-// unspecified address (0.0.0.0, ::) replaced by the loopback one.
-func loopback(addr net.Addr) string {
-	ta, ok := addr.(*net.TCPAddr)
-	if !ok {
-		return addr.String()
-	}
-	ip := ta.IP
-	switch {
-	case ip == nil || ip.Equal(net.IPv4zero):
-		ip = net.IPv4(127, 0, 0, 1)
-	case ip.Equal(net.IPv6unspecified):
-		ip = net.IPv6loopback
-	}
-	return net.JoinHostPort(ip.String(), fmt.Sprint(ta.Port))
-}
+// loopback is where kioskd reaches its own HTTP server.
+func loopback(addr net.Addr) string { return watchdog.Loopback(addr) }
 
 // healthCheck is kioskd's watchdog check: its HTTP server, through which
 // every page, API and the technician's tool reach the terminal, answers
@@ -36,21 +20,10 @@ func loopback(addr net.Addr) string {
 // counts: a degraded device is a reason for an alarm, not for a restart;
 // no answer within the watchdog's period, from either, is.
 func healthCheck(addr net.Addr, committer watchdog.Check) watchdog.Check {
-	url := "http://" + loopback(addr) + "/healthz"
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	server := watchdog.Healthz(addr, false)
 	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return fmt.Errorf("health check: %w", err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return fmt.Errorf("health check: %w", err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable {
-			return fmt.Errorf("health check: GET /healthz: %s", resp.Status)
+		if err := server(ctx); err != nil {
+			return err
 		}
 		if committer == nil {
 			return nil

@@ -31,7 +31,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the office's time zone without the host's zoneinfo
@@ -105,18 +104,7 @@ func defaultConfig() string {
 // accessCommand runs "queued user …" and "queued token …" on the office's
 // accounts file; -config may come anywhere after the subcommand.
 func accessCommand(args []string) int {
-	configPath, rest := defaultConfig(), make([]string, 0, len(args))
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case (a == "-config" || a == "--config") && i+1 < len(args):
-			configPath = args[i+1]
-			i++
-		case strings.HasPrefix(a, "-config=") || strings.HasPrefix(a, "--config="):
-			configPath = a[strings.Index(a, "=")+1:]
-		default:
-			rest = append(rest, args[i])
-		}
-	}
+	configPath, rest := access.ConfigFlag(args, defaultConfig())
 	cfg, err := configs.LoadOffice(configPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -457,3 +457,23 @@ func (c *cli) newPassword(name string, fromStdin bool) (string, error) {
 	}
 	return line, checkNewPassword(line)
 }
+
+// ConfigFlag takes "-config FILE" (or -config=FILE, --config) from
+// anywhere in a "user …" or "token …" command line, as the daemons'
+// mains accept it: the configuration's path (def when none) and the
+// other arguments, for Command.
+func ConfigFlag(args []string, def string) (config string, rest []string) {
+	config, rest = def, make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case (a == "-config" || a == "--config") && i+1 < len(args):
+			config = args[i+1]
+			i++
+		case strings.HasPrefix(a, "-config=") || strings.HasPrefix(a, "--config="):
+			config = a[strings.Index(a, "=")+1:]
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return config, rest
+}

@@ -197,3 +197,21 @@ func TestCommandPasswordFromTerminal(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigFlag(t *testing.T) {
+	for _, c := range []struct {
+		args     []string
+		want     string
+		wantRest string
+	}{
+		{[]string{"add", "olena", "-role", "operator"}, "def.yaml", "add olena -role operator"},
+		{[]string{"add", "-config", "a.yaml", "olena"}, "a.yaml", "add olena"},
+		{[]string{"list", "--config=b.yaml"}, "b.yaml", "list"},
+		{[]string{"list", "-config"}, "def.yaml", "list -config"}, // no value: left for Command to refuse
+	} {
+		got, rest := ConfigFlag(c.args, "def.yaml")
+		if got != c.want || strings.Join(rest, " ") != c.wantRest {
+			t.Errorf("ConfigFlag(%q) = %q, %q; want %q, %q", c.args, got, rest, c.want, c.wantRest)
+		}
+	}
+}
