@@ -14,6 +14,8 @@
 //     stats): the figures, CSV and charts of package queue/stats
 //     (ComputeOffices), so a centre's figures here are the ones its own
 //     queued gives for the same events.
+//   - GET /metrics is Prometheus' exposition (metrics.go), behind the
+//     stats scope as queued's.
 //
 // Several cityd may serve one database: they keep nothing of their own but
 // the accounts and the sessions.

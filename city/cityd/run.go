@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg *configs.CityServer, opts RunOptions) error {
 	retainCtx, stopRetain := context.WithCancel(ctx)
 	defer stopRetain()
 	if cfg.Retention > 0 {
-		go retain(retainCtx, db, cfg.Retention, clock, log)
+		go retain(retainCtx, srv.metrics.retainer(db), cfg.Retention, clock, log)
 	}
 
 	select {

@@ -69,6 +69,7 @@ type Server struct {
 	mux     *httpapi.Mux
 	handler http.Handler
 	status  *statusCache
+	metrics *serverMetrics // GET /metrics (metrics.go)
 
 	badRequests atomic.Int64
 }
@@ -99,9 +100,10 @@ func New(opts Options) (*Server, error) {
 	if ttl == 0 {
 		ttl = time.Second
 	}
-	s.status = &statusCache{ttl: ttl}
+	s.metrics = newServerMetrics(s)
+	s.status = &statusCache{ttl: ttl, hits: s.metrics.cacheHits, misses: s.metrics.cacheMisses}
 	s.routes()
-	s.handler = httpapi.Recover(guard.Protect(s.mux), s.log, func() { s.badRequests.Add(1) })
+	s.handler = s.metrics.count(httpapi.Recover(guard.Protect(s.mux), s.log, func() { s.badRequests.Add(1) }))
 	return s, nil
 }
 
@@ -126,6 +128,7 @@ func (s *Server) SetNames(names []string) { s.guard.SetNames(names) }
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.Handle("GET /metrics", s.guard.Require(access.ScopeStats, s.metrics.handler()))
 	s.mux.HandleFunc("GET /api/v1/city/status", s.handleStatus)
 	s.mux.HandleFunc("OPTIONS /api/v1/city/status", s.handleStatusPreflight)
 	s.mux.Handle("GET /{$}", page("web/index.html"))

@@ -27,7 +27,7 @@ func (s *Server) statsRoutes() {
 		reports.ServeHTTP(w, r)
 	})
 	h := s.guard.Require(access.ScopeStats, long)
-	s.mux.Handle("GET "+cityStatsAPI, h)
+	s.mux.Handle("GET "+cityStatsAPI, s.guard.Require(access.ScopeStats, s.metrics.timeStats(long)))
 	s.mux.Handle("GET "+reportsPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.guard.Authenticate(r); err != nil && r.URL.Path == reportsPath {
 			http.Redirect(w, r, "/login?next="+reportsPath, http.StatusSeeOther)

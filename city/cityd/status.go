@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cherga/kiosk/city"
 	"github.com/cherga/kiosk/httpapi"
 )
@@ -117,7 +119,8 @@ func officeView(os city.OfficeStatus, now time.Time, staleAfter time.Duration) O
 
 // statusCache keeps one encoded answer for ttl.
 type statusCache struct {
-	ttl time.Duration
+	ttl          time.Duration
+	hits, misses prometheus.Counter
 
 	mu   sync.Mutex // held while one request reads the database for all
 	body []byte
@@ -126,13 +129,16 @@ type statusCache struct {
 
 func (c *statusCache) get(now time.Time, read func() ([]byte, error)) ([]byte, error) {
 	if c.ttl < 0 {
+		c.misses.Inc()
 		return read()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.body != nil && now.Sub(c.at) < c.ttl && !now.Before(c.at) {
+		c.hits.Inc()
 		return c.body, nil
 	}
+	c.misses.Inc()
 	b, err := read()
 	if err != nil {
 		return nil, err

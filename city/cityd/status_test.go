@@ -146,7 +146,7 @@ func TestHostAndOrigin(t *testing.T) {
 // One answer a second serves every phone asking meanwhile.
 func TestStatusCache(t *testing.T) {
 	f := newFixture(t, nil)
-	f.srv.status = &statusCache{ttl: time.Second}
+	f.srv.status.ttl = time.Second // the fixture's is off
 	register(t, f.db, "podil", "ЦНАП Поділ")
 	waiting := func() int {
 		var st CityStatus

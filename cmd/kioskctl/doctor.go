@@ -54,15 +54,24 @@ func doctorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "CHECK\tSTATE\tDETAIL")
 		for _, r := range rs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Check, r.State, r.Detail)
+			detail := r.Detail
+			if r.DetailUK != "" {
+				detail = r.DetailUK + " / " + r.Detail
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Check, r.State, detail)
 		}
 		tw.Flush()
 		if fail+warn > 0 {
 			fmt.Fprintf(stdout, "\n%s:\n", i18n.Both("ctl.doctor.fixes"))
 			for _, r := range rs {
-				if r.Fix != "" {
-					fmt.Fprintf(stdout, "  %-4s %s: %s\n", r.State, r.Check, r.Fix)
+				if r.Fix == "" {
+					continue
 				}
+				fix := r.Fix
+				if r.FixUK != "" {
+					fix = r.FixUK + " / " + r.Fix // Ukrainian first, as i18n.Both
+				}
+				fmt.Fprintf(stdout, "  %-4s %s: %s\n", r.State, r.Check, fix)
 			}
 		}
 		if fail == 0 {

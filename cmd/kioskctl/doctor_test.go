@@ -18,7 +18,7 @@ import (
 
 // Issue 15's done-when: kioskctl doctor, as a real process, on
 // rpi-kiosk.yaml on a machine without its devices exits 1 with one line
-// of fix for each missing device.
+// of fix for each missing device, in Ukrainian, then " / " English.
 func TestDoctorRPiConfigWithoutDevices(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "kioskctl")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -30,11 +30,14 @@ func TestDoctorRPiConfigWithoutDevices(t *testing.T) {
 		t.Fatalf("exit %v, want 1\n%s", err, out)
 	}
 	fixes := map[string]string{
-		"/dev/usb/lp0": "FAIL kiosk.printer.port: plug in the printer, or set kiosk.printer.port to one `kioskctl ports` lists",
-		"/dev/serial/by-id/usb-Honeywell_Imaging_Metrology_1900-if00": "FAIL kiosk.scanner.port: plug in the scanner, or set kiosk.scanner.port to one `kioskctl ports` lists",
+		"/dev/usb/lp0": "FAIL kiosk.printer.port: під'єднайте принтер або задайте в kiosk.printer.port порт, який показує `kioskctl ports`" +
+			" / plug in the printer, or set kiosk.printer.port to one `kioskctl ports` lists\n",
+		"/dev/serial/by-id/usb-Honeywell_Imaging_Metrology_1900-if00": "FAIL kiosk.scanner.port: під'єднайте сканер або задайте в kiosk.scanner.port порт, який показує `kioskctl ports`" +
+			" / plug in the scanner, or set kiosk.scanner.port to one `kioskctl ports` lists\n",
 	}
 	if chips, _ := filepath.Glob("/dev/gpiochip*"); len(chips) == 0 {
-		fixes["/dev/gpiochip*"] = "FAIL gpio: run this terminal on the Raspberry Pi it was made for (GPIO enabled), or set gpio.driver: sim"
+		fixes["/dev/gpiochip*"] = "FAIL gpio: запустіть цей термінал на Raspberry Pi, для якого його зроблено (з увімкненим GPIO), або задайте gpio.driver: sim" +
+			" / run this terminal on the Raspberry Pi it was made for (GPIO enabled), or set gpio.driver: sim\n"
 	}
 	for dev, fix := range fixes {
 		if _, err := os.Stat(dev); err == nil {
@@ -160,13 +163,16 @@ func TestDoctorDevicesThere(t *testing.T) {
 	if err == nil {
 		t.Fatalf("printer held: exit 0\n%s", out)
 	}
-	fix := fmt.Sprintf("FAIL kiosk.printer.port in use: stop PID %d (minicom): sudo kill %d", pid, pid)
+	fix := fmt.Sprintf("FAIL kiosk.printer.port in use: зупиніть процес PID %d (minicom): sudo kill %d / stop PID %d (minicom): sudo kill %d\n", pid, pid, pid, pid)
 	if strings.Count(out, fix) != 1 || !strings.Contains(out, "in use by kioskd, PID") {
 		t.Errorf("want %q and the scanner in use by kioskd:\n%s", fix, out)
 	}
 
 	js, _, _ := kioskctl(t, "doctor", "-json", "-config", b.config)
-	if !strings.Contains(js, `"ok": false`) || !strings.Contains(js, `"state": "FAIL"`) {
+	// -json keeps "fix" in English and adds "fix_uk".
+	if !strings.Contains(js, `"ok": false`) || !strings.Contains(js, `"state": "FAIL"`) ||
+		!strings.Contains(js, fmt.Sprintf(`"fix": "stop PID %d (minicom): sudo kill %d"`, pid, pid)) ||
+		!strings.Contains(js, fmt.Sprintf(`"fix_uk": "зупиніть процес PID %d (minicom): sudo kill %d"`, pid, pid)) {
 		t.Errorf("json:\n%s", js)
 	}
 }

@@ -51,13 +51,13 @@ func (d *doctor) checks() []check {
 		slices.SortFunc(chips, func(a, b string) int { return len(a) - len(b) }) // gpiochip0 first
 		if len(chips) == 0 {
 			cs = append(cs, check{"gpio", func(context.Context) []Result {
-				return []Result{{Check: "gpio", State: Fail,
-					Detail: "gpio.driver is host, but there is no " + d.env.Roots.DevPath("/dev/gpiochip*"),
-					Fix:    "run this terminal on the Raspberry Pi it was made for (GPIO enabled), or set gpio.driver: sim"}}
+				return []Result{Result{Check: "gpio", State: Fail}.
+					withDetail("ctl.doctor.detail.no_gpio", "path", d.env.Roots.DevPath("/dev/gpiochip*")).
+					withFix(fixOf("ctl.doctor.fix.no_gpio"))}
 			}})
 		} else {
 			n := node{"gpio", "GPIO chip", chips[0]}
-			cs = append(cs, check{"gpio", func(context.Context) []Result { return d.nodeThere(n, "") }})
+			cs = append(cs, check{"gpio", func(context.Context) []Result { return d.nodeThere(n, fix{}) }})
 			nodes = append(nodes, n)
 		}
 	}
@@ -71,20 +71,21 @@ func (d *doctor) checks() []check {
 	return cs
 }
 
-func fixPlugIn(p configs.DevicePort) string {
-	return fmt.Sprintf("plug in the %s, or set %s to one `kioskctl ports` lists", p.What, p.Key)
+func fixPlugIn(p configs.DevicePort) fix {
+	return fixOf("ctl.doctor.fix.plug_in", "what", p.What, "key", p.Key)
 }
 
 // nodeThere is a node's presence and, when it is there, who may open it.
-func (d *doctor) nodeThere(n node, fix string) []Result {
+func (d *doctor) nodeThere(n node, f fix) []Result {
 	_, err := os.Stat(n.path)
 	switch {
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist):
-		return []Result{{Check: n.key, State: Fail, Detail: fmt.Sprintf("%s %s is not there", n.what, n.path), Fix: fix}}
+		return []Result{Result{Check: n.key, State: Fail}.
+			withDetail("ctl.doctor.detail.node_missing", "what", n.what, "path", n.path).withFix(f)}
 	default:
-		return []Result{{Check: n.key, State: Fail, Detail: fmt.Sprintf("%s %s: %v", n.what, n.path, err),
-			Fix: "run kioskctl doctor with sudo to look at it"}}
+		return []Result{Result{Check: n.key, State: Fail, Detail: fmt.Sprintf("%s %s: %v", n.what, n.path, err)}.
+			withFix(fixOf("ctl.doctor.fix.sudo_look"))}
 	}
 	there := Result{Check: n.key, State: OK, Detail: fmt.Sprintf("%s %s is there", n.what, n.path)}
 	if real, err := filepath.EvalSymlinks(n.path); err == nil && real != n.path {
@@ -99,8 +100,8 @@ func (d *doctor) access(n node) Result {
 	r := Result{Check: n.key + " access"}
 	nd := ports.StatNode(n.path, d.acc)
 	if nd == nil {
-		r.State, r.Detail, r.Fix = Fail, n.path+" vanished while looked at", "plug it in again and run kioskctl doctor again"
-		return r
+		r.State, r.Detail = Fail, n.path+" vanished while looked at"
+		return r.withFix(fixOf("ctl.doctor.fix.vanished"))
 	}
 	r.Detail = fmt.Sprintf("group %s, mode %s, owner %s", nd.Group, nd.Perm, nd.Owner)
 	me := os.Getuid()
@@ -115,9 +116,9 @@ func (d *doctor) access(n node) Result {
 	}
 	svc, ok := d.serviceAccount()
 	if !ok {
-		r.State, r.Fix = Warn, fixInstall
+		r.State = Warn
 		r.Detail += fmt.Sprintf("; no user %s to open it", d.env.ServiceUser) + mine
-		return r
+		return r.withFix(fixInstall)
 	}
 	gids := d.acc.GIDs(svc, d.env.ServiceGroups...)
 	if nd.Allows(svc.UID, gids) {
@@ -136,11 +137,10 @@ func (d *doctor) access(n node) Result {
 	switch {
 	case nd.Mode.Perm()&0o060 != 0o060 || nd.GID == 0:
 		// Not a group kioskd could join: the udev rules are missing.
-		r.Fix = "install the cherga package (its udev rules, 99-cherga.rules, give the node its group), then replug the device"
+		return r.withFix(fixOf("ctl.doctor.fix.udev"))
 	default:
-		r.Fix = fmt.Sprintf("sudo usermod -aG %s %s", nd.Group, svc.Name)
+		return r.withFix(fixOf("ctl.doctor.fix.usermod", "user", svc.Name, "group", nd.Group))
 	}
-	return r
 }
 
 func (d *doctor) serviceAccount() (ports.User, bool) {
@@ -153,13 +153,14 @@ func (d *doctor) serviceAccount() (ports.User, bool) {
 func (d *doctor) serviceUser(context.Context) []Result {
 	r := Result{Check: "service user"}
 	if d.accErr != nil {
-		r.State, r.Detail, r.Fix = Fail, d.accErr.Error(), "run kioskctl doctor as a user who can read /etc/passwd and /etc/group"
-		return []Result{r}
+		r.State, r.Detail = Fail, d.accErr.Error()
+		return []Result{r.withFix(fixOf("ctl.doctor.fix.accounts"))}
 	}
 	u, ok := d.serviceAccount()
 	if !ok {
-		r.State, r.Detail, r.Fix = Fail, fmt.Sprintf("no user %s (kioskd.service runs as it)", d.env.ServiceUser), fixInstall
-		return []Result{r}
+		r.State = Fail
+		r = r.withDetail("ctl.doctor.detail.no_user", "user", d.env.ServiceUser)
+		return []Result{r.withFix(fixInstall)}
 	}
 	var names []string
 	for _, gid := range d.acc.GIDs(u, d.env.ServiceGroups...) {
@@ -175,7 +176,8 @@ func (d *doctor) serviceUser(context.Context) []Result {
 	if len(missing) > 0 {
 		// systemd refuses to start a unit whose SupplementaryGroups= names
 		// a group that does not exist.
-		r.State, r.Fix = Fail, fmt.Sprintf("sudo groupadd --system %s", missing[0])
+		r.State = Fail
+		r = r.withFix(fixOf("ctl.doctor.fix.groupadd", "group", missing[0]))
 		r.Detail += "; kioskd.service needs the groups " + strings.Join(missing, ", ") + ", which this machine lacks"
 	}
 	return []Result{r}
@@ -201,7 +203,8 @@ func (d *doctor) holders(ctx context.Context, nodes []node) []Result {
 			r.Detail += fmt.Sprintf(" (%d processes not visible to you: run with sudo to see them)", hidden)
 		}
 		if err != nil {
-			r.State, r.Detail, r.Fix = Warn, "cannot look at the processes: "+err.Error(), "run kioskctl doctor with sudo"
+			r.State, r.Detail = Warn, "cannot look at the processes: "+err.Error()
+			r = r.withFix(fixOf("ctl.doctor.fix.sudo"))
 		}
 		var others, ours []string
 		var first ports.Holder
@@ -222,7 +225,7 @@ func (d *doctor) holders(ctx context.Context, nodes []node) []Result {
 		switch {
 		case len(others) > 0:
 			r.State, r.Detail = Fail, "held by "+strings.Join(others, ", ")
-			r.Fix = fmt.Sprintf("stop PID %d (%s): sudo kill %d", first.PID, first.Command, first.PID)
+			r = r.withFix(fixOf("ctl.doctor.fix.kill", "pid", first.PID, "command", first.Command))
 		case len(ours) > 0:
 			r.State, r.Detail = OK, "in use by kioskd, "+strings.Join(ours, ", ")
 		}
@@ -238,8 +241,7 @@ func dialPrinter(ctx context.Context, p configs.DevicePort) Result {
 	c, err := dl.DialContext(ctx, "tcp", p.Port)
 	if err != nil {
 		r.State, r.Detail = Fail, fmt.Sprintf("network %s %s does not answer: %v", p.What, p.Port, err)
-		r.Fix = fmt.Sprintf("switch on the %s and check its network cable and address, or set %s", p.What, p.Key)
-		return r
+		return r.withFix(fixOf("ctl.doctor.fix.network_device", "what", p.What, "key", p.Key))
 	}
 	c.Close()
 	r.State, r.Detail = OK, fmt.Sprintf("network %s %s answers", p.What, p.Port)
@@ -252,7 +254,7 @@ func localLink(p configs.DevicePort) Result {
 	r := Result{Check: p.Key, State: OK, Detail: fmt.Sprintf("%s %s is there (not a /dev path)", p.What, p.Port)}
 	if _, err := os.Stat(p.Port); err != nil {
 		r.State, r.Detail = Warn, fmt.Sprintf("%s %s is not there: a link the bus emulator makes when it runs", p.What, p.Port)
-		r.Fix = fmt.Sprintf("start kioskctl bridge emulate -link %s, or set %s to a /dev/serial/by-id/… port", p.Port, p.Key)
+		r = r.withFix(fixOf("ctl.doctor.fix.emulator_link", "link", p.Port, "key", p.Key))
 	}
 	return r
 }
@@ -262,8 +264,9 @@ func (d *doctor) audio() []Result {
 	r := Result{Check: "hall.audio", State: OK}
 	p, err := d.env.LookPath("aplay")
 	if err != nil {
-		r.State, r.Detail, r.Fix = Fail, "hall.audio.driver is aplay, but aplay is not installed", "sudo apt-get install alsa-utils"
-		return []Result{r}
+		r.State = Fail
+		r = r.withDetail("ctl.doctor.detail.no_aplay")
+		return []Result{r.withFix(fixOf("ctl.doctor.fix.aplay"))}
 	}
 	dev := d.cfg.Hall.Audio.Device
 	r.Detail = fmt.Sprintf("%s plays on ALSA device %s", p, cmp.Or(dev, "default"))
@@ -278,8 +281,7 @@ func (d *doctor) audio() []Result {
 		found, _ := filepath.Glob(filepath.Join(snd, "pcmC*D*p"))
 		if len(found) == 0 {
 			r.State, r.Detail = Fail, r.Detail+fmt.Sprintf(", but there is no sound card (no %s/pcmC*D*p)", snd)
-			r.Fix = "plug in the speaker's USB sound card or enable the board's audio, or set hall.audio.driver: wav"
-			return []Result{r}
+			return []Result{r.withFix(fixOf("ctl.doctor.fix.no_sound_card"))}
 		}
 		slices.Sort(found)
 		path = found[0]
@@ -287,7 +289,7 @@ func (d *doctor) audio() []Result {
 	// The node check runs here, not in the holders' pass: aplay opens the
 	// card only while it plays.
 	return append([]Result{r}, d.nodeThere(node{"hall.audio.device", "sound card", path},
-		"plug in the speaker's sound card, or set hall.audio.device to one aplay -l lists")...)
+		fixOf("ctl.doctor.fix.sound_card"))...)
 }
 
 // alsaHW reads hw:1,0 or plughw:1 (card, device); numbered is false for

@@ -3,7 +3,8 @@
 // plugged in, that kioskd's user may open it and no other process holds
 // it, that the queue server answers and agrees on the time, that the data
 // directory has room and kioskd itself answers. Each problem comes with
-// one line saying what to do. kioskctl doctor prints what Run finds.
+// one line saying what to do, in English and Ukrainian from the i18n
+// catalogue (keys ctl.doctor.fix.*). kioskctl doctor prints what Run finds.
 //
 // Doctor only looks: it opens no port (a printer mid-ticket or a bus
 // being polled is not disturbed) and changes nothing. Every check is
@@ -16,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 
 	"github.com/cherga/kiosk/configs"
 	"github.com/cherga/kiosk/devices/ports"
+	"github.com/cherga/kiosk/i18n"
 	"github.com/cherga/kiosk/terminal"
 )
 
@@ -40,8 +43,82 @@ type Result struct {
 	Check  string `json:"check"`
 	State  State  `json:"state"`
 	Detail string `json:"detail"`
-	// Fix is one line saying what to do; empty when the state is ok.
-	Fix string `json:"fix,omitempty"`
+	// DetailUK is Detail in Ukrainian, for the failures and warnings the
+	// catalogue has (ctl.doctor.detail.*); system errors in it stay as the
+	// system gives them.
+	DetailUK string `json:"detail_uk,omitempty"`
+	// Fix is one line saying what to do, in English; empty when the state
+	// is ok. FixUK is the same line in Ukrainian. Commands in them are the
+	// same in both.
+	Fix   string `json:"fix,omitempty"`
+	FixUK string `json:"fix_uk,omitempty"`
+}
+
+// fix is a Result's fix: a catalogue key and its {placeholder} pairs.
+type fix struct {
+	key  string
+	args []any
+}
+
+func fixOf(key string, args ...any) fix { return fix{key, args} }
+
+// withFix returns r with f's text in both languages. An argument named
+// what is a device (configs.DevicePort.What, node.what), put in Ukrainian
+// for FixUK.
+func (r Result) withFix(f fix) Result {
+	if f.key == "" {
+		return r
+	}
+	r.Fix, r.FixUK = i18n.T("en", f.key, f.args...), i18n.T("uk", f.key, ukArgs(f.args)...)
+	return r
+}
+
+// ukArgs is args with the value of what, a device, in Ukrainian.
+func ukArgs(args []any) []any {
+	uk := slices.Clone(args)
+	for i := 0; i+1 < len(uk); i += 2 {
+		if uk[i] == "what" {
+			uk[i+1] = whatUK(fmt.Sprint(uk[i+1]))
+		}
+	}
+	return uk
+}
+
+// withDetail returns r with its detail, in both languages, from the
+// catalogue; what is put in Ukrainian as for withFix.
+func (r Result) withDetail(key string, args ...any) Result {
+	r.Detail, r.DetailUK = i18n.T("en", key, args...), i18n.T("uk", key, ukArgs(args)...)
+	return r
+}
+
+// addDetail appends a catalogue text to r's detail after "; ", in
+// Ukrainian too when the detail has a Ukrainian part.
+func (r Result) addDetail(key string, args ...any) Result {
+	r.Detail += "; " + i18n.T("en", key, args...)
+	if r.DetailUK != "" {
+		r.DetailUK += "; " + i18n.T("uk", key, args...)
+	}
+	return r
+}
+
+// whatUK is a device's name in Ukrainian, in the accusative the fixes
+// need ("під'єднайте принтер").
+func whatUK(what string) string {
+	switch what {
+	case "printer":
+		return i18n.T("uk", "ctl.doctor.what.printer")
+	case "scanner":
+		return i18n.T("uk", "ctl.doctor.what.scanner")
+	case "LED board":
+		return i18n.T("uk", "ctl.doctor.what.led_board")
+	case "bus":
+		return i18n.T("uk", "ctl.doctor.what.bus")
+	case "GPIO chip":
+		return i18n.T("uk", "ctl.doctor.what.gpio_chip")
+	case "sound card":
+		return i18n.T("uk", "ctl.doctor.what.sound_card")
+	}
+	return what
 }
 
 // Env is where doctor looks; the zero Env is the real machine.
@@ -65,10 +142,11 @@ type Env struct {
 const (
 	DefaultServiceUser = "cherga"
 	defaultTimeout     = 3 * time.Second
-	// fixInstall is the fix for a machine without what the cherga package
-	// installs: the user, its groups, the udev rules.
-	fixInstall = "install the cherga package (it makes the user cherga, its groups and the udev rules)"
 )
+
+// fixInstall is the fix for a machine without what the cherga package
+// installs: the user, its groups, the udev rules.
+var fixInstall = fixOf("ctl.doctor.fix.install")
 
 // DefaultServiceGroups are kioskd.service's SupplementaryGroups=.
 var DefaultServiceGroups = []string{"lp", "dialout", "input", "gpio", "audio"}
@@ -105,8 +183,8 @@ func Run(ctx context.Context, path string, env Env) []Result {
 	env.defaults()
 	cfg, err := terminal.LoadConfig(path)
 	if err != nil {
-		return []Result{{Check: "config", State: Fail, Detail: oneLine(err.Error()),
-			Fix: fmt.Sprintf("correct %s: each problem above names its line (kioskd -check -config %s says the same)", path, path)}}
+		return []Result{Result{Check: "config", State: Fail, Detail: oneLine(err.Error())}.
+			withFix(fixOf("ctl.doctor.fix.config", "path", path))}
 	}
 	roles := make([]string, len(cfg.Roles))
 	for i, r := range cfg.Roles {
@@ -170,8 +248,8 @@ func runChecks(ctx context.Context, timeout time.Duration, checks []check) []Res
 	var all []Result
 	for i, c := range checks {
 		if !got[i] {
-			out[i] = []Result{{Check: c.name, State: Fail, Detail: fmt.Sprintf("did not finish within %s", timeout),
-				Fix: "run kioskctl doctor again; if this check hangs again, the machine is overloaded or a device is stuck"}}
+			out[i] = []Result{Result{Check: c.name, State: Fail}.withDetail("ctl.doctor.detail.timeout", "timeout", timeout).
+				withFix(fixOf("ctl.doctor.fix.timeout"))}
 		}
 		all = append(all, out[i]...)
 	}

@@ -26,7 +26,7 @@ import (
 // ticket times and TLS both need them to agree.
 const maxClockSkew = 2 * time.Second
 
-const fixNTP = "enable NTP: sudo timedatectl set-ntp true"
+var fixNTP = fixOf("ctl.doctor.fix.ntp")
 
 func (d *doctor) serverChecks() []check {
 	return []check{
@@ -39,7 +39,7 @@ func (d *doctor) serverChecks() []check {
 func (d *doctor) server(ctx context.Context) []Result {
 	u, err := url.Parse(d.cfg.Server.URL) // checked when the configuration loaded
 	if err != nil {
-		return []Result{{Check: "server", State: Fail, Detail: err.Error(), Fix: "correct server.url"}}
+		return []Result{Result{Check: "server", State: Fail, Detail: err.Error()}.withFix(fixOf("ctl.doctor.fix.server_url"))}
 	}
 	scheme, port := "http", "80"
 	if u.Scheme == "wss" {
@@ -53,8 +53,9 @@ func (d *doctor) server(ctx context.Context) []Result {
 	var dl net.Dialer
 	c, err := dl.DialContext(ctx, "tcp", hostport)
 	if err != nil {
-		reach.State, reach.Detail = Fail, fmt.Sprintf("%s does not answer: %v", hostport, err)
-		reach.Fix = fmt.Sprintf("check the network cable and that queued runs on %s, or correct server.url", u.Hostname())
+		reach.State = Fail
+		reach = reach.withDetail("ctl.doctor.detail.server_unreachable", "addr", hostport, "err", err)
+		reach = reach.withFix(fixOf("ctl.doctor.fix.server_unreachable", "host", u.Hostname()))
 		return []Result{reach, d.clock(nil)}
 	}
 	c.Close()
@@ -71,16 +72,17 @@ func (d *doctor) server(ctx context.Context) []Result {
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
 		health.State, health.Detail = Fail, fmt.Sprintf("GET %s: %v", hu, err)
-		health.Fix = "check that queued serves on this address and, for wss, that server.ca_file is the office's CA"
+		health = health.withFix(fixOf("ctl.doctor.fix.server_healthz"))
 		if strings.Contains(err.Error(), "certificate") {
-			health.Fix = "set server.ca_file to the office CA's certificate (the one queued's certificate is signed by)"
+			health = health.withFix(fixOf("ctl.doctor.fix.server_ca"))
 		}
 		return []Result{reach, health, d.clock(nil)}
 	}
 	resp.Body.Close()
 	health.Detail = fmt.Sprintf("GET %s: %s", hu, resp.Status)
 	if resp.StatusCode/100 != 2 {
-		health.State, health.Fix = Fail, "queued answers but is not healthy: look at its log (journalctl -u queued)"
+		health.State = Fail
+		health = health.withFix(fixOf("ctl.doctor.fix.server_unhealthy"))
 	}
 	var at *time.Time
 	if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
@@ -96,21 +98,24 @@ func (d *doctor) clock(server *time.Time) Result {
 	synced, err := d.env.ClockSynced()
 	switch {
 	case err != nil:
-		r.State, r.Detail, r.Fix = Warn, "cannot ask the kernel whether the clock is synchronised: "+err.Error(), fixNTP
+		r.State, r.Detail = Warn, "cannot ask the kernel whether the clock is synchronised: "+err.Error()
+		r = r.withFix(fixNTP)
 	case !synced:
-		r.State, r.Detail, r.Fix = Warn, "the kernel says the clock is not synchronised", fixNTP
+		r.State = Warn
+		r = r.withDetail("ctl.doctor.detail.clock_unsynced")
+		r = r.withFix(fixNTP)
 	default:
 		r.Detail = "synchronised"
 	}
 	if server == nil {
-		r.Detail += "; the server's time unknown"
-		return r
+		return r.addDetail("ctl.doctor.detail.server_time_unknown")
 	}
 	// Date has whole seconds: up to a second of the skew is its rounding.
 	skew := d.env.Clock.Now().Sub(*server).Truncate(time.Second)
-	r.Detail += fmt.Sprintf("; %s from the server's", skew)
+	r = r.addDetail("ctl.doctor.detail.clock_skew", "skew", skew)
 	if skew > maxClockSkew+time.Second || skew < -maxClockSkew {
-		r.State, r.Fix = Fail, fixNTP
+		r.State = Fail
+		r = r.withFix(fixNTP)
 	}
 	return r
 }
@@ -130,26 +135,25 @@ func (d *doctor) credentials() Result {
 	s := d.cfg.Server
 	r := Result{Check: "server credentials", State: OK}
 	if s.TokenFile == "" && s.CertFile == "" {
-		r.State, r.Detail = Warn, "no server.token_file nor cert_file: the server must admit terminals without one"
-		r.Fix = fmt.Sprintf("make a token with kioskctl token -device %s, save it as /etc/kioskd/token (chmod 600, owned by %s) and set server.token_file", d.cfg.DeviceID, d.env.ServiceUser)
-		return r
+		r.State = Warn
+		r = r.withDetail("ctl.doctor.detail.no_credentials")
+		return r.withFix(fixOf("ctl.doctor.fix.token_make", "device", d.cfg.DeviceID, "user", d.env.ServiceUser))
 	}
 	_, err := terminal.Credentials(d.cfg)
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		r.State, r.Detail, r.Fix = Warn, oneLine(err.Error())+" (as you)", "run kioskctl doctor with sudo to read them"
-		return r
+		r.State, r.Detail = Warn, oneLine(err.Error())+" (as you)"
+		return r.withFix(fixOf("ctl.doctor.fix.sudo_read"))
 	case err != nil:
 		r.State, r.Detail = Fail, oneLine(err.Error())
 		switch {
 		case strings.Contains(err.Error(), "chmod 600"):
-			r.Fix = fmt.Sprintf("sudo chmod 600 %s", s.TokenFile)
+			return r.withFix(fixOf("ctl.doctor.fix.token_chmod", "file", s.TokenFile))
 		case strings.HasPrefix(err.Error(), "server.token_file"):
-			r.Fix = fmt.Sprintf("put this terminal's token (kioskctl token -device %s) in %s, or correct server.token_file", d.cfg.DeviceID, s.TokenFile)
+			return r.withFix(fixOf("ctl.doctor.fix.token_put", "device", d.cfg.DeviceID, "file", s.TokenFile))
 		default:
-			r.Fix = "correct the file the message names (server.ca_file, cert_file, key_file)"
+			return r.withFix(fixOf("ctl.doctor.fix.tls_files"))
 		}
-		return r
 	}
 	if s.TokenFile == "" {
 		r.Detail = "client certificate " + s.CertFile
@@ -160,7 +164,7 @@ func (d *doctor) credentials() Result {
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 			if svc, ok := d.serviceAccount(); ok && int(st.Uid) != svc.UID && svc.UID != 0 {
 				r.State, r.Detail = Fail, fmt.Sprintf("%s is private to uid %d, so %s cannot read it", s.TokenFile, st.Uid, svc.Name)
-				r.Fix = fmt.Sprintf("sudo chown %s %s", svc.Name, s.TokenFile)
+				r = r.withFix(fixOf("ctl.doctor.fix.token_chown", "user", svc.Name, "file", s.TokenFile))
 			}
 		}
 	}
@@ -187,7 +191,8 @@ func (d *doctor) dataDir(context.Context) []Result {
 	space := Result{Check: "disk", State: OK}
 	var st unix.Statfs_t
 	if err := unix.Statfs(at, &st); err != nil {
-		space.State, space.Detail, space.Fix = Warn, fmt.Sprintf("statfs %s: %v", at, err), "run kioskctl doctor with sudo"
+		space.State, space.Detail = Warn, fmt.Sprintf("statfs %s: %v", at, err)
+		space = space.withFix(fixOf("ctl.doctor.fix.sudo"))
 	} else {
 		free := st.Bavail * uint64(st.Bsize)
 		pct := 0.0
@@ -202,7 +207,7 @@ func (d *doctor) dataDir(context.Context) []Result {
 			space.State = Warn
 		}
 		if space.State != OK {
-			space.Fix = fmt.Sprintf("free space on %s: sudo journalctl --vacuum-size=100M, sudo apt-get clean, or remove old files", at)
+			space = space.withFix(fixOf("ctl.doctor.fix.disk", "dir", at))
 		}
 	}
 
@@ -211,25 +216,29 @@ func (d *doctor) dataDir(context.Context) []Result {
 	fi, err := os.Stat(dir)
 	switch {
 	case err == nil && !fi.IsDir():
-		w.State, w.Detail, w.Fix = Fail, dir+" is not a directory", "remove it or set data_dir to a directory"
+		w.State = Fail
+		w = w.withDetail("ctl.doctor.detail.not_dir", "dir", dir)
+		w = w.withFix(fixOf("ctl.doctor.fix.not_dir"))
 	case err == nil && !ok:
-		w.State, w.Detail, w.Fix = Warn, fmt.Sprintf("%s is there; no user %s to write it", dir, d.env.ServiceUser), fixInstall
+		w.State, w.Detail = Warn, fmt.Sprintf("%s is there; no user %s to write it", dir, d.env.ServiceUser)
+		w = w.withFix(fixInstall)
 	case err == nil:
 		if d.writable(dir, svc) {
 			w.Detail = fmt.Sprintf("%s is there and %s may write it", dir, svc.Name)
 		} else {
 			w.State, w.Detail = Fail, fmt.Sprintf("%s is there but %s may not write it", dir, svc.Name)
-			w.Fix = fmt.Sprintf("sudo chown -R %s: %s", svc.Name, dir)
+			w = w.withFix(fixOf("ctl.doctor.fix.data_chown", "dir", dir, "user", svc.Name))
 		}
 	case !errors.Is(err, fs.ErrNotExist):
-		w.State, w.Detail, w.Fix = Warn, err.Error(), "run kioskctl doctor with sudo"
+		w.State, w.Detail = Warn, err.Error()
+		w = w.withFix(fixOf("ctl.doctor.fix.sudo"))
 	case dir == "/var/lib/kioskd":
 		w.Detail = dir + " is made by systemd when kioskd starts (StateDirectory=kioskd)"
 	case ok && d.writable(at, svc):
 		w.Detail = fmt.Sprintf("%s is not there yet; %s may make it in %s", dir, svc.Name, at)
 	default:
 		w.State, w.Detail = Fail, fmt.Sprintf("%s is not there and %s may not make it", dir, d.env.ServiceUser)
-		w.Fix = fmt.Sprintf("sudo install -d -o %s -g %s -m 0750 %s", d.env.ServiceUser, d.env.ServiceUser, dir)
+		w = w.withFix(fixOf("ctl.doctor.fix.data_make", "dir", dir, "user", d.env.ServiceUser))
 	}
 	return []Result{space, w}
 }
@@ -264,20 +273,20 @@ func (d *doctor) kioskd(ctx context.Context) []Result {
 	defer tr.CloseIdleConnections()
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		r.State, r.Detail = Warn, fmt.Sprintf("not running: nothing answers on %s", addr)
-		r.Fix = "sudo systemctl start kioskd (journalctl -u kioskd says why it stopped)"
-		return []Result{r}
+		r.State = Warn
+		r = r.withDetail("ctl.doctor.detail.kioskd_down", "addr", addr)
+		return []Result{r.withFix(fixOf("ctl.doctor.fix.kioskd_start"))}
 	}
 	defer resp.Body.Close()
 	var h struct{ Status, Version string }
 	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&h); err != nil || h.Status == "" {
 		r.State, r.Detail = Warn, fmt.Sprintf("%s answers %s, but not as kioskd", u, resp.Status)
-		r.Fix = "another program listens on http.listen: stop it, or give kioskd another http.listen"
-		return []Result{r}
+		return []Result{r.withFix(fixOf("ctl.doctor.fix.kioskd_port"))}
 	}
 	r.Detail = fmt.Sprintf("kioskd %s answers on %s: %s", h.Version, addr, h.Status)
 	if h.Status != "ok" {
-		r.State, r.Fix = Warn, "kioskctl health -addr "+addr+" shows what is wrong"
+		r.State = Warn
+		r = r.withFix(fixOf("ctl.doctor.fix.kioskd_health", "addr", addr))
 	}
 	return []Result{r}
 }
