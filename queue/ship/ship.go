@@ -248,6 +248,15 @@ func (s *Shipper) session(ctx context.Context, db *city.DB) error {
 	if err := call(ctx, func(ctx context.Context) (err error) { inDB, err = db.Shipped(ctx, s.cfg.Office.ID); return }); err != nil {
 		return fmt.Errorf("shipped: %w", err)
 	}
+	if last := s.src.LastSeq(); inDB > last {
+		// The city holds more of this office's events than its own log:
+		// queued.db was restored from an older copy (or replaced). Its new
+		// events would reuse numbers the city already has and be dropped
+		// as resends: ship nothing, and say so (the backlog alarm follows).
+		return fmt.Errorf("the city's database has this office's events up to %d but its own log ends at %d: "+
+			"queued.db was restored from an older copy or replaced, and new events would clash; nothing is shipped "+
+			"until the city's administrator resolves it (docs/city.md)", inDB, last)
+	}
 	pos := s.shipped.Load()
 	if inDB < pos {
 		// The database lost what it had taken: a fail-over to a standby

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -499,4 +500,47 @@ func TestReshipsWhatTheDatabaseLost(t *testing.T) {
 	shipper(t, q, dsn, clock, 10)
 	eventually(t, "sent again", shippedIs(db, q.LastSeq()))
 	checkExactlyOnce(t, q, db)
+}
+
+// An office whose queued.db was restored from an older copy has a log
+// shorter than what the city holds of it: its new events would reuse
+// numbers the city has and be dropped as resends. It ships nothing and
+// says why, rather than lose them silently.
+func TestRestoredOfficeShipsNothing(t *testing.T) {
+	_, dsn, db := cityDB(t)
+	clock := clockwork.NewRealClock()
+	dirA, dirB := t.TempDir(), t.TempDir()
+	q := openQueue(t, dirA, clock)
+	busy(t, q, 5)
+	_, stop := shipper(t, q, dsn, clock, 10)
+	eventually(t, "shipped", shippedIs(db, q.LastSeq()))
+	stop()
+	old := q.LastSeq()
+	q.Close()
+	backup, err := os.ReadFile(filepath.Join(dirA, "queued.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dirB, "queued.db"), backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q = openQueue(t, dirA, clock)
+	busy(t, q, 10)
+	_, stop = shipper(t, q, dsn, clock, 10)
+	eventually(t, "shipped", shippedIs(db, q.LastSeq()))
+	stop()
+	inCity := q.LastSeq()
+	q.Close()
+
+	restored := openQueue(t, dirB, clock)
+	defer restored.Close()
+	if restored.LastSeq() != old {
+		t.Fatalf("the restored log ends at %d, want %d", restored.LastSeq(), old)
+	}
+	busy(t, restored, 3)
+	s, _ := shipper(t, restored, dsn, clock, 10)
+	eventually(t, "the clash said", func() bool { return strings.Contains(s.Status().LastError, "restored from an older copy") })
+	if n, _ := db.Shipped(context.Background(), "test-office"); n != inCity {
+		t.Errorf("the city has up to %d after the restored office connected, want its %d untouched", n, inCity)
+	}
 }
