@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/cherga/kiosk/httpapi/apitest"
 	"github.com/cherga/kiosk/link/proto"
 	"github.com/cherga/kiosk/queue/access"
 )
@@ -132,10 +133,10 @@ func TestDeviceAlerts(t *testing.T) {
 	for _, want := range []string{`cherga_queued_alerts{kind="paper_near_end"} 1`, `cherga_queued_alerts_raised_total{kind="paper_near_end"} 1`,
 		`cherga_queued_alerts{kind="terminal_offline"} 0`, `cherga_queued_terminals{state="connected"} 1`, `cherga_queued_terminals{state="offline"} 0`} {
 		if !strings.Contains(text, want+"\n") {
-			t.Errorf("no %s in\n%s", want, grepCherga(text))
+			t.Errorf("no %s in\n%s", want, apitest.ChergaLines(text))
 		}
 	}
-	promtoolCheck(t, []byte(text))
+	apitest.Promtool(t, []byte(text))
 
 	// From near end to out: one cleared, the other raised; then OK.
 	kiosk.send(statusEvent(2, at, proto.DeviceState{Name: "printer", Kind: "printer", State: "fault", Detail: "paper_out", Since: at}))
@@ -161,7 +162,7 @@ func TestDeviceAlerts(t *testing.T) {
 	for _, want := range []string{`cherga_queued_alerts{kind="paper_near_end"} 0`, `cherga_queued_alerts_raised_total{kind="paper_near_end"} 1`,
 		`cherga_queued_alerts_raised_total{kind="paper_out"} 1`, `cherga_queued_alerts_raised_total{kind="device_fault"} 1`} {
 		if !strings.Contains(text, want+"\n") {
-			t.Errorf("no %s in\n%s", want, grepCherga(text))
+			t.Errorf("no %s in\n%s", want, apitest.ChergaLines(text))
 		}
 	}
 
@@ -194,7 +195,7 @@ func TestDeviceAlerts(t *testing.T) {
 	text = string(scrape(t, ts.URL+"/metrics", apiToken, http.StatusOK))
 	for _, want := range []string{`cherga_queued_alerts{kind="terminal_offline"} 1`, `cherga_queued_terminals{state="offline"} 1`} {
 		if !strings.Contains(text, want+"\n") {
-			t.Errorf("no %s in\n%s", want, grepCherga(text))
+			t.Errorf("no %s in\n%s", want, apitest.ChergaLines(text))
 		}
 	}
 
@@ -267,7 +268,7 @@ func TestOutboxBacklogAlert(t *testing.T) {
 	}
 	text := string(scrape(t, ts.URL+"/metrics", apiToken, http.StatusOK))
 	if want := `cherga_queued_alerts_raised_total{kind="outbox_backlog"} 3`; !strings.Contains(text, want+"\n") {
-		t.Errorf("no %s in\n%s", want, grepCherga(text))
+		t.Errorf("no %s in\n%s", want, apitest.ChergaLines(text))
 	}
 }
 

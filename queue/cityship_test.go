@@ -14,6 +14,7 @@ import (
 
 	"github.com/cherga/kiosk/city"
 	"github.com/cherga/kiosk/city/pgtest"
+	"github.com/cherga/kiosk/httpapi/apitest"
 	"github.com/cherga/kiosk/queue/access"
 )
 
@@ -132,10 +133,10 @@ func TestCityHealthAndMetrics(t *testing.T) {
 		"cherga_queued_city_errors_total ",
 	} {
 		if !strings.Contains(text, want) {
-			t.Errorf("no %q in\n%s", want, grepCherga(text))
+			t.Errorf("no %q in\n%s", want, apitest.ChergaLines(text))
 		}
 	}
-	promtoolCheck(t, []byte(text))
+	apitest.Promtool(t, []byte(text))
 
 	cluster.Restart(t)
 	// The reconnect waits its backoff on the office's clock.

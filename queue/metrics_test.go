@@ -1,34 +1,14 @@
 package queue
 
 import (
-	"bytes"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/cherga/kiosk/httpapi/apitest"
 	"github.com/cherga/kiosk/link/proto"
 )
-
-// promtoolCheck runs `promtool check metrics` (Debian's prometheus package,
-// scripts/test-deps.sh) on an exposition; it must pass, lint included.
-func promtoolCheck(t *testing.T, exposition []byte) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not installed (scripts/test-deps.sh installs it)")
-		}
-		t.Skip("promtool not installed; scripts/test-deps.sh installs it")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = bytes.NewReader(exposition)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out)
-	}
-}
 
 func scrape(t *testing.T, url, token string, want int) []byte {
 	t.Helper()
@@ -81,18 +61,8 @@ func TestMetrics(t *testing.T) {
 		"process_open_fds ",
 	} {
 		if !strings.Contains(text, want) {
-			t.Errorf("no %q in\n%s", want, grepCherga(text))
+			t.Errorf("no %q in\n%s", want, apitest.ChergaLines(text))
 		}
 	}
-	promtoolCheck(t, b)
-}
-
-func grepCherga(text string) string {
-	var out []string
-	for _, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(l, "cherga_") {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
+	apitest.Promtool(t, b)
 }

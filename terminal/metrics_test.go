@@ -1,12 +1,9 @@
 package terminal
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -14,26 +11,9 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/cherga/kiosk/httpapi/apitest"
 	"github.com/cherga/kiosk/queue/queuetest"
 )
-
-// promtoolCheck runs `promtool check metrics` (Debian's prometheus package,
-// scripts/test-deps.sh) on an exposition; it must pass, lint included.
-func promtoolCheck(t *testing.T, exposition []byte) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not installed (scripts/test-deps.sh installs it)")
-		}
-		t.Skip("promtool not installed; scripts/test-deps.sh installs it")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = bytes.NewReader(exposition)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out)
-	}
-}
 
 // A whole terminal's /metrics after a ticket printed and a call shown and
 // announced: the counts, the histograms, the devices, link and outbox read
@@ -96,7 +76,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, chergaLines(text))
 		}
 	}
-	promtoolCheck(t, b)
+	apitest.Promtool(t, b)
 }
 
 // /metrics without an admin session is for this machine only.

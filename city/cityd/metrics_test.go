@@ -1,35 +1,15 @@
 package cityd
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cherga/kiosk/city"
+	"github.com/cherga/kiosk/httpapi/apitest"
 )
-
-// promtoolCheck runs `promtool check metrics` (Debian's prometheus package,
-// scripts/test-deps.sh) on an exposition; it must pass, lint included.
-func promtoolCheck(t *testing.T, exposition []byte) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool not installed (scripts/test-deps.sh installs it)")
-		}
-		t.Skip("promtool not installed; scripts/test-deps.sh installs it")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = bytes.NewReader(exposition)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out)
-	}
-}
 
 // retainFailing is a database whose retention fails.
 type retainFailing struct{}
@@ -93,15 +73,15 @@ func TestMetrics(t *testing.T) {
 		"go_goroutines ",
 	} {
 		if !strings.Contains(text, want) {
-			t.Errorf("no %q in\n%s", want, grepCherga(text))
+			t.Errorf("no %q in\n%s", want, apitest.ChergaLines(text))
 		}
 	}
-	promtoolCheck(t, []byte(text))
+	apitest.Promtool(t, []byte(text))
 
 	// Podil's status goes stale on cityd's clock.
 	f.clock.Advance(f.cfg.StaleAfter + time.Second)
 	if text := readAll(t, f.get("/metrics", "stats")); !strings.Contains(text, "cherga_cityd_offices_stale 3\n") {
-		t.Errorf("after stale_after: no stale 3 in\n%s", grepCherga(text))
+		t.Errorf("after stale_after: no stale 3 in\n%s", apitest.ChergaLines(text))
 	}
 }
 
@@ -115,17 +95,7 @@ func TestMetricsDatabaseDown(t *testing.T) {
 	}
 	text := readAll(t, resp)
 	if !strings.Contains(text, "cherga_cityd_database_up 0\n") || strings.Contains(text, "cherga_cityd_offices ") {
-		t.Errorf("database down:\n%s", grepCherga(text))
+		t.Errorf("database down:\n%s", apitest.ChergaLines(text))
 	}
-	promtoolCheck(t, []byte(text))
-}
-
-func grepCherga(text string) string {
-	var out []string
-	for _, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(l, "cherga_") {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
+	apitest.Promtool(t, []byte(text))
 }
