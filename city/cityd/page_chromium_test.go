@@ -90,7 +90,7 @@ func TestStatusPage(t *testing.T) {
 		t.Errorf("the centre without a status says %q", never)
 	}
 
-	for _, size := range []struct{ w, h int }{{1920, 1080}, {1280, 720}, {1080, 1920}, {360, 740}} {
+	for _, size := range []struct{ w, h int }{{1920, 1080}, {1080, 1920}, {1366, 768}, {1280, 720}, {3840, 2160}, {360, 740}} {
 		name := fmt.Sprintf("city-%dx%d", size.w, size.h)
 		must(t, b.Resize(size.w, size.h))
 		l, err := b.CheckLayout()
