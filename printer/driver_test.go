@@ -34,6 +34,11 @@ type cable struct {
 	mu     sync.Mutex
 	master *os.File
 	slave  *os.File // held open: a pty whose slave nobody holds reads as an error
+	// served is closed when the line's Serve has returned. The printer
+	// serves one line at a time and a new Serve closes the one before, so
+	// unplug waits for it: a late Serve of a pulled line must not cut the
+	// next one.
+	served chan struct{}
 }
 
 func plug(t *testing.T, dev *simprinter.Device) *cable {
@@ -54,6 +59,18 @@ func (c *cable) replug() {
 	if err := makeRaw(slave); err != nil {
 		c.t.Fatal(err)
 	}
+	// A blocking read of the master outlives its Close; through the
+	// runtime's poller (a non-blocking descriptor) Close wakes it, so the
+	// printer's Serve returns when the cable is pulled.
+	fd, err := unix.Dup(int(master.Fd()))
+	master.Close()
+	if err == nil {
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	master = os.NewFile(uintptr(fd), "/dev/ptmx")
 	tmp := c.path + ".new"
 	if err := os.Symlink(slave.Name(), tmp); err != nil {
 		c.t.Fatal(err)
@@ -61,10 +78,14 @@ func (c *cable) replug() {
 	if err := os.Rename(tmp, c.path); err != nil {
 		c.t.Fatal(err)
 	}
+	served := make(chan struct{})
 	c.mu.Lock()
-	c.master, c.slave = master, slave
+	c.master, c.slave, c.served = master, slave, served
 	c.mu.Unlock()
-	go func() { _ = c.dev.Serve(master) }()
+	go func() {
+		defer close(served)
+		_ = c.dev.Serve(master)
+	}()
 }
 
 // unplug pulls the cable: the line is gone.
@@ -74,7 +95,8 @@ func (c *cable) unplug() {
 	if c.master != nil {
 		c.master.Close()
 		c.slave.Close()
-		c.master, c.slave = nil, nil
+		<-c.served
+		c.master, c.slave, c.served = nil, nil, nil
 	}
 	os.Remove(c.path)
 }
