@@ -75,13 +75,10 @@ func main() {
 	}
 }
 
-const installedConfig = "/etc/cityd/city.yaml"
-
+// defaultConfig is -config's default: the installed configuration where
+// the package put one, else the demo file of a source checkout.
 func defaultConfig() string {
-	if _, err := os.Stat(installedConfig); err == nil {
-		return installedConfig
-	}
-	return "configs/city.yaml"
+	return configs.DefaultPath("/etc/cityd/city.yaml", "configs/city.yaml")
 }
 
 // accessCommand runs "cityd user …" and "cityd token …" on cityd's

@@ -88,17 +88,10 @@ func main() {
 	}
 }
 
-// installedConfig is where the cherga package puts the office's
-// configuration.
-const installedConfig = "/etc/queued/office.yaml"
-
 // defaultConfig is -config's default: the installed configuration where
-// the package put one, else the demo office of a source checkout.
+// the package put one, else the demo file of a source checkout.
 func defaultConfig() string {
-	if _, err := os.Stat(installedConfig); err == nil {
-		return installedConfig
-	}
-	return "configs/office.yaml"
+	return configs.DefaultPath("/etc/queued/office.yaml", "configs/office.yaml")
 }
 
 // accessCommand runs "queued user …" and "queued token …" on the office's
